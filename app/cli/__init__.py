@@ -1,0 +1,55 @@
+"""The ``placemap`` command line. Each sub-command lives in its own module with ``register()``.
+
+Errors a person can act on (:class:`geo.errors.PlacemapError`) are caught here, once: the message
+goes to stderr as one paragraph and the exit code is 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from geo.errors import PlacemapError
+
+# Sub-command modules, in the order `placemap --help` lists them.
+COMMAND_MODULES = [
+    "app.cli.distance_cmd",
+    "app.cli.analyse_cmd",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="placemap",
+        description="How far children in care are placed from home (DfE SSDA903 distance), "
+        "district by district, and where foster carers are missing.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def fail(message: str) -> int:
+    """Print a one-paragraph error message and return exit code 2."""
+    text = " ".join(message.split())
+    print(textwrap.fill(f"placemap: error: {text}", width=100), file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PlacemapError as err:
+        return fail(str(err))
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

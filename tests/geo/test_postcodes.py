@@ -1,0 +1,50 @@
+import pandas as pd
+import pytest
+
+from geo import postcodes as pc
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("me141xq", "ME14 1XQ"), (" ME14  1XQ ", "ME14 1XQ"), ("ME14 1XQ", "ME14 1XQ"),
+     ("ct12rx", "CT1 2RX"), ("M11AA", "M1 1AA"), ("w1a 0ax", "W1A 0AX"), ("ec1a1bb", "EC1A 1BB")],
+)
+def test_normalise_reasonable_spellings(raw, expected):
+    assert pc.normalise(pd.Series([raw])).iloc[0] == expected
+
+
+def test_normalise_blank_and_malformed():
+    out = pc.normalise(pd.Series(["", "   ", None, "not a postcode", "ME14"]))
+    assert out.isna().tolist()[:3] == [True, True, True]
+    assert out.iloc[3] == "NOTAPOSTCODE"
+    assert not pc.is_valid_format(out).any()
+
+
+def test_lookup_statuses_and_coordinates():
+    f = pc.lookup(pd.Series(["me141xq", "", "XX", "ZZ99 9ZZ", "CF10 1EP"]))
+    assert f.status.tolist() == ["ok", "missing_postcode", "invalid_postcode", "unknown_postcode",
+                                 "ok"]
+    assert (f.easting_m[0], f.northing_m[0]) == (576017.0, 156294.0)
+    assert f.district_code.iloc[0] == "E07000110"
+    assert f.district_code.iloc[4].startswith("W")
+    assert pc.in_england(f.district_code).tolist() == [True, False, False, False, False]
+
+
+def test_lookup_postcode_without_grid_reference_is_unknown():
+    # ONSPD lists some postcodes with no grid reference (non-geographic / large users).
+    table = pc.reference_table(["M"])
+    no_xy = table[table["easting_m"].isna()].index[:1]
+    assert len(no_xy)
+    f = pc.lookup(pd.Series(list(no_xy)))
+    assert f.status.iloc[0] == "unknown_postcode"
+
+
+def test_lookup_loads_only_needed_letters():
+    pc._letter_table.cache_clear()
+    pc.lookup(pd.Series(["ME14 1XQ", "CT1 2RX"]))
+    info = pc._letter_table.cache_info()
+    assert info.currsize == 2  # C and M only
+
+
+def test_data_version_is_recorded():
+    assert pc.data_version().startswith("20")

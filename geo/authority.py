@@ -62,8 +62,13 @@ def district_names() -> dict[str, str]:
     return names
 
 
-_COUNTRY = {"W": "Wales", "S": "Scotland", "N": "Northern Ireland", "L": "Channel Islands",
-            "M": "Isle of Man"}
+_COUNTRY = {
+    "W": "Wales",
+    "S": "Scotland",
+    "N": "Northern Ireland",
+    "L": "Channel Islands",
+    "M": "Isle of Man",
+}
 
 
 def district_name(code: str | None) -> str:
@@ -97,7 +102,9 @@ def load_authority(code: str = DEFAULT_AUTHORITY) -> Authority:
             target_pct_within_10_foster=float(cfg.get("target_pct_within_10_foster", 65.0)),
         )
     names = district_names()
-    members = {r["LTLA21CD"]: names[r["LTLA21CD"]] for r in _ltla_records() if r["UTLA21CD"] == code}
+    members = {
+        r["LTLA21CD"]: names[r["LTLA21CD"]] for r in _ltla_records() if r["UTLA21CD"] == code
+    }
     if not members and code in names and code[:3] in {"E06", "E08", "E09"}:
         members = {code: names[code]}
     if not members:

@@ -24,21 +24,59 @@ import pandas as pd
 
 from geo.tables import RawTable, read_csv_text, require_columns
 
-EPISODE_COLUMNS = ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
-                   "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN"]
+EPISODE_COLUMNS = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+]
 EPISODE_REQUIRED = ["CHILD", "DECOM", "LS", "PLACE", "HOME_POST", "PL_POST"]
 CHILD_REQUIRED = ["CHILD", "HOME_POST", "PL_POST"]
 HEADER_REQUIRED = ["CHILD"]
 UASC_REQUIRED = ["CHILD"]
 
 PLACE_CODES = frozenset(
-    [f"U{i}" for i in range(1, 7)] + ["K1", "K2", "K3", "R1", "R2", "R3", "R5", "S1",
-     "P1", "P2", "P3", "H5", "A3", "A4", "A5", "A6", "T0", "T1", "T2", "T3", "T4",
-     "Z1", "Z11", "Z12", "Z13", "Z14"]
+    [f"U{i}" for i in range(1, 7)]
+    + [
+        "K1",
+        "K2",
+        "K3",
+        "R1",
+        "R2",
+        "R3",
+        "R5",
+        "S1",
+        "P1",
+        "P2",
+        "P3",
+        "H5",
+        "A3",
+        "A4",
+        "A5",
+        "A6",
+        "T0",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "Z1",
+        "Z11",
+        "Z12",
+        "Z13",
+        "Z14",
+    ]
 )
 PROVIDER_CODES = frozenset(f"PR{i}" for i in range(6))
-LS_CODES = frozenset(["C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3",
-                      "V4"])
+LS_CODES = frozenset(["C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"])
 CIN_CODES = frozenset(f"N{i}" for i in range(1, 10))
 SHORT_BREAK_LS = frozenset(["V3", "V4"])
 FOSTER_PLACES = frozenset(f"U{i}" for i in range(1, 7))
@@ -130,27 +168,49 @@ class _Rejects:
         frame = table.frame
         col = frame[column] if column in frame.columns else pd.Series("", index=frame.index)
         for row, value in zip(frame.loc[mask, "_row"], col[mask], strict=True):
-            self.records.append({"file": table.name, "row": int(row), "column": column,
-                                 "value": "" if pd.isna(value) else str(value), "reason": reason})
+            self.records.append(
+                {
+                    "file": table.name,
+                    "row": int(row),
+                    "column": column,
+                    "value": "" if pd.isna(value) else str(value),
+                    "reason": reason,
+                }
+            )
 
     def add_bad_rows(self, table: RawTable) -> None:
         for row, reason in table.bad_rows:
-            self.records.append({"file": table.name, "row": row, "column": "",
-                                 "value": "", "reason": f"row {reason}; expected one value per column"})
+            self.records.append(
+                {
+                    "file": table.name,
+                    "row": row,
+                    "column": "",
+                    "value": "",
+                    "reason": f"row {reason}; expected one value per column",
+                }
+            )
 
     def frame(self) -> pd.DataFrame:
         if not self.records:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
         return pd.DataFrame(self.records, columns=REJECT_COLUMNS).sort_values(
-            ["file", "row"], kind="stable", ignore_index=True)
+            ["file", "row"], kind="stable", ignore_index=True
+        )
 
 
 def _blank(s: pd.Series) -> pd.Series:
     return s.isna() | (s.astype("string").str.strip() == "")
 
 
-def _codes(table: RawTable, rejects: _Rejects, column: str, allowed: frozenset[str], *,
-           required: bool, meaning: str) -> tuple[pd.Series, pd.Series]:
+def _codes(
+    table: RawTable,
+    rejects: _Rejects,
+    column: str,
+    allowed: frozenset[str],
+    *,
+    required: bool,
+    meaning: str,
+) -> tuple[pd.Series, pd.Series]:
     """Upper-case a code column and flag rows whose value is not allowed."""
     f = table.frame
     if column not in f.columns:
@@ -161,7 +221,9 @@ def _codes(table: RawTable, rejects: _Rejects, column: str, allowed: frozenset[s
     expected = ", ".join(sorted(allowed))
     rejects.add_mask(table, bad, column, f"not a valid {meaning} code; expected one of {expected}")
     if required:
-        rejects.add_mask(table, blank, column, f"{meaning} code is blank; expected one of {expected}")
+        rejects.add_mask(
+            table, blank, column, f"{meaning} code is blank; expected one of {expected}"
+        )
         bad = bad | blank
     return codes.mask(blank), bad
 
@@ -187,7 +249,9 @@ def _validate_rows(table: RawTable, rejects: _Rejects, *, episodes_form: bool) -
             out[col] = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
     if episodes_form:
         no_start = out["DECOM"].isna() & _blank(f["DECOM"])
-        rejects.add_mask(table, no_start, "DECOM", "episode start date is blank; expected dd/mm/yyyy")
+        rejects.add_mask(
+            table, no_start, "DECOM", "episode start date is blank; expected dd/mm/yyyy"
+        )
         bad |= no_start
     ended_first = out["DEC"].notna() & out["DECOM"].notna() & (out["DEC"] < out["DECOM"])
     rejects.add_mask(table, ended_first, "DEC", "episode ends before it starts (DEC < DECOM)")
@@ -196,17 +260,31 @@ def _validate_rows(table: RawTable, rejects: _Rejects, *, episodes_form: bool) -
     rejects.add_mask(table, future_dob, "DOB", "date of birth is after the episode start (DECOM)")
     bad |= future_dob
 
-    out["PLACE"], b = _codes(table, rejects, "PLACE", PLACE_CODES, required=episodes_form,
-                             meaning="placement type (PLACE)")
+    out["PLACE"], b = _codes(
+        table,
+        rejects,
+        "PLACE",
+        PLACE_CODES,
+        required=episodes_form,
+        meaning="placement type (PLACE)",
+    )
     bad |= b
-    out["PLACE_PROVIDER"], b = _codes(table, rejects, "PLACE_PROVIDER", PROVIDER_CODES,
-                                      required=False, meaning="placement provider")
+    out["PLACE_PROVIDER"], b = _codes(
+        table,
+        rejects,
+        "PLACE_PROVIDER",
+        PROVIDER_CODES,
+        required=False,
+        meaning="placement provider",
+    )
     bad |= b
-    out["LS"], b = _codes(table, rejects, "LS", LS_CODES, required=episodes_form,
-                          meaning="legal status (LS)")
+    out["LS"], b = _codes(
+        table, rejects, "LS", LS_CODES, required=episodes_form, meaning="legal status (LS)"
+    )
     bad |= b
-    out["CIN"], b = _codes(table, rejects, "CIN", CIN_CODES, required=False,
-                           meaning="category of need (CIN)")
+    out["CIN"], b = _codes(
+        table, rejects, "CIN", CIN_CODES, required=False, meaning="category of need (CIN)"
+    )
     bad |= b
     for col in ("RNE", "REC", "REASON_PLACE_CHANGE", "URN"):
         out[col] = f[col].astype("string") if col in f.columns else pd.NA
@@ -223,7 +301,9 @@ def _validate_rows(table: RawTable, rejects: _Rejects, *, episodes_form: bool) -
     if "SEX" in f.columns:
         sex = f["SEX"].astype("string").str.strip()
         bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
-        rejects.add_mask(table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)")
+        rejects.add_mask(
+            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
+        )
         bad |= bad_sex
         out["SEX"] = sex.mask(_blank(sex))
     else:
@@ -231,8 +311,12 @@ def _validate_rows(table: RawTable, rejects: _Rejects, *, episodes_form: bool) -
 
     if not episodes_form:
         dup = child.duplicated(keep="first") & ~blank_child
-        rejects.add_mask(table, dup & ~bad, "CHILD",
-                         "child appears more than once in a one-row-per-child file; first row used")
+        rejects.add_mask(
+            table,
+            dup & ~bad,
+            "CHILD",
+            "child appears more than once in a one-row-per-child file; first row used",
+        )
         bad |= dup
     return out[~bad].reset_index(drop=True)
 
@@ -277,7 +361,9 @@ def _validate_side_file(table: RawTable, rejects: _Rejects) -> pd.DataFrame:
     if "SEX" in f.columns:
         sex = f["SEX"].astype("string").str.strip()
         bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
-        rejects.add_mask(table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)")
+        rejects.add_mask(
+            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
+        )
         bad |= bad_sex
         out["SEX"] = sex.mask(_blank(sex))
     dup = child.duplicated(keep="first") & ~blank & ~bad
@@ -286,8 +372,9 @@ def _validate_side_file(table: RawTable, rejects: _Rejects) -> pd.DataFrame:
     return out[~bad].reset_index(drop=True)
 
 
-def read_placements(placements: str | Path, *, header: str | Path | None = None,
-                    uasc: str | Path | None = None) -> PlacementData:
+def read_placements(
+    placements: str | Path, *, header: str | Path | None = None, uasc: str | Path | None = None
+) -> PlacementData:
     """Read and validate placement files.
 
     The form (SSDA903 Episodes or one row per child) is recognised by its columns. Raises
@@ -298,15 +385,19 @@ def read_placements(placements: str | Path, *, header: str | Path | None = None,
     table = read_csv_text(placements, what="placements file")
     cols = set(table.frame.columns)
     episodes_form = "DECOM" in cols and ("LS" in cols or "RNE" in cols)
-    require_columns(table, EPISODE_REQUIRED if episodes_form else CHILD_REQUIRED,
-                    what="episodes file" if episodes_form else "placements file")
+    require_columns(
+        table,
+        EPISODE_REQUIRED if episodes_form else CHILD_REQUIRED,
+        what="episodes file" if episodes_form else "placements file",
+    )
     rejects.add_bad_rows(table)
     episodes = _validate_rows(table, rejects, episodes_form=episodes_form)
     rows_read = {"placements": len(table.frame) + len(table.bad_rows)}
     files = {"placements": str(table.path)}
     children = pd.DataFrame({"CHILD": pd.Series(dtype="string")})
-    uasc_frame = pd.DataFrame({"CHILD": pd.Series(dtype="string"),
-                               "DUC": pd.Series(dtype="datetime64[ns]")})
+    uasc_frame = pd.DataFrame(
+        {"CHILD": pd.Series(dtype="string"), "DUC": pd.Series(dtype="datetime64[ns]")}
+    )
     if header is not None:
         children, rows_read["header"] = _read_header(Path(header), rejects)
         files["header"] = str(header)
@@ -315,9 +406,15 @@ def read_placements(placements: str | Path, *, header: str | Path | None = None,
         files["uasc"] = str(uasc)
         if "DUC" not in uasc_frame.columns:
             uasc_frame["DUC"] = pd.Series(pd.NaT, index=uasc_frame.index, dtype="datetime64[ns]")
-    return PlacementData(form="episodes" if episodes_form else "child", episodes=episodes,
-                         children=children, uasc=uasc_frame, rejects=rejects.frame(),
-                         rows_read=rows_read, files=files)
+    return PlacementData(
+        form="episodes" if episodes_form else "child",
+        episodes=episodes,
+        children=children,
+        uasc=uasc_frame,
+        rejects=rejects.frame(),
+        rows_read=rows_read,
+        files=files,
+    )
 
 
 def latest_date(data: PlacementData) -> date:
@@ -353,16 +450,20 @@ def take_census(data: PlacementData, *, as_at: date | None = None) -> Census:
     return Census(as_at=as_at, children=chosen, not_current=not_current)
 
 
-def _attach_child_facts(chosen: pd.DataFrame, data: PlacementData, stamp: pd.Timestamp
-                        ) -> pd.DataFrame:
+def _attach_child_facts(
+    chosen: pd.DataFrame, data: PlacementData, stamp: pd.Timestamp
+) -> pd.DataFrame:
     """Add SEX/DOB from the Header, the UASC status at ``stamp``, disability, age and cohort."""
     if len(data.children) and "CHILD" in data.children.columns:
         facts = data.children.set_index("CHILD")
         for col in ("SEX", "DOB", "DISABLED", "UASC"):
             if col in facts.columns:
                 from_header = chosen["CHILD"].map(facts[col])
-                chosen[col] = chosen[col].where(chosen[col].notna(), from_header) \
-                    if col in chosen.columns else from_header
+                chosen[col] = (
+                    chosen[col].where(chosen[col].notna(), from_header)
+                    if col in chosen.columns
+                    else from_header
+                )
     uasc = chosen["UASC"].astype("boolean").fillna(False).astype(bool)
     if len(data.uasc):
         u = data.uasc.drop_duplicates("CHILD").set_index("CHILD")
@@ -373,9 +474,14 @@ def _attach_child_facts(chosen: pd.DataFrame, data: PlacementData, stamp: pd.Tim
     disabled = chosen["DISABLED"].astype("boolean")
     chosen["DISABLED"] = disabled.fillna(False).astype(bool) | chosen["CIN"].eq("N2").fillna(False)
     dob = pd.to_datetime(chosen["DOB"], errors="coerce")
-    age = stamp.year - dob.dt.year - (
-        (stamp.month < dob.dt.month) | ((stamp.month == dob.dt.month) & (stamp.day < dob.dt.day))
-    ).astype(int)
+    age = (
+        stamp.year
+        - dob.dt.year
+        - (
+            (stamp.month < dob.dt.month)
+            | ((stamp.month == dob.dt.month) & (stamp.day < dob.dt.day))
+        ).astype(int)
+    )
     chosen["age_years"] = age.astype("Int64")
     short_break = chosen["LS"].isin(SHORT_BREAK_LS).fillna(False)
     chosen["cohort"] = np.select(
@@ -394,9 +500,17 @@ def placement_kind(place: pd.Series, provider: pd.Series) -> np.ndarray:
     pr = provider.astype("string").fillna("")
     foster = p.isin(FOSTER_PLACES).to_numpy()
     return np.select(
-        [foster & (pr == "PR1").to_numpy(), foster & pr.isin(["PR4", "PR5"]).to_numpy(), foster,
-         p.isin(RESIDENTIAL_PLACES).to_numpy()],
-        [PlacementKind.IN_HOUSE_FOSTER.value, PlacementKind.IFA_FOSTER.value,
-         PlacementKind.OTHER_FOSTER.value, PlacementKind.RESIDENTIAL.value],
+        [
+            foster & (pr == "PR1").to_numpy(),
+            foster & pr.isin(["PR4", "PR5"]).to_numpy(),
+            foster,
+            p.isin(RESIDENTIAL_PLACES).to_numpy(),
+        ],
+        [
+            PlacementKind.IN_HOUSE_FOSTER.value,
+            PlacementKind.IFA_FOSTER.value,
+            PlacementKind.OTHER_FOSTER.value,
+            PlacementKind.RESIDENTIAL.value,
+        ],
         default=PlacementKind.OTHER.value,
     )

@@ -119,8 +119,10 @@ def parse_csv_text(text: str, *, path: Path, what: str, encoding: str = "utf-8")
         ) from err
     if not rows and not bad:
         raise InputError(f"The {what} '{path.name}' has a header row but no data rows.")
-    frame = pd.DataFrame(rows, columns=columns, dtype="string") if rows else pd.DataFrame(
-        {c: pd.Series(dtype="string") for c in columns}
+    frame = (
+        pd.DataFrame(rows, columns=columns, dtype="string")
+        if rows
+        else pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
     )
     frame = frame.apply(lambda s: s.str.strip())
     frame["_row"] = row_numbers

@@ -22,21 +22,36 @@ def parse_date_arg(value: str) -> date:
 
 def add_input_arguments(p: argparse.ArgumentParser) -> None:
     """The placement-input options shared by analyse, coverage, recruit and report."""
-    p.add_argument("--placements", required=True, metavar="FILE",
-                   help="SSDA903 Episodes CSV or one-row-per-child CSV")
+    p.add_argument(
+        "--placements",
+        required=True,
+        metavar="FILE",
+        help="SSDA903 Episodes CSV or one-row-per-child CSV",
+    )
     p.add_argument("--header", metavar="FILE", help="SSDA903 Header CSV (SEX, DOB)")
     p.add_argument("--uasc", metavar="FILE", help="SSDA903 UASC CSV (DUC)")
-    p.add_argument("--as-at", type=parse_date_arg, metavar="YYYY-MM-DD",
-                   help="census date (default: the latest date in the data)")
-    p.add_argument("--authority", default=os.environ.get("PLACEMAP_AUTHORITY", DEFAULT_AUTHORITY),
-                   metavar="CODE", help="GSS code of the council (default Kent, E10000016)")
+    p.add_argument(
+        "--as-at",
+        type=parse_date_arg,
+        metavar="YYYY-MM-DD",
+        help="census date (default: the latest date in the data)",
+    )
+    p.add_argument(
+        "--authority",
+        default=os.environ.get("PLACEMAP_AUTHORITY", DEFAULT_AUTHORITY),
+        metavar="CODE",
+        help="GSS code of the council (default Kent, E10000016)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("analyse", help="distances and district 20-mile compliance for a census",
-                       description="Take the census of children looked after at the as-at date, "
-                       "compute DfE distances and write placements.csv, district_compliance.csv, "
-                       "district_compliance_by_placement.csv, rejected.csv and summary.json.")
+    p = sub.add_parser(
+        "analyse",
+        help="distances and district 20-mile compliance for a census",
+        description="Take the census of children looked after at the as-at date, "
+        "compute DfE distances and write placements.csv, district_compliance.csv, "
+        "district_compliance_by_placement.csv, rejected.csv and summary.json.",
+    )
     add_input_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(func=run)
@@ -57,8 +72,11 @@ def run(args: argparse.Namespace) -> int:
     from geo.analysis import PLACEMENT_COLUMNS
 
     files = {
-        "placements.csv": csv_bytes(result.placements[PLACEMENT_COLUMNS + [
-            "LS", "age_years", "SEX", "DISABLED", "placement_kind"]]),
+        "placements.csv": csv_bytes(
+            result.placements[
+                PLACEMENT_COLUMNS + ["LS", "age_years", "SEX", "DISABLED", "placement_kind"]
+            ]
+        ),
         "district_compliance.csv": csv_bytes(result.compliance_home),
         "district_compliance_by_placement.csv": csv_bytes(result.compliance_placement),
         "rejected.csv": csv_bytes(result.rejects),
@@ -66,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
     }
     write_outputs(args.out, files)
     h = result.summary["headline"]
-    print(f"{authority.name}, as at {result.as_at:%d/%m/%Y}: {h['children']} children in the "
-          f"headline cohort, {h['pct_within_20']}% of {h['known']} with a known distance placed "
-          f"within 20 miles; {result.summary['placements_rows']['rejected']} rows rejected. "
-          f"Written to {args.out}")
+    print(
+        f"{authority.name}, as at {result.as_at:%d/%m/%Y}: {h['children']} children in the "
+        f"headline cohort, {h['pct_within_20']}% of {h['known']} with a known distance placed "
+        f"within 20 miles; {result.summary['placements_rows']['rejected']} rows rejected. "
+        f"Written to {args.out}"
+    )
     return 0

@@ -12,11 +12,18 @@ from geo.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("distance", help="DfE SSDA903 distance in miles between two postcodes",
-                       description="Print the DfE SSDA903 distance (miles, one decimal) from an "
-                       "originating (home) postcode to a placement postcode.")
-    p.add_argument("postcodes", nargs="+", metavar="POSTCODE",
-                   help="HOME_POST then PL_POST (quotes optional: 'ME14 1XQ' or ME14 1XQ)")
+    p = sub.add_parser(
+        "distance",
+        help="DfE SSDA903 distance in miles between two postcodes",
+        description="Print the DfE SSDA903 distance (miles, one decimal) from an "
+        "originating (home) postcode to a placement postcode.",
+    )
+    p.add_argument(
+        "postcodes",
+        nargs="+",
+        metavar="POSTCODE",
+        help="HOME_POST then PL_POST (quotes optional: 'ME14 1XQ' or ME14 1XQ)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,13 +49,17 @@ def run(args: argparse.Namespace) -> int:
     pairs = dist.pair_distances(pd.Series([args.home_post]), pd.Series([args.pl_post]))
     status = pairs.status.iloc[0]
     if status != dist.DistanceStatus.OK.value:
-        which, frame, raw = (("home", pairs.home, args.home_post)
-                             if pairs.home.status.iloc[0] != pc.PostcodeStatus.OK.value
-                             or status == dist.DistanceStatus.HOME_OUTSIDE_ENGLAND.value
-                             else ("placement", pairs.placement, args.pl_post))
+        which, frame, raw = (
+            ("home", pairs.home, args.home_post)
+            if pairs.home.status.iloc[0] != pc.PostcodeStatus.OK.value
+            or status == dist.DistanceStatus.HOME_OUTSIDE_ENGLAND.value
+            else ("placement", pairs.placement, args.pl_post)
+        )
         if status == dist.DistanceStatus.HOME_OUTSIDE_ENGLAND.value:
-            reason = (f"is outside England (district {frame.district_code.iloc[0]}); the DfE "
-                      "method reports the distance as not known (999.9)")
+            reason = (
+                f"is outside England (district {frame.district_code.iloc[0]}); the DfE "
+                "method reports the distance as not known (999.9)"
+            )
         else:
             reason = pc.REASONS[pc.PostcodeStatus(status)]
         raise InputError(f"The {which} postcode {raw!r}: {reason}. Distance not known.")

@@ -6,8 +6,12 @@ from geo import distance as dist
 from tests.conftest import shared_path
 
 WORKED = [
-    ("ME14 1XQ", "CT1 2RX", 24.1), ("ME14 1XQ", "TN1 1RS", 15.1), ("CT20 2QY", "DA1 1DR", 48.4),
-    ("TN13 1HG", "DA11 0DQ", 14.0), ("ME14 1XQ", "ME4 4TR", 7.6), ("DA12 5UR", "TN8 9EB", 20.0),
+    ("ME14 1XQ", "CT1 2RX", 24.1),
+    ("ME14 1XQ", "TN1 1RS", 15.1),
+    ("CT20 2QY", "DA1 1DR", 48.4),
+    ("TN13 1HG", "DA11 0DQ", 14.0),
+    ("ME14 1XQ", "ME4 4TR", 7.6),
+    ("DA12 5UR", "TN8 9EB", 20.0),
     ("ME15 8DE", "DA1 9XT", 20.0),
 ]
 
@@ -24,8 +28,16 @@ def test_rounding_boundaries_of_twenty_and_ten_miles():
     raw_miles = np.array([20.04, 20.049, 20.051, 20.1, 19.95, 10.04, 10.06, 9.96])
     miles = dist.dfe_miles(np.zeros(8), np.zeros(8), raw_miles * m, np.zeros(8))
     assert miles.tolist() == [20.0, 20.0, 20.1, 20.1, 20.0, 10.0, 10.1, 10.0]
-    assert dist.within(miles, radius_miles=20.0).tolist() == [True, True, False, False, True,
-                                                              True, True, True]
+    assert dist.within(miles, radius_miles=20.0).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        True,
+        True,
+        True,
+        True,
+    ]
     assert dist.within(miles, radius_miles=10.0).tolist()[5:] == [True, False, True]
 
 
@@ -42,10 +54,17 @@ def test_dfe_constant_not_statute_mile():
 
 
 def test_unknowns_are_nan_with_reason():
-    d = dist.pair_distances(pd.Series(["ME14 1XQ", "", "CF10 1EP", "ME14 1XQ", "XX1"]),
-                            pd.Series(["CT1 2RX", "CT1 2RX", "CT1 2RX", "ZZ99 9ZZ", "CT1 2RX"]))
-    assert d.status.tolist() == ["ok", "missing_postcode", "home_outside_england",
-                                 "unknown_postcode", "invalid_postcode"]
+    d = dist.pair_distances(
+        pd.Series(["ME14 1XQ", "", "CF10 1EP", "ME14 1XQ", "XX1"]),
+        pd.Series(["CT1 2RX", "CT1 2RX", "CT1 2RX", "ZZ99 9ZZ", "CT1 2RX"]),
+    )
+    assert d.status.tolist() == [
+        "ok",
+        "missing_postcode",
+        "home_outside_england",
+        "unknown_postcode",
+        "invalid_postcode",
+    ]
     assert np.isnan(d.miles[1:]).all()
     assert not d.within_20[1:].any()
 

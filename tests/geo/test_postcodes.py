@@ -6,8 +6,15 @@ from geo import postcodes as pc
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("me141xq", "ME14 1XQ"), (" ME14  1XQ ", "ME14 1XQ"), ("ME14 1XQ", "ME14 1XQ"),
-     ("ct12rx", "CT1 2RX"), ("M11AA", "M1 1AA"), ("w1a 0ax", "W1A 0AX"), ("ec1a1bb", "EC1A 1BB")],
+    [
+        ("me141xq", "ME14 1XQ"),
+        (" ME14  1XQ ", "ME14 1XQ"),
+        ("ME14 1XQ", "ME14 1XQ"),
+        ("ct12rx", "CT1 2RX"),
+        ("M11AA", "M1 1AA"),
+        ("w1a 0ax", "W1A 0AX"),
+        ("ec1a1bb", "EC1A 1BB"),
+    ],
 )
 def test_normalise_reasonable_spellings(raw, expected):
     assert pc.normalise(pd.Series([raw])).iloc[0] == expected
@@ -22,8 +29,13 @@ def test_normalise_blank_and_malformed():
 
 def test_lookup_statuses_and_coordinates():
     f = pc.lookup(pd.Series(["me141xq", "", "XX", "ZZ99 9ZZ", "CF10 1EP"]))
-    assert f.status.tolist() == ["ok", "missing_postcode", "invalid_postcode", "unknown_postcode",
-                                 "ok"]
+    assert f.status.tolist() == [
+        "ok",
+        "missing_postcode",
+        "invalid_postcode",
+        "unknown_postcode",
+        "ok",
+    ]
     assert (f.easting_m[0], f.northing_m[0]) == (576017.0, 156294.0)
     assert f.district_code.iloc[0] == "E07000110"
     assert f.district_code.iloc[4].startswith("W")

@@ -89,8 +89,12 @@ def pair_distances(home_postcodes: pd.Series, placement_postcodes: pd.Series) ->
     not in ONSPD with a grid reference, or when the home postcode is outside England (DfE reports
     999.9 there). Home problems take precedence over placement problems in the status.
     """
-    home = pc.lookup(home_postcodes)
-    placement = pc.lookup(placement_postcodes)
+    # One lookup for both columns: one normalisation pass and one index probe.
+    n = len(home_postcodes)
+    both = pc.lookup(
+        pd.concat([home_postcodes, placement_postcodes], ignore_index=True).astype("string")
+    )
+    home, placement = both.split(n)
     miles = dfe_miles(home.easting_m, home.northing_m, placement.easting_m, placement.northing_m)
     status = placement.status.copy()
     home_bad = home.status != pc.PostcodeStatus.OK.value

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,20 @@ class PostcodeFrame:
     northing_m: np.ndarray
     district_code: pd.Series
     status: pd.Series
+
+    def split(self, n: int) -> tuple[PostcodeFrame, PostcodeFrame]:
+        """The first ``n`` rows and the rest, each re-indexed from 0."""
+
+        def part(sl: slice) -> PostcodeFrame:
+            return PostcodeFrame(
+                postcode=self.postcode.iloc[sl].reset_index(drop=True),
+                easting_m=self.easting_m[sl],
+                northing_m=self.northing_m[sl],
+                district_code=self.district_code.iloc[sl].reset_index(drop=True),
+                status=self.status.iloc[sl].reset_index(drop=True),
+            )
+
+        return part(slice(0, n)), part(slice(n, None))
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -149,9 +163,16 @@ def _empty_table() -> pd.DataFrame:
 
 def reference_table(letters: Iterable[str]) -> pd.DataFrame:
     """ONSPD rows for the given initial letters, indexed by compact postcode (``ME141XQ``)."""
-    wanted = sorted({str(x).upper() for x in letters if isinstance(x, str) and x[:1].isalpha()})
-    tables = [_letter_table(letter) for letter in wanted]
-    tables = [t for t in tables if len(t)]
+    wanted = tuple(
+        sorted({str(x).upper() for x in letters if isinstance(x, str) and x[:1].isalpha()})
+    )
+    return _combined_table(wanted)
+
+
+@lru_cache(maxsize=8)
+def _combined_table(letters: tuple[str, ...]) -> pd.DataFrame:
+    # Cached so the (unique) index's hash table is built once per letter set, not per lookup.
+    tables = [t for t in (_letter_table(letter) for letter in letters) if len(t)]
     if not tables:
         return _empty_table()
     return tables[0] if len(tables) == 1 else pd.concat(tables)

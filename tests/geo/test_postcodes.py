@@ -53,6 +53,7 @@ def test_lookup_postcode_without_grid_reference_is_unknown():
 
 def test_lookup_loads_only_needed_letters():
     pc._letter_table.cache_clear()
+    pc._combined_table.cache_clear()
     pc.lookup(pd.Series(["ME14 1XQ", "CT1 2RX"]))
     info = pc._letter_table.cache_info()
     assert info.currsize == 2  # C and M only

@@ -18,6 +18,7 @@ from geo.errors import PlacemapError
 COMMAND_MODULES = [
     "app.cli.distance_cmd",
     "app.cli.analyse_cmd",
+    "app.cli.serve_cmd",
 ]
 
 

@@ -1,0 +1,38 @@
+"""``placemap serve``: run the web app (development server, or gunicorn with --production)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from app.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="start the web app (default http://127.0.0.1:8050)",
+        description="Start the Dash app on the synthetic Kent demo, or on the "
+        "SSDA903 files in --data / PLACEMAP_DATA_DIR.",
+    )
+    p.add_argument("--host", default=os.environ.get("PLACEMAP_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PLACEMAP_PORT", "8050")))
+    p.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help="folder with episodes.csv (+ header.csv, uasc.csv, carers.csv)",
+    )
+    p.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.main import create_app
+
+    settings = Settings.from_env(data_dir=args.data)
+    app = create_app(settings)
+    print(f"placemap: serving {settings.authority} on http://{args.host}:{args.port}/")
+    app.run(host=args.host, port=args.port, debug=bool(args.debug))
+    return 0

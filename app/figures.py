@@ -1,0 +1,371 @@
+"""Pure figure builders: data in, ``go.Figure`` out. EPSG:4326 appears here and only here.
+
+Maps use plotly's ``geo`` (SVG, no tiles, nothing fetched) so they work offline; with
+``basemap="carto"`` they use MapLibre with the OpenStreetMap/Carto "positron" tiles instead.
+Colours are colour-blind safe (ColorBrewer PuOr for the target bands, viridis for counts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+# Target bands, best first (ColorBrewer PuOr, colour-blind safe), with the legend label.
+BANDS = [
+    ("met", "#5e3c99", "Target met"),
+    ("close", "#b2abd2", "Up to 5 points below target"),
+    ("below", "#fdb863", "5 to 15 points below target"),
+    ("far", "#e66101", "More than 15 points below target"),
+]
+NO_DATA = ("none", "#d9d9d9", "No children / suppressed")
+CONTEXT_FILL = "#f0f0f0"
+OUTLINE = "#4d4d4d"
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=13)
+CARTO_ATTRIBUTION = "© OpenStreetMap contributors © CARTO"
+
+
+def band(pct: float | None, target: float) -> str:
+    """The target band of a percentage (``none`` when unknown)."""
+    if pct is None or not np.isfinite(pct):
+        return NO_DATA[0]
+    gap = target - pct
+    if gap <= 0:
+        return "met"
+    if gap <= 5:
+        return "close"
+    if gap <= 15:
+        return "below"
+    return "far"
+
+
+def _empty(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message, showarrow=False, font=dict(size=15), x=0.5, y=0.5, xref="paper", yref="paper"
+    )
+    fig.update_layout(
+        xaxis_visible=False,
+        yaxis_visible=False,
+        template="plotly_white",
+        margin=dict(l=10, r=10, t=40, b=10),
+    )
+    return fig
+
+
+def _geo_layout(
+    fig: go.Figure, *, title: str, basemap: str, center: dict[str, float] | None, note: str
+) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=16)),
+        font=FONT,
+        margin=dict(l=0, r=0, t=48, b=0),
+        legend=dict(
+            orientation="v",
+            x=0.01,
+            y=0.02,
+            bgcolor="rgba(255,255,255,0.85)",
+            bordercolor="#bbb",
+            borderwidth=1,
+            title=dict(text=""),
+        ),
+        paper_bgcolor="white",
+        uirevision="keep",
+    )
+    if basemap == "carto":
+        fig.update_layout(map=dict(style="carto-positron", center=center, zoom=8.2))
+        note = f"{note} · {CARTO_ATTRIBUTION}" if note else CARTO_ATTRIBUTION
+    else:
+        fig.update_geos(
+            fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white"
+        )
+    if note:
+        fig.add_annotation(
+            text=note,
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.99,
+            y=0.0,
+            xanchor="right",
+            yanchor="bottom",
+            font=dict(size=10, color="#555"),
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    return fig
+
+
+def _choropleth(basemap: str, **kw: Any) -> go.BaseTraceType:
+    if basemap == "carto":
+        kw.pop("geo", None)
+        return go.Choroplethmap(**kw)
+    return go.Choropleth(**kw)
+
+
+def _labels(basemap: str, lon: list[float], lat: list[float], text: list[str]) -> go.BaseTraceType:
+    common = dict(
+        lon=lon,
+        lat=lat,
+        text=text,
+        mode="text",
+        hoverinfo="skip",
+        showlegend=False,
+        textfont=dict(size=11, color="#222"),
+    )
+    if basemap == "carto":
+        return go.Scattermap(**common)
+    return go.Scattergeo(**common)
+
+
+def district_map(
+    geojson: dict[str, Any],
+    table: pd.DataFrame,
+    *,
+    value_col: str,
+    target: float,
+    title: str,
+    hover: pd.Series,
+    context_codes: list[str],
+    label_points: pd.DataFrame | None = None,
+    basemap: str = "none",
+    note: str = "",
+    center: dict[str, float] | None = None,
+) -> go.Figure:
+    """Choropleth of districts by a percentage, in target bands; context districts greyed.
+
+    ``table`` has ``district_code`` and ``value_col`` (NaN when unknown or suppressed);
+    ``hover`` is the hover text per row of ``table``; ``label_points`` (``district_code, lon,
+    lat, label``) places district names on the map.
+    """
+    if table.empty:
+        return _empty("No districts to show")
+    fig = go.Figure()
+    ctx = [c for c in context_codes if c not in set(table["district_code"])]
+    if ctx:
+        fig.add_trace(
+            _choropleth(
+                basemap,
+                geojson=geojson,
+                locations=ctx,
+                z=[0] * len(ctx),
+                featureidkey="id",
+                colorscale=[[0, CONTEXT_FILL], [1, CONTEXT_FILL]],
+                showscale=False,
+                marker_line_color="#9e9e9e",
+                marker_line_width=0.6,
+                hoverinfo="skip",
+                name="Neighbouring areas (not part of the authority)",
+                showlegend=True,
+            )
+        )
+    bands = [band(v, target) for v in table[value_col].to_numpy(dtype=float)]
+    for key, colour, label in [*BANDS, NO_DATA]:
+        mask = np.array([b == key for b in bands])
+        if not mask.any():
+            continue
+        fig.add_trace(
+            _choropleth(
+                basemap,
+                geojson=geojson,
+                locations=table.loc[mask, "district_code"].tolist(),
+                z=[1] * int(mask.sum()),
+                featureidkey="id",
+                colorscale=[[0, colour], [1, colour]],
+                showscale=False,
+                marker_line_color=OUTLINE,
+                marker_line_width=1.2,
+                text=hover[mask].tolist(),
+                hovertemplate="%{text}<extra></extra>",
+                name=label if key == "none" else f"{label} ({target:g} %)",
+                showlegend=True,
+                customdata=table.loc[mask, "district_code"].tolist(),
+            )
+        )
+    if label_points is not None and len(label_points):
+        fig.add_trace(
+            _labels(
+                basemap,
+                label_points["lon"].tolist(),
+                label_points["lat"].tolist(),
+                label_points["label"].tolist(),
+            )
+        )
+    return _geo_layout(fig, title=title, basemap=basemap, center=center, note=note)
+
+
+def area_map(
+    area_geojson: dict[str, Any],
+    areas: pd.DataFrame,
+    *,
+    value_col: str,
+    value_label: str,
+    outlines_geojson: dict[str, Any],
+    outline_codes: list[str],
+    title: str,
+    hover: pd.Series,
+    reverse: bool = False,
+    basemap: str = "none",
+    note: str = "",
+    center: dict[str, float] | None = None,
+    highlight: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Small areas (grid cells / sectors) coloured by a measure, district outlines on top.
+
+    ``areas`` has ``area_id`` and ``value_col``; ``highlight`` (``lon, lat, label``) marks
+    suggested sites (areas, never people).
+    """
+    fig = go.Figure()
+    fig.add_trace(
+        _choropleth(
+            basemap,
+            geojson=outlines_geojson,
+            locations=outline_codes,
+            z=[0] * len(outline_codes),
+            featureidkey="id",
+            colorscale=[[0, "white"], [1, "white"]],
+            showscale=False,
+            marker_line_color="#9e9e9e",
+            marker_line_width=0.5,
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    if len(areas):
+        fig.add_trace(
+            _choropleth(
+                basemap,
+                geojson=area_geojson,
+                locations=areas["area_id"].tolist(),
+                z=areas[value_col].to_numpy(dtype=float),
+                featureidkey="id",
+                colorscale="Viridis",
+                reversescale=reverse,
+                marker_line_width=0.2,
+                marker_line_color="white",
+                text=hover.tolist(),
+                hovertemplate="%{text}<extra></extra>",
+                customdata=areas["area_id"].tolist(),
+                colorbar=dict(title=dict(text=value_label, side="right"), thickness=14, len=0.75),
+                name=value_label,
+                showlegend=False,
+            )
+        )
+    # District outlines drawn last, transparent fill, so they sit on top of the cells.
+    fig.add_trace(
+        _choropleth(
+            basemap,
+            geojson=outlines_geojson,
+            locations=outline_codes,
+            z=[0] * len(outline_codes),
+            featureidkey="id",
+            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+            showscale=False,
+            marker_line_color=OUTLINE,
+            marker_line_width=1.6,
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    if highlight is not None and len(highlight):
+        common = dict(
+            lon=highlight["lon"].tolist(),
+            lat=highlight["lat"].tolist(),
+            text=highlight["label"].tolist(),
+            mode="markers+text",
+            textposition="top center",
+            name="Suggested recruitment areas",
+            marker=dict(size=16, color="#e66101", symbol="star"),
+            hovertext=highlight.get("hover", highlight["label"]).tolist(),
+            hoverinfo="text",
+        )
+        fig.add_trace(go.Scattermap(**common) if basemap == "carto" else go.Scattergeo(**common))
+    return _geo_layout(fig, title=title, basemap=basemap, center=center, note=note)
+
+
+def district_bars(
+    table: pd.DataFrame, *, value_col: str, target: float, title: str, value_label: str
+) -> go.Figure:
+    """Horizontal bars of districts (sorted) with the target as a dashed line."""
+    if table.empty:
+        return _empty("No districts to show")
+    t = table.sort_values(value_col, na_position="first")
+    colours = [
+        dict(BANDS_COLOURS).get(band(v, target), NO_DATA[1])
+        for v in t[value_col].to_numpy(dtype=float)
+    ]
+    text = ["c" if not np.isfinite(v) else f"{v:.1f} %" for v in t[value_col].to_numpy(float)]
+    fig = go.Figure(
+        go.Bar(
+            x=t[value_col].fillna(0),
+            y=t["district_name"],
+            orientation="h",
+            marker_color=colours,
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{text}<extra></extra>",
+            name=value_label,
+        )
+    )
+    fig.add_vline(
+        x=target,
+        line_dash="dash",
+        line_color="#222",
+        annotation_text=f"Target {target:g} %",
+        annotation_position="top",
+    )
+    fig.update_layout(
+        title=dict(text=title, x=0.01),
+        font=FONT,
+        template="plotly_white",
+        xaxis=dict(title=value_label, range=[0, 105], ticksuffix=" %"),
+        yaxis=dict(title=""),
+        margin=dict(l=10, r=30, t=60, b=40),
+        height=max(320, 30 * len(t) + 120),
+        showlegend=False,
+    )
+    return fig
+
+
+BANDS_COLOURS = [(k, c) for k, c, _ in BANDS]
+
+
+def trend_lines(trend: pd.DataFrame, *, title: str, target: float, highlight: str) -> go.Figure:
+    """% within the threshold by quarter: the authority bold, districts thin (``trend`` has
+    ``quarter_end, district_name, pct``; ``highlight`` is the authority's row name)."""
+    if trend.empty:
+        return _empty("Not enough episode history for a trend")
+    fig = go.Figure()
+    for name, part in trend.groupby("district_name", sort=False):
+        main = name == highlight
+        fig.add_trace(
+            go.Scatter(
+                x=part["quarter_end"],
+                y=part["pct"],
+                mode="lines+markers" if main else "lines",
+                name=str(name),
+                line=dict(width=4 if main else 1.4, color="#222" if main else None),
+                opacity=1 if main else 0.7,
+                hovertemplate=f"{name}<br>%{{x|%d %b %Y}}: %{{y:.1f}} %<extra></extra>",
+            )
+        )
+    fig.add_hline(
+        y=target,
+        line_dash="dash",
+        line_color="#5e3c99",
+        annotation_text=f"Target {target:g} %",
+        annotation_position="bottom right",
+    )
+    fig.update_layout(
+        title=dict(text=title, x=0.01),
+        font=FONT,
+        template="plotly_white",
+        yaxis=dict(title="% placed within the distance", ticksuffix=" %"),
+        xaxis=dict(title="Quarter end"),
+        margin=dict(l=10, r=10, t=60, b=40),
+        legend=dict(font=dict(size=11)),
+        height=420,
+    )
+    return fig

@@ -1,0 +1,62 @@
+"""Every Dash component id, in one place."""
+
+from enum import StrEnum
+
+
+class Id(StrEnum):
+    # shell
+    DATASET = "dataset-id"
+    DATASET_BADGE = "dataset-badge"
+    ALERT = "page-alert"
+    URL = "url"
+    # overview
+    OV_THRESHOLD = "ov-threshold"
+    OV_VIEW = "ov-view"
+    OV_DISABLED = "ov-disabled"
+    OV_AGE = "ov-age"
+    OV_KIND = "ov-kind"
+    OV_GROUP = "ov-group"
+    OV_ASAT = "ov-as-at"
+    OV_MAP = "ov-map"
+    OV_KPIS = "ov-kpis"
+    OV_TABLE = "ov-table"
+    OV_ALERT = "ov-alert"
+    # coverage
+    CV_COHORT = "cv-cohort"
+    CV_LAYER = "cv-layer"
+    CV_MEASURE = "cv-measure"
+    CV_MAP = "cv-map"
+    CV_RANKING = "cv-ranking"
+    CV_KPIS = "cv-kpis"
+    CV_ALERT = "cv-alert"
+    # recruitment
+    RC_N = "rc-n"
+    RC_PLACES = "rc-places"
+    RC_CATEGORIES = "rc-categories"
+    RC_RUN = "rc-run"
+    RC_MAP = "rc-map"
+    RC_SUGGESTIONS = "rc-suggestions"
+    RC_EDITS = "rc-edits"
+    RC_MODE = "rc-mode"
+    RC_RESET = "rc-reset"
+    RC_DISTRICTS = "rc-districts"
+    RC_ALERT = "rc-alert"
+    # comparison
+    CP_TABLE = "cp-table"
+    CP_BARS = "cp-bars"
+    CP_TREND = "cp-trend"
+    CP_DOWNLOAD = "cp-download"
+    CP_DL_XLSX = "cp-dl-xlsx"
+    CP_DL_PDF = "cp-dl-pdf"
+    CP_DL_HTML = "cp-dl-html"
+    CP_ALERT = "cp-alert"
+    # data
+    DT_UPLOAD_PLACEMENTS = "dt-upload-placements"
+    DT_UPLOAD_CARERS = "dt-upload-carers"
+    DT_RESULT = "dt-result"
+    DT_USE = "dt-use"
+    DT_DEMO = "dt-demo"
+    DT_REJECTS_DL = "dt-rejects-download"
+    DT_REJECTS_BTN = "dt-rejects-button"
+    DT_PENDING = "dt-pending"
+    DT_ALERT = "dt-alert"

@@ -1,0 +1,107 @@
+"""The Dash app: ``create_app(settings)`` builds a ready-to-serve app (no globals)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, dcc, html
+
+from app.datasets import DatasetStore
+from app.ids import Id
+from app.settings import Settings
+from app.state import STORE_KEY
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+PAGES = [
+    ("app.pages.overview", "/", "Compliance map"),
+    ("app.pages.coverage", "/coverage", "Carer coverage"),
+    ("app.pages.recruitment", "/recruitment", "Recruitment planning"),
+    ("app.pages.comparison", "/comparison", "District comparison"),
+    ("app.pages.data", "/data", "Data"),
+]
+
+log = logging.getLogger("placemap")
+
+
+def _navbar(settings: Settings, store: DatasetStore) -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink(name, href=path, active="exact")) for _, path, name in PAGES]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [
+                        html.Span("placemap", className="brand"),
+                        html.Span(
+                            f" · {store.authority.name} children in care", className="brand-sub"
+                        ),
+                    ],
+                    href="/",
+                ),
+                dbc.Nav(links, navbar=True, className="ms-auto"),
+            ],
+            fluid=True,
+        ),
+        color="#1f2a44",
+        dark=True,
+        className="mb-0",
+    )
+
+
+def _shell(settings: Settings, store: DatasetStore) -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id=Id.URL),
+            dcc.Store(id=Id.DATASET, storage_type="session"),
+            _navbar(settings, store),
+            html.Div(id=Id.DATASET_BADGE, className="dataset-banner"),
+            dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
+            html.Footer(
+                [
+                    "Distances: DfE SSDA903 method (straight line between ONS Postcode Directory grid "
+                    "references, miles to one decimal). Postcodes and boundaries: Source: Office for "
+                    "National Statistics licensed under the Open Government Licence v.3.0. Contains OS "
+                    "data © Crown copyright and database right 2025. Contains Royal Mail data © Royal "
+                    "Mail copyright and database right 2025."
+                ],
+                className="footer",
+            ),
+        ]
+    )
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """Build the Dash app for ``settings`` (default: from ``PLACEMAP_*`` variables)."""
+    settings = settings or Settings.from_env()
+    store = DatasetStore(settings)
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        external_stylesheets=[],  # Bootstrap is served from assets/vendor: works offline
+        suppress_callback_exceptions=True,
+        title=f"placemap · {store.authority.name}",
+        update_title=None,
+        serve_locally=True,
+    )
+    app.server.config[STORE_KEY] = store
+    app.server.config["PLACEMAP_SETTINGS"] = settings
+    import importlib
+
+    for module, path, name in PAGES:
+        page = importlib.import_module(module)
+        dash.register_page(
+            module,
+            path=path,
+            name=name,
+            title=f"{name} · placemap",
+            layout=page.layout,
+            order=len(dash.page_registry),
+        )
+    app.layout = _shell(settings, store)
+    from app import shell_callbacks  # noqa: F401  (registers the banner callback)
+
+    return app

@@ -1,0 +1,243 @@
+"""Data: upload SSDA903 files (or a one-row-per-child CSV) and a carers register, see the
+validation result before the data are used, and switch between the demo and uploaded data."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from app.components import error_alert, fmt_int
+from app.datasets import load_dataset
+from app.ids import Id
+from app.state import store
+from app.uploads import decode_contents, store_upload
+from geo.errors import PlacemapError
+from geo.writing import csv_bytes
+
+log = logging.getLogger("placemap")
+
+
+def layout(**_kwargs: Any) -> html.Div:
+    s = store()
+    limit = s.settings.max_upload_mb
+    return html.Div(
+        [
+            html.H1("Data", className="page-title"),
+            html.P(
+                [
+                    "Upload your SSDA903 return as CSV files — ",
+                    html.B("Episodes"),
+                    " (required), ",
+                    html.B("Header"),
+                    " and ",
+                    html.B("UASC"),
+                    " (optional) — or one CSV with a row "
+                    "per child (CHILD, HOME_POST, PL_POST, …), and optionally a ",
+                    html.B("carers register"),
+                    ". Files are recognised by their columns. Every row is either used "
+                    "or listed below with the reason. Nothing is used until you press ",
+                    html.I("Use this data"),
+                    ".",
+                ],
+                className="lead-text",
+            ),
+            dcc.Upload(
+                id=Id.DT_UPLOAD_PLACEMENTS,
+                multiple=True,
+                max_size=limit * 1024 * 1024,
+                children=html.Div(
+                    [
+                        html.B("Drag and drop CSV files here"),
+                        f" or click to choose (up to {limit} MB each)",
+                    ]
+                ),
+                className="upload-box mb-3",
+            ),
+            html.Div(id=Id.DT_ALERT),
+            dcc.Loading(html.Div(id=Id.DT_RESULT)),
+            dcc.Store(id=Id.DT_PENDING),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Button("Use this data", id=Id.DT_USE, color="primary", disabled=True),
+                        width="auto",
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            "Back to the demo data", id=Id.DT_DEMO, color="secondary", outline=True
+                        ),
+                        width="auto",
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            "Download rejected rows (CSV)",
+                            id=Id.DT_REJECTS_BTN,
+                            color="link",
+                            disabled=True,
+                        ),
+                        width="auto",
+                    ),
+                ],
+                className="g-2 mt-2",
+            ),
+            dcc.Download(id=Id.DT_REJECTS_DL),
+        ]
+    )
+
+
+def upload_root() -> Path:
+    s = store()
+    if s.settings.upload_dir is not None:
+        return s.settings.upload_dir
+    import platformdirs
+
+    base = s.settings.cache_dir or Path(platformdirs.user_data_dir("placemap"))
+    return Path(base) / "uploads"
+
+
+@callback(
+    Output(Id.DT_RESULT, "children"),
+    Output(Id.DT_ALERT, "children"),
+    Output(Id.DT_PENDING, "data"),
+    Output(Id.DT_USE, "disabled"),
+    Output(Id.DT_REJECTS_BTN, "disabled"),
+    Input(Id.DT_UPLOAD_PLACEMENTS, "contents"),
+    State(Id.DT_UPLOAD_PLACEMENTS, "filename"),
+    prevent_initial_call=True,
+)
+def validate_upload(
+    contents: list[str] | None, names: list[str] | None
+) -> tuple[Any, Any, Any, bool, bool]:
+    """Store the uploads server-side, validate them and show what was accepted and rejected."""
+    if not contents:
+        return no_update, no_update, no_update, True, True
+    s = store()
+    try:
+        limit = s.settings.max_upload_mb * 1024 * 1024
+        parts = [
+            (n, decode_contents(c, name=n, max_bytes=limit))
+            for c, n in zip(contents, names or [], strict=False)
+        ]
+        stored = store_upload(upload_root(), parts)
+        try:
+            ds = load_dataset(
+                stored.files,
+                label="Uploaded: " + ", ".join(stored.original_names.values()),
+                synthetic=False,
+                dataset_id=stored.dataset_id,
+            )
+            analysis = analysis_for(ds)
+        except BaseException:
+            from app.uploads import delete_upload
+
+            delete_upload(upload_root(), stored.dataset_id)
+            raise
+        s.add(ds)
+    except Exception as err:
+        if not isinstance(err, PlacemapError):
+            log.exception("upload failed")
+        return None, error_alert(err), None, True, True
+    return (
+        validation_report(ds, analysis, stored.original_names),
+        None,
+        ds.id,
+        False,
+        bool(len(ds.data.rejects) == 0),
+    )
+
+
+def analysis_for(ds: Any) -> Any:
+    from geo.analysis import analyse
+
+    return ds.cached(("analysis", None), lambda: analyse(ds.data, store().authority))
+
+
+def validation_report(ds: Any, analysis: Any, names: dict[str, str]) -> html.Div:
+    rows = analysis.summary["placements_rows"]
+    read = ds.data.rows_read
+    lines = [
+        html.Li(
+            [
+                html.B(f"{role.title()}: "),
+                f"{names.get(role, '')} — "
+                f"{fmt_int(read.get(role if role != 'episodes' else 'placements', 0))} rows",
+            ]
+        )
+        for role in names
+        if role != "carers"
+    ]
+    if ds.carers is not None:
+        lines.append(
+            html.Li(
+                [
+                    html.B("Carers: "),
+                    f"{names.get('carers', '')} — "
+                    f"{fmt_int(getattr(ds.carers, 'rows_read', 0))} rows, "
+                    f"{fmt_int(len(getattr(ds.carers, 'rejects', [])))} rejected",
+                ]
+            )
+        )
+    rejects = ds.data.rejects
+    if ds.carers is not None and len(getattr(ds.carers, "rejects", [])):
+        import pandas as pd
+
+        rejects = pd.concat([rejects, ds.carers.rejects], ignore_index=True)
+    table = (
+        dbc.Table.from_dataframe(
+            rejects.head(50), size="sm", striped=True, className="rejects-table"
+        )
+        if len(rejects)
+        else html.P("No rows rejected.", className="muted")
+    )
+    return html.Div(
+        [
+            dbc.Alert(
+                [
+                    html.B("Validated. "),
+                    f"{fmt_int(rows['read'])} placement rows read: {fmt_int(rows['in_census'])} "
+                    f"children in the census at {analysis.as_at:%d %B %Y}, "
+                    f"{fmt_int(rows['not_current'])} episodes not current, "
+                    f"{fmt_int(rows['rejected'])} rows rejected.",
+                ],
+                color="success" if rows["rejected"] == 0 else "warning",
+                className="mb-2",
+            ),
+            html.Ul(lines, className="mb-2"),
+            html.Div("Rejected rows (first 50)" if len(rejects) else "", className="section-title"),
+            table,
+        ],
+        className="card-panel",
+        id="validation-report",
+    )
+
+
+@callback(
+    Output(Id.DATASET, "data", allow_duplicate=True),
+    Input(Id.DT_USE, "n_clicks"),
+    Input(Id.DT_DEMO, "n_clicks"),
+    State(Id.DT_PENDING, "data"),
+    prevent_initial_call=True,
+)
+def switch_dataset(_use: int | None, _demo: int | None, pending: str | None) -> Any:
+    if ctx.triggered_id == Id.DT_USE and pending:
+        return pending
+    if ctx.triggered_id == Id.DT_DEMO:
+        return store().default_id()
+    return no_update
+
+
+@callback(
+    Output(Id.DT_REJECTS_DL, "data"),
+    Input(Id.DT_REJECTS_BTN, "n_clicks"),
+    State(Id.DT_PENDING, "data"),
+    prevent_initial_call=True,
+)
+def download_rejects(_n: int | None, pending: str | None) -> Any:
+    if not pending:
+        return no_update
+    ds = store().get(pending)
+    return dcc.send_bytes(csv_bytes(ds.data.rejects), "rejected.csv")

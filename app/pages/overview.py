@@ -1,0 +1,296 @@
+"""Overview: choropleth of the districts by % placed within 20 (or 10) miles of home."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+
+from app import figures
+from app.components import error_alert, fmt_int, fmt_pct, kpi
+from app.datasets import Filters
+from app.ids import Id
+from app.state import store
+from app.views import compliance_view, district_hover, label_points, quarter_ends
+from geo.errors import PlacemapError
+
+KIND_OPTIONS = [
+    {"label": "All placement types", "value": "all"},
+    {"label": "In-house foster care", "value": "in_house_foster"},
+    {"label": "IFA foster care", "value": "ifa_foster"},
+    {"label": "Residential", "value": "residential"},
+    {"label": "Other (parents, supported accommodation…)", "value": "other"},
+]
+AGE_OPTIONS = [{"label": "All ages", "value": "all"}] + [
+    {"label": f"Aged {b}", "value": b} for b in ("0-4", "5-10", "11-15", "16+")
+]
+DISABLED_OPTIONS = [
+    {"label": "All children", "value": "all"},
+    {"label": "Disabled children", "value": "disabled"},
+    {"label": "Not disabled", "value": "not_disabled"},
+]
+
+
+def _filter(label: str, control: Any, width: int = 2) -> dbc.Col:
+    return dbc.Col(
+        [dbc.Label(label, className="filter-label"), control],
+        xs=12,
+        md=4,
+        xl=width,
+        className="mb-2",
+    )
+
+
+def layout(**_kwargs: Any) -> html.Div:
+    s = store()
+    groups = [{"label": "All districts", "value": "all"}] + [
+        {"label": g, "value": g} for g in s.authority.groups
+    ]
+    try:
+        ds = s.get(None)
+        asat_options = [
+            {"label": f"{d:%d %b %Y}", "value": d.isoformat()} for d in quarter_ends(ds.data)
+        ]
+    except PlacemapError:
+        asat_options = []
+    default_asat = asat_options[-1]["value"] if asat_options else None
+    return html.Div(
+        [
+            html.H1(
+                f"How far from home are {s.authority.name}'s children placed?",
+                className="page-title",
+            ),
+            html.P(
+                "Share of children in care placed within 20 miles of their originating address, "
+                "by district (DfE SSDA903 distance; unaccompanied asylum-seeking children and "
+                "short breaks excluded, as in the sufficiency strategy).",
+                className="lead-text",
+            ),
+            dbc.Row(
+                [
+                    _filter(
+                        "Distance",
+                        dbc.RadioItems(
+                            id=Id.OV_THRESHOLD,
+                            value=20,
+                            inline=True,
+                            options=[
+                                {"label": "20 miles", "value": 20},
+                                {"label": "10 miles", "value": 10},
+                            ],
+                        ),
+                    ),
+                    _filter(
+                        "Group children by",
+                        dbc.RadioItems(
+                            id=Id.OV_VIEW,
+                            value="home",
+                            inline=True,
+                            options=[
+                                {"label": "Home district", "value": "home"},
+                                {"label": "Placement district", "value": "placement"},
+                            ],
+                        ),
+                    ),
+                    _filter(
+                        "Disability",
+                        dcc.Dropdown(
+                            id=Id.OV_DISABLED,
+                            options=DISABLED_OPTIONS,
+                            value="all",
+                            clearable=False,
+                        ),
+                    ),
+                    _filter(
+                        "Age",
+                        dcc.Dropdown(
+                            id=Id.OV_AGE, options=AGE_OPTIONS, value="all", clearable=False
+                        ),
+                    ),
+                    _filter(
+                        "Placement type",
+                        dcc.Dropdown(
+                            id=Id.OV_KIND, options=KIND_OPTIONS, value="all", clearable=False
+                        ),
+                    ),
+                    _filter(
+                        "Area",
+                        dcc.Dropdown(id=Id.OV_GROUP, options=groups, value="all", clearable=False),
+                        width=1,
+                    ),
+                    _filter(
+                        "As at",
+                        dcc.Dropdown(
+                            id=Id.OV_ASAT, options=asat_options, value=default_asat, clearable=False
+                        ),
+                        width=1,
+                    ),
+                ],
+                className="filters g-2",
+            ),
+            html.Div(id=Id.OV_ALERT),
+            dbc.Row(id=Id.OV_KPIS, className="g-2 mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Loading(
+                            dcc.Graph(
+                                id=Id.OV_MAP,
+                                style={"height": "620px"},
+                                config={"displaylogo": False, "scrollZoom": True},
+                            )
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col(html.Div(id=Id.OV_TABLE), lg=4),
+                ]
+            ),
+        ]
+    )
+
+
+@callback(
+    Output(Id.OV_MAP, "figure"),
+    Output(Id.OV_KPIS, "children"),
+    Output(Id.OV_TABLE, "children"),
+    Output(Id.OV_ALERT, "children"),
+    Input(Id.DATASET, "data"),
+    Input(Id.OV_THRESHOLD, "value"),
+    Input(Id.OV_VIEW, "value"),
+    Input(Id.OV_DISABLED, "value"),
+    Input(Id.OV_AGE, "value"),
+    Input(Id.OV_KIND, "value"),
+    Input(Id.OV_GROUP, "value"),
+    Input(Id.OV_ASAT, "value"),
+)
+def update_overview(
+    dataset_id: str | None,
+    threshold: int,
+    view: str,
+    disabled: str,
+    age: str,
+    kind: str,
+    group: str,
+    as_at: str | None,
+) -> tuple[Any, Any, Any, Any]:
+    """Map, KPI cards and district list for the chosen filters."""
+    try:
+        filters = Filters(
+            as_at=date.fromisoformat(as_at) if as_at else None,
+            disabled=disabled or "all",
+            age_band=age or "all",
+            kind=kind or "all",
+            group=group or "all",
+        )
+        return _overview(dataset_id, int(threshold or 20), view or "home", filters)
+    except Exception as err:  # shown as an alert, never a traceback
+        if not isinstance(err, PlacemapError):
+            import logging
+
+            logging.getLogger("placemap").exception("overview failed")
+        return figures._empty("No map"), [], [], error_alert(err)
+
+
+def _overview(
+    dataset_id: str | None, threshold: int, view: str, filters: Filters
+) -> tuple[Any, Any, Any, Any]:
+    s = store()
+    v = compliance_view(s, dataset_id, filters, threshold=threshold, view=view)
+    target = (
+        s.authority.target_pct_within_20
+        if threshold == 20
+        else s.authority.target_pct_within_10_foster
+    )
+    districts = v.table[v.table["district_code"].isin(s.authority.district_codes)]
+    hover = district_hover(districts, threshold)
+    where = "home" if view == "home" else "placement"
+    title = f"% placed within {threshold} miles, by {where} district (as at {v.as_at:%d %b %Y})"
+    fig = figures.district_map(
+        s.browser_geojson,
+        districts,
+        value_col="pct_shown",
+        target=target,
+        title=title,
+        hover=hover,
+        context_codes=v.context_codes,
+        label_points=label_points(s),
+        basemap=s.settings.basemap,
+        note=v.map_note,
+    )
+    total = v.table.iloc[-1]
+    a = v.analysis
+    kpis = [
+        kpi(
+            f"{s.authority.name}: within {threshold} miles",
+            fmt_pct(total["pct_shown"]),
+            f"of {fmt_int(total['known'])} children with a known distance · target {target:g} %",
+            colour="primary" if (total["pct_shown"] or 0) >= target else "warning",
+        ),
+        kpi(
+            "Children in the measure",
+            fmt_int(total["children"]),
+            "after filters; UASC and short breaks excluded",
+        ),
+        kpi(
+            "Distance not known",
+            fmt_int(total["not_known"]),
+            "missing, invalid or unknown postcodes; home outside England",
+        ),
+        kpi(
+            "UASC excluded",
+            fmt_int(a.summary["cohorts"]["excluded_uasc"]),
+            "unaccompanied asylum-seeking children",
+        ),
+        kpi(
+            "Short breaks excluded",
+            fmt_int(a.summary["cohorts"]["excluded_short_break"]),
+            "legal status V3/V4",
+        ),
+        kpi(
+            "Median distance",
+            "–" if not np.isfinite(total["median_miles"]) else f"{total['median_miles']:.1f} mi",
+            "children with a known distance",
+        ),
+    ]
+    return fig, kpis, _district_list(v.table, threshold, target), None
+
+
+def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Table:
+    rows = []
+    for r in table.itertuples(index=False):
+        b = figures.band(r.pct_shown, target)
+        colour = dict(figures.BANDS_COLOURS).get(b, figures.NO_DATA[1])
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(html.Span(className="swatch", style={"backgroundColor": colour})),
+                    html.Td(r.district_name),
+                    html.Td(r.children_shown, className="num"),
+                    html.Td(r.pct_text, className="num"),
+                ],
+                className="total-row" if r.is_total else None,
+            )
+        )
+    return dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th(""),
+                        html.Th("District"),
+                        html.Th("Children", className="num"),
+                        html.Th(f"% within {threshold} mi", className="num"),
+                    ]
+                )
+            ),
+            html.Tbody(rows),
+        ],
+        size="sm",
+        hover=True,
+        className="district-list",
+        striped=False,
+    )

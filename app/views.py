@@ -1,0 +1,188 @@
+"""View models shared by pages: filtered compliance tables with disclosure control applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.datasets import DatasetStore, Filters
+from geo.analysis import Analysis
+from geo.compliance import district_compliance
+from geo.placements import PlacementData
+
+
+@dataclass(frozen=True)
+class ComplianceView:
+    as_at: date
+    analysis: Analysis
+    table: pd.DataFrame  # districts + OUTSIDE + total, with *_shown / pct_text columns
+    context_codes: list[str]
+    map_note: str
+
+
+def quarter_ends(data: PlacementData, *, last: int = 8) -> list[date]:
+    """The last ``last`` quarter ends up to the latest date in the data, plus that date."""
+    from geo.placements import latest_date
+
+    latest = latest_date(data)
+    ends = pd.date_range(end=pd.Timestamp(latest), periods=last, freq="QE")
+    out = [d.date() for d in ends if d.date() <= latest]
+    if latest not in out:
+        out.append(latest)
+    return out
+
+
+def compliance_view(
+    store: DatasetStore, dataset_id: str | None, filters: Filters, *, threshold: int, view: str
+) -> ComplianceView:
+    ds = store.get(dataset_id)
+
+    def compute() -> ComplianceView:
+        analysis = store.analysis(ds.id, filters.as_at)
+        rows = store.filtered(ds.id, filters)
+        table = district_compliance(
+            rows, store.authority, by="placement" if view == "placement" else "home"
+        )
+        table = suppress(table, threshold=threshold)
+        b = store.boundaries
+        context = [c for c in b.frame["district_code"] if c not in store.authority.districts]
+        note = getattr(b, "attribution", "") or ""
+        return ComplianceView(
+            as_at=analysis.as_at,
+            analysis=analysis,
+            table=table,
+            context_codes=context,
+            map_note=note,
+        )
+
+    return ds.cached(("compliance_view", filters, threshold, view), compute)
+
+
+def suppress(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
+    """Add display columns with DfE disclosure control: counts of 1-5 hidden (``c``), secondary
+    suppression so no hidden cell follows from the total, percentages of hidden counts hidden."""
+    from geo.disclosure import suppress_table
+
+    pct_col, within_col = f"pct_within_{threshold}", f"within_{threshold}"
+    t = table.reset_index(drop=True).copy()
+    total_label = len(t) - 1
+    res = suppress_table(
+        t[["children", "known", within_col, "not_known", pct_col, "median_miles"]],
+        counts=["children", "known", within_col, "not_known"],
+        derived={pct_col: [within_col, "known"], "median_miles": ["known"]},
+        total_row=total_label,
+        row_base="children",
+    )
+    mask = res.mask
+    t["is_total"] = t.index == total_label
+    t["suppressed"] = mask["children"].to_numpy()
+    t["pct_hidden"] = mask[pct_col].to_numpy()
+    t["not_known_shown"] = [
+        ("c" if h else f"{int(n):,}")
+        for n, h in zip(t["not_known"], mask["not_known"], strict=True)
+    ]
+    t["median_miles"] = t["median_miles"].where(~mask["median_miles"].to_numpy(), np.nan)
+    t["pct_shown"] = t[pct_col].where(~t["pct_hidden"], np.nan)
+    t["children_shown"] = [
+        ("c" if h else f"{int(n):,}") for n, h in zip(t["children"], t["suppressed"], strict=True)
+    ]
+    t["pct_text"] = [
+        "c" if h else ("–" if not np.isfinite(p) else f"{p:.1f} %")
+        for p, h in zip(t[pct_col].to_numpy(float), t["pct_hidden"], strict=True)
+    ]
+    return t
+
+
+def district_hover(table: pd.DataFrame, threshold: int) -> pd.Series:
+    def one(r: Any) -> str:
+        if r.suppressed or r.pct_hidden:
+            return (
+                f"<b>{r.district_name}</b><br>Figures suppressed to protect small numbers "
+                "(1-5 children)"
+            )
+        if r.children == 0:
+            return f"<b>{r.district_name}</b><br>No children in this selection"
+        pct = getattr(r, f"pct_within_{threshold}")
+        within = getattr(r, f"within_{threshold}")
+        med = "–" if not np.isfinite(r.median_miles) else f"{r.median_miles:.1f}"
+        return (
+            f"<b>{r.district_name}</b><br>{pct:.1f} % within {threshold} miles "
+            f"({within:,} of {r.known:,} with a known distance)<br>"
+            f"Children: {r.children:,} · not known: {r.not_known:,}<br>"
+            f"Median distance: {med} miles"
+        )
+
+    return pd.Series([one(r) for r in table.itertuples(index=False)], index=table.index)
+
+
+@lru_cache(maxsize=4)
+def _label_points(store_id: int, store: DatasetStore) -> pd.DataFrame:
+    b = store.boundaries.frame
+    own = b[b["district_code"].isin(store.authority.district_codes)]
+    pts = own.geometry.representative_point().to_crs(4326)
+    return pd.DataFrame(
+        {
+            "district_code": own["district_code"].to_numpy(),
+            "lon": pts.x.to_numpy(),
+            "lat": pts.y.to_numpy(),
+            "label": own["district_name"].to_numpy(),
+        }
+    )
+
+
+def label_points(store: DatasetStore) -> pd.DataFrame:
+    return _label_points(id(store), store)
+
+
+def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filters) -> pd.DataFrame:
+    """District rows with 20- and 10-mile compliance (suppressed) and carer supply if known."""
+    v20 = compliance_view(store, dataset_id, filters, threshold=20, view="home")
+    v10 = compliance_view(store, dataset_id, filters, threshold=10, view="home")
+    t = v20.table.copy()
+    t["pct_within_20"] = t["pct_shown"]
+    t["pct_within_10"] = v10.table["pct_shown"].to_numpy()
+    cov = coverage_by_district(store, dataset_id)
+    if cov is not None:
+        t = t.merge(cov, on="district_code", how="left")
+    return t
+
+
+def coverage_by_district(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame | None:
+    """carers, vacant_places, gap per district (+ total) when the dataset has a carers register."""
+    ds = store.get(dataset_id)
+    if ds.carers is None:
+        return None
+    from app.coverage_view import district_coverage
+
+    cov = district_coverage(store, ds.id)
+    return cov[["district_code", "carers", "vacant_places", "gap"]]
+
+
+def trend_table(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
+    """% within 20 miles at each of the last eight quarter ends, authority and districts."""
+    ds = store.get(dataset_id)
+
+    def compute() -> pd.DataFrame:
+        rows = []
+        for q in quarter_ends(ds.data):
+            v = compliance_view(store, ds.id, Filters(as_at=q), threshold=20, view="home")
+            t = v.table[v.table["district_code"] != "OUTSIDE"]
+            for r in t.itertuples(index=False):
+                rows.append(
+                    {
+                        "quarter_end": pd.Timestamp(q),
+                        "district_name": r.district_name,
+                        "pct": r.pct_shown,
+                    }
+                )
+        frame = pd.DataFrame(rows)
+        # authority total first so it is drawn on top / listed first
+        key = frame["district_name"].eq(f"{store.authority.name} total")
+        return pd.concat([frame[~key], frame[key]], ignore_index=True)
+
+    return ds.cached(("trend",), compute)

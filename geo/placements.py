@@ -8,13 +8,22 @@ Two input forms are accepted (DESIGN.md §4):
 * **One row per child**: at least ``CHILD, HOME_POST, PL_POST``; optional ``PLACE,
   PLACE_PROVIDER, DECOM, DEC, DOB, SEX, LS, UASC, DISABLED``.
 
+Files are taken as a council has them (see :func:`read_placements`): the DfE XML return
+(:mod:`geo.ssda903_xml`), CSV sets and XLSX workbooks whose tables are recognised by their columns
+whatever the file or sheet names, one file, several, or a folder. Several years' returns are
+merged into one episode history (:mod:`geo.returns`).
+
 Every input row is either kept or reported in ``rejects`` with file, row, column, value and reason.
 Postcode problems do not reject a row: the child stays in the census with a *not known* distance.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +31,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.tables import RawTable, read_csv_text, require_columns
+from geo.errors import InputError
+from geo.returns import (
+    PLACEMENT_ROLES,
+    ReturnInfo,
+    SourceReport,
+    empty_differences,
+    merge_rows,
+)
+from geo.ssda903_xml import looks_like_xml, max_xml_mb, read_ssda903_xml
+from geo.tables import RawTable, is_xlsx, read_csv_text, read_xlsx_tables, require_columns
 
 EPISODE_COLUMNS = [
     "CHILD",
@@ -82,6 +100,7 @@ SHORT_BREAK_LS = frozenset(["V3", "V4"])
 FOSTER_PLACES = frozenset(f"U{i}" for i in range(1, 7))
 RESIDENTIAL_PLACES = frozenset(["K1", "K2", "K3", "R1", "S1", "P2"])
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+DATE_REASON = "not a date; expected dd/mm/yyyy or yyyy-mm-dd"
 TRUE_VALUES = frozenset(["1", "Y", "YES", "TRUE", "T"])
 FALSE_VALUES = frozenset(["0", "N", "NO", "FALSE", "F", ""])
 
@@ -113,6 +132,11 @@ class PlacementData:
     ``datetime64``; ``UASC``/``DISABLED`` as nullable booleans; ``_file``/``_row`` locate it).
     ``children`` holds Header facts per child (``SEX``, ``DOB``), ``uasc`` the UASC file
     (``CHILD``, ``DUC``). ``rejects`` lists every row not used, with reasons.
+
+    ``sources`` says what each input table was recognised as and what became of its rows,
+    ``returns`` how the tables were grouped into returns and ordered (later wins), and
+    ``merge_differences`` every field on which two returns disagreed
+    (:data:`geo.returns.DIFFERENCE_COLUMNS`). See :func:`geo.returns.validation_report`.
     """
 
     form: str  # "episodes" or "child"
@@ -122,6 +146,9 @@ class PlacementData:
     rejects: pd.DataFrame
     rows_read: dict[str, int]
     files: dict[str, str]
+    sources: tuple[SourceReport, ...] = ()
+    returns: tuple[ReturnInfo, ...] = ()
+    merge_differences: pd.DataFrame = field(default_factory=empty_differences)
 
 
 @dataclass(frozen=True)
@@ -157,38 +184,72 @@ def parse_flag(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 class _Rejects:
-    """Collects reject records; one row can carry several problems."""
+    """Collects reject records; one row can carry several problems.
+
+    Per table (see :meth:`begin`) it also tallies the distinct rows rejected and the reasons.
+    """
 
     def __init__(self) -> None:
         self.records: list[dict[str, object]] = []
+        self.rows: dict[str, set[int]] = {}
+        self.reasons: dict[str, Counter[str]] = {}
+        self._key = ""
+
+    def begin(self, key: str) -> None:
+        """Tally the following rejects under ``key`` (one input table)."""
+        self._key = key
+        self.rows.setdefault(key, set())
+        self.reasons.setdefault(key, Counter())
+
+    def _add(self, table: RawTable, row: int, column: str, value: str, reason: str, where: str):
+        self.records.append(
+            {
+                "file": table.name,
+                "row": row,
+                "column": column,
+                "value": value,
+                "reason": f"{where}: {reason}" if where else reason,
+            }
+        )
+        if self._key:
+            self.rows[self._key].add(row)
+            self.reasons[self._key][f"{column}: {reason}" if column else reason] += 1
 
     def add_mask(self, table: RawTable, mask: pd.Series, column: str, reason: str) -> None:
         if not mask.any():
             return
         frame = table.frame
         col = frame[column] if column in frame.columns else pd.Series("", index=frame.index)
-        for row, value in zip(frame.loc[mask, "_row"], col[mask], strict=True):
-            self.records.append(
-                {
-                    "file": table.name,
-                    "row": int(row),
-                    "column": column,
-                    "value": "" if pd.isna(value) else str(value),
-                    "reason": reason,
-                }
+        where = (
+            frame["_where"][mask]
+            if "_where" in frame.columns
+            else pd.Series("", index=col[mask].index)
+        )
+        name = table.source_name(column) if column else ""
+        for row, value, w in zip(frame.loc[mask, "_row"], col[mask], where, strict=True):
+            value = "" if pd.isna(value) else str(value)
+            self._add(table, int(row), name, value, reason, "" if pd.isna(w) else str(w))
+
+    def add_problems(self, table: RawTable) -> pd.Series:
+        """Reject rows whose element was malformed (``_problem``, XML); returns their mask."""
+        f = table.frame
+        if "_problem" not in f.columns:
+            return pd.Series(False, index=f.index)
+        mask = f["_problem"].notna()
+        for idx in f.index[mask]:
+            self._add(
+                table,
+                int(f.at[idx, "_row"]),
+                str(f.at[idx, "_problem_column"]),
+                "",
+                str(f.at[idx, "_problem"]),
+                str(f.at[idx, "_where"]) if "_where" in f.columns else "",
             )
+        return mask
 
     def add_bad_rows(self, table: RawTable) -> None:
         for row, reason in table.bad_rows:
-            self.records.append(
-                {
-                    "file": table.name,
-                    "row": row,
-                    "column": "",
-                    "value": "",
-                    "reason": f"row {reason}; expected one value per column",
-                }
-            )
+            self._add(table, row, "", "", f"row {reason}; expected one value per column", "")
 
     def frame(self) -> pd.DataFrame:
         if not self.records:
@@ -200,6 +261,13 @@ class _Rejects:
 
 def _blank(s: pd.Series) -> pd.Series:
     return s.isna() | (s.astype("string").str.strip() == "")
+
+
+def _repeated(child: pd.Series, usable: pd.Series) -> pd.Series:
+    """Usable rows whose child already has an earlier usable row (rejected rows do not count)."""
+    out = pd.Series(False, index=child.index)
+    out[usable] = child[usable].duplicated(keep="first")
+    return out
 
 
 def _codes(
@@ -231,18 +299,20 @@ def _codes(
 def _validate_rows(table: RawTable, rejects: _Rejects, *, episodes_form: bool) -> pd.DataFrame:
     """Validate a placements table; returns the usable rows in canonical form."""
     f = table.frame
-    bad = pd.Series(False, index=f.index)
+    bad = rejects.add_problems(table)
 
     child = f["CHILD"].astype("string").str.strip()
     blank_child = _blank(child)
-    rejects.add_mask(table, blank_child, "CHILD", "child identifier is blank; expected CHILD")
+    rejects.add_mask(
+        table, blank_child & ~bad, "CHILD", "child identifier is blank; expected CHILD"
+    )
     bad |= blank_child
 
     out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
     for col in ("DECOM", "DEC", "DOB"):
         if col in f.columns:
             dates, bad_date = parse_dates(f[col])
-            rejects.add_mask(table, bad_date, col, "not a date; expected dd/mm/yyyy")
+            rejects.add_mask(table, bad_date, col, DATE_REASON)
             bad |= bad_date
             out[col] = dates
         else:
@@ -310,46 +380,30 @@ def _validate_rows(table: RawTable, rejects: _Rejects, *, episodes_form: bool) -
         out["SEX"] = pd.Series(pd.NA, index=f.index, dtype="string")
 
     if not episodes_form:
-        dup = child.duplicated(keep="first") & ~blank_child
+        dup = _repeated(child, ~bad)
         rejects.add_mask(
             table,
-            dup & ~bad,
+            dup,
             "CHILD",
-            "child appears more than once in a one-row-per-child file; first row used",
+            "child appears more than once in a one-row-per-child file; first valid row used",
         )
         bad |= dup
     return out[~bad].reset_index(drop=True)
 
 
-def _read_header(path: Path, rejects: _Rejects) -> tuple[pd.DataFrame, int]:
-    table = read_csv_text(path, what="header file")
-    require_columns(table, HEADER_REQUIRED, what="header file")
-    rejects.add_bad_rows(table)
-    out = _validate_side_file(table, rejects)
-    return out, len(table.frame) + len(table.bad_rows)
-
-
-def _read_uasc(path: Path, rejects: _Rejects) -> tuple[pd.DataFrame, int]:
-    table = read_csv_text(path, what="UASC file")
-    require_columns(table, UASC_REQUIRED, what="UASC file")
-    rejects.add_bad_rows(table)
-    out = _validate_side_file(table, rejects)
-    return out, len(table.frame) + len(table.bad_rows)
-
-
 def _validate_side_file(table: RawTable, rejects: _Rejects) -> pd.DataFrame:
     """Header / UASC rows: CHILD plus whichever of SEX, DOB, DUC, UASC, DISABLED are present."""
     f = table.frame
-    bad = pd.Series(False, index=f.index)
+    bad = rejects.add_problems(table)
     child = f["CHILD"].astype("string").str.strip()
     blank = _blank(child)
-    rejects.add_mask(table, blank, "CHILD", "child identifier is blank; expected CHILD")
+    rejects.add_mask(table, blank & ~bad, "CHILD", "child identifier is blank; expected CHILD")
     bad |= blank
-    out = pd.DataFrame({"CHILD": child}, index=f.index)
+    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
     for col in ("DOB", "DUC", "MC_DOB"):
         if col in f.columns:
             dates, bad_date = parse_dates(f[col])
-            rejects.add_mask(table, bad_date, col, "not a date; expected dd/mm/yyyy")
+            rejects.add_mask(table, bad_date, col, DATE_REASON)
             bad |= bad_date
             out[col] = dates
     for col in ("UASC", "DISABLED"):
@@ -366,54 +420,462 @@ def _validate_side_file(table: RawTable, rejects: _Rejects) -> pd.DataFrame:
         )
         bad |= bad_sex
         out["SEX"] = sex.mask(_blank(sex))
-    dup = child.duplicated(keep="first") & ~blank & ~bad
-    rejects.add_mask(table, dup, "CHILD", "child listed more than once; first row used")
+    dup = _repeated(child, ~bad)
+    rejects.add_mask(table, dup, "CHILD", "child listed more than once; first valid row used")
     bad |= dup
     return out[~bad].reset_index(drop=True)
 
 
-def read_placements(
-    placements: str | Path, *, header: str | Path | None = None, uasc: str | Path | None = None
-) -> PlacementData:
-    """Read and validate placement files.
+# Column names a table is recognised by (after upper-casing and stripping).
+ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}  # XML element names used as CSV headers
+_PLACEMENT_HINTS = frozenset(["DECOM", "HOME_POST", "PL_POST", "PLACE"])
+_HEADER_HINTS = frozenset(["SEX", "DOB", "UPN", "ETHNIC", "MOTHER", "MC_DOB"])
+_WHAT = {"placements": "placements file", "header": "header file", "uasc": "UASC file"}
 
-    The form (SSDA903 Episodes or one row per child) is recognised by its columns. Raises
-    :class:`~geo.errors.InputError` when a file is unusable as a whole; bad rows go to
-    ``rejects`` instead.
-    """
-    rejects = _Rejects()
-    table = read_csv_text(placements, what="placements file")
+
+def recognise(columns: Sequence[str]) -> str | None:
+    """The role of a table from its column names: ``episodes`` (SSDA903 Episodes), ``child``
+    (one row per child), ``header``, ``uasc``, ``carers`` (a carers register), or None."""
+    cols = {str(c).strip().upper() for c in columns}
+    cols |= {ALIASES[c] for c in cols if c in ALIASES}
+    if "CARER_ID" in cols:
+        return "carers"
+    if cols & _PLACEMENT_HINTS:
+        return _placements_form(cols)
+    if "CHILD" not in cols:
+        return None
+    if "DUC" in cols:
+        return "uasc"
+    if cols & _HEADER_HINTS:
+        return "header"
+    return None
+
+
+def _placements_form(cols: set[str]) -> str:
+    return "episodes" if "DECOM" in cols and ("LS" in cols or "RNE" in cols) else "child"
+
+
+def _apply_aliases(table: RawTable) -> RawTable:
     cols = set(table.frame.columns)
-    episodes_form = "DECOM" in cols and ("LS" in cols or "RNE" in cols)
-    require_columns(
-        table,
-        EPISODE_REQUIRED if episodes_form else CHILD_REQUIRED,
-        what="episodes file" if episodes_form else "placements file",
+    rename = {a: c for a, c in ALIASES.items() if a in cols and c not in cols}
+    if not rename:
+        return table
+    names = {**table.source_names, **{c: a for a, c in rename.items()}}
+    return replace(table, frame=table.frame.rename(columns=rename), source_names=names)
+
+
+@dataclass
+class _Table:
+    """One recognised input table while reading (mutable: labels and ranks are set later)."""
+
+    table: RawTable
+    role: str
+    path: Path
+    order: int
+    explicit: bool  # given with header= / uasc=
+    group: str = ""
+    rank: int = 0
+    valid: pd.DataFrame | None = None
+
+
+def _expand(paths: list[Path], what: str) -> list[tuple[Path, bool]]:
+    """Files to read: each path, or every visible file under a folder. (path, from_folder)."""
+    out: list[tuple[Path, bool]] = []
+    for p in paths:
+        if p.is_dir():
+            found = [
+                f
+                for f in sorted(p.rglob("*"))
+                if f.is_file()
+                and not any(part.startswith((".", "~$")) for part in f.relative_to(p).parts)
+            ]
+            if not found:
+                raise InputError(
+                    f"The folder '{p}' holds no files. Put the SSDA903 return in it (XML, or "
+                    "Episodes/Header/UASC as CSV or XLSX), or give the files themselves."
+                )
+            out.extend((f, True) for f in found)
+        elif p.exists():
+            out.append((p, False))
+        else:
+            raise InputError(f"The {what} '{p}' does not exist. Check the path and try again.")
+    return out
+
+
+def _head(path: Path, what: str) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4096)
+    except OSError as err:
+        raise InputError(f"The {what} '{path}' could not be read: {err.strerror or err}.") from err
+
+
+def _load_file(
+    path: Path, *, forced: str | None, from_folder: bool, what: str
+) -> tuple[str, list[tuple[str, RawTable]], list[tuple[str, str]]]:
+    """Read one file by content. Returns (format, [(role, table)], [(ignored label, reason)])."""
+    head = _head(path, what)
+    if looks_like_xml(head):
+        x = read_ssda903_xml(path)
+        return "xml", [("header", x.header), ("episodes", x.episodes)], []
+    if is_xlsx(path, head):
+        tables, skipped = read_xlsx_tables(path, what=what, max_mb=max_xml_mb())
+        found: list[tuple[str, RawTable]] = []
+        ignored = [(f"{path.name}[{sheet}]", why) for sheet, why in skipped]
+        for t in tables:
+            t = _apply_aliases(t)
+            role = recognise(list(t.frame.columns))
+            if role is None or role == "carers":
+                ignored.append((t.name, _ignored_reason(role, t)))
+            else:
+                found.append((role, t))
+        return "xlsx", found, ignored
+    try:
+        table = _apply_aliases(read_csv_text(path, what=what))
+    except InputError as err:
+        if from_folder:
+            return "csv", [], [(path.name, f"not read: {err}")]
+        raise
+    role = forced or recognise(list(table.frame.columns))
+    if role == "carers" or (role is None and from_folder):
+        return "csv", [], [(table.name, _ignored_reason(role, table))]
+    if role is None:  # a named file: validate it as placements so the message names columns
+        role = _placements_form(set(table.frame.columns))
+    return "csv", [(role, table)], []
+
+
+def _ignored_reason(role: str | None, table: RawTable) -> str:
+    if role == "carers":
+        return "a carers register, not placement data (give it to the carers commands)"
+    cols = [c for c in table.frame.columns if not str(c).startswith("_")][:12]
+    return (
+        f"columns {cols} are not an SSDA903 Episodes, Header or UASC table nor one row per "
+        "child (expected CHILD with DECOM/HOME_POST/PL_POST, DOB/SEX/UPN or DUC)"
     )
-    rejects.add_bad_rows(table)
-    episodes = _validate_rows(table, rejects, episodes_form=episodes_form)
-    rows_read = {"placements": len(table.frame) + len(table.bad_rows)}
-    files = {"placements": str(table.path)}
+
+
+def _labels(paths: list[Path]) -> dict[Path, str]:
+    """Names for rejects: the file name, or the path below the common folder when two files
+    share a name (2019/Episodes.csv, 2020/Episodes.csv)."""
+    counts = Counter(p.name for p in paths)
+    if all(n == 1 for n in counts.values()):
+        return {p: p.name for p in paths}
+    root = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    return {p: p.relative_to(root).as_posix() if counts[p.name] > 1 else p.name for p in paths}
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _group_tables(tables: list[_Table]) -> None:
+    """Assign each table to a return: an XML file or a workbook is one return; a CSV placements
+    file is one return, joined by the Header/UASC CSVs of the same folder whose names carry the
+    same numbers (header_2019.csv goes with episodes_2019.csv) — or by every Header/UASC CSV
+    when there is a single CSV placements file."""
+
+    def key(p: Path) -> tuple[str, str]:
+        return str(p.parent), "-".join(_DIGITS.findall(p.stem))
+
+    csv_placements = [t for t in tables if t.table.fmt == "csv" and t.role in PLACEMENT_ROLES]
+    for t in tables:
+        if t.table.fmt != "csv" or t.role in PLACEMENT_ROLES:
+            t.group = str(t.path)
+    for t in tables:
+        if t.group:
+            continue
+        if len(csv_placements) == 1:
+            t.group = csv_placements[0].group
+            continue
+        same = {c.group for c in csv_placements if key(c.path) == key(t.path)}
+        t.group = same.pop() if len(same) == 1 else f"side:{t.path}"
+
+
+def _rank_returns(tables: list[_Table]) -> tuple[ReturnInfo, ...]:
+    """Order returns, earliest first: by the latest DECOM/DEC in their placement rows. Returns
+    of Header/UASC only rank first, except files named with ``header=``/``uasc=``, which rank
+    last (the caller named them on purpose); ties keep the order given."""
+    groups: dict[str, list[_Table]] = {}
+    for t in tables:
+        groups.setdefault(t.group, []).append(t)
+    keys = []
+    for g, members in groups.items():
+        stamps = [
+            m.valid[c].max()
+            for m in members
+            if m.role in PLACEMENT_ROLES and m.valid is not None and len(m.valid)
+            for c in ("DECOM", "DEC")
+        ]
+        stamps = [x for x in stamps if pd.notna(x)]
+        end = max(stamps) if stamps else None
+        has_placements = any(m.role in PLACEMENT_ROLES for m in members)
+        tier = 1 if has_placements else (2 if all(m.explicit for m in members) else 0)
+        order = min(m.order for m in members)
+        keys.append(((tier, end or pd.Timestamp.min, order), g, end, members))
+    keys.sort(key=lambda k: k[0])
+    infos = []
+    for rank, (_, _g, end, members) in enumerate(keys):
+        names = tuple(dict.fromkeys(m.table.name for m in members))
+        label = " + ".join(dict.fromkeys(_file_of(m) for m in members))
+        for m in members:
+            m.rank = rank
+        infos.append(
+            ReturnInfo(
+                label=label,
+                rank=rank,
+                data_end=end.date() if end is not None else None,
+                files=names,
+            )
+        )
+    return tuple(infos)
+
+
+def _file_of(t: _Table) -> str:
+    return t.table.name.split("[", 1)[0] if t.table.fmt == "xlsx" else t.table.name
+
+
+def _validate_table(t: _Table, rejects: _Rejects, key: str) -> pd.DataFrame:
+    what = {"episodes": "episodes file", "child": "placements file", **_WHAT}[t.role]
+    required = {
+        "episodes": EPISODE_REQUIRED,
+        "child": CHILD_REQUIRED,
+        "header": HEADER_REQUIRED,
+        "uasc": UASC_REQUIRED,
+    }[t.role]
+    require_columns(t.table, required, what=what)
+    rejects.begin(key)
+    rejects.add_bad_rows(t.table)
+    if t.role in PLACEMENT_ROLES:
+        return _validate_rows(t.table, rejects, episodes_form=t.role == "episodes")
+    return _validate_side_file(t.table, rejects)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f.columns)]
+    non_empty = [f for f in frames if len(f)]
+    if not non_empty:
+        return frames[0].iloc[0:0] if frames else pd.DataFrame()
+    return pd.concat(non_empty, ignore_index=True) if len(non_empty) > 1 else non_empty[0]
+
+
+def read_placements(
+    placements: str | Path | Sequence[str | Path],
+    *,
+    header: str | Path | None = None,
+    uasc: str | Path | None = None,
+) -> PlacementData:
+    """Read, validate and merge placement data as a council files it.
+
+    ``placements`` is a file, a folder (every visible file below it) or a list of them. Each file
+    is recognised by content, not name or extension: the DfE SSDA903 XML return (root
+    ``EXPSSDA903``), an XLSX workbook (each sheet recognised by its columns) or a CSV (UTF-8 with
+    or without BOM, or Windows-1252) that is an SSDA903 Episodes, Header or UASC table or one row
+    per child. ``header``/``uasc`` name a Header/UASC file explicitly. Returns from several years
+    are merged (:mod:`geo.returns`): the same episode counted once, the later return winning.
+
+    Raises :class:`~geo.errors.InputError` when a named file is unusable as a whole (missing,
+    empty, not a table, a required column missing, hostile or ill-formed XML) or when no
+    placement table is found; bad rows go to ``rejects`` instead. In a folder, files that are
+    not placement tables (a carers register, notes) are skipped and listed in ``sources``.
+    """
+    if isinstance(placements, (str, os.PathLike)):
+        named = [Path(placements)]
+    else:
+        named = [Path(p) for p in placements]
+    if not named:
+        raise InputError(
+            "No placements file given: name the SSDA903 return, its files or a folder."
+        )
+    inputs: list[tuple[Path, str | None, bool]] = []
+    seen: set[Path] = set()
+    for role, paths in (("placements", named), ("header", [header]), ("uasc", [uasc])):
+        for path in paths:
+            if path is None:
+                continue
+            for f, from_folder in _expand([Path(path)], _WHAT[role]):
+                if f.resolve() not in seen:
+                    seen.add(f.resolve())
+                    inputs.append((f, None if role == "placements" else role, from_folder))
+
+    tables: list[_Table] = []
+    ignored: list[tuple[Path, str, str, str]] = []  # path, format, label, reason
+    formats: dict[Path, str] = {}
+    for order, (path, forced, from_folder) in enumerate(inputs):
+        fmt, found, skipped = _load_file(
+            path, forced=forced, from_folder=from_folder, what=_WHAT[forced or "placements"]
+        )
+        formats[path] = fmt
+        tables.extend(
+            _Table(table=t, role=r, path=path, order=order, explicit=forced is not None)
+            for r, t in found
+        )
+        ignored.extend((path, fmt, label, why) for label, why in skipped)
+
+    labels = _labels(list(dict.fromkeys([t.path for t in tables] + [p for p, *_ in ignored])))
+    for t in tables:
+        base = labels[t.path]
+        t.table = replace(t.table, label=f"{base}[{t.table.sheet}]" if t.table.sheet else base)
+
+    roles = {t.role for t in tables}
+    if not roles & PLACEMENT_ROLES:
+        listed = "; ".join(
+            [f"{t.table.name}: recognised as {t.role}" for t in tables]
+            + [f"{label}: skipped, {why}" for _, _, label, why in ignored]
+        )
+        raise InputError(
+            f"No placements table found in {', '.join(str(p) for p in named)} ({listed or 'no files'}). "
+            "Expected the SSDA903 XML return, an Episodes table (CHILD, DECOM, LS, PLACE, "
+            "HOME_POST, PL_POST, ...) or one row per child (CHILD, HOME_POST, PL_POST), as CSV "
+            "or XLSX."
+        )
+    if {"episodes", "child"} <= roles:
+        kinds = {r: [t.table.name for t in tables if t.role == r] for r in ("episodes", "child")}
+        raise InputError(
+            f"The input mixes SSDA903 Episodes tables ({', '.join(kinds['episodes'])}) with "
+            f"one-row-per-child tables ({', '.join(kinds['child'])}). Use one form: Episodes "
+            "(with DECOM and LS) for every year, or one row per child."
+        )
+
+    rejects = _Rejects()
+    for i, t in enumerate(tables):
+        t.valid = _validate_table(t, rejects, key=str(i))
+    _group_tables(tables)
+    returns = _rank_returns(tables)
+    for t in tables:
+        assert t.valid is not None
+        t.valid["_rank"] = t.rank
+
+    form = "episodes" if "episodes" in roles else "child"
+    placement_tables = [t for t in tables if t.role in PLACEMENT_ROLES]
+    header_tables = [t for t in tables if t.role == "header"]
+    uasc_tables = [t for t in tables if t.role == "uasc"]
+    uasc_from_header = [_uasc_from_header(t) for t in header_tables if "DUC" in t.table.frame]
+
+    def columns_of(group: list[_Table], extra: dict[str, set[str]] | None = None):
+        out = {t.table.name: set(t.table.frame.columns) for t in group}
+        return {**out, **(extra or {})}
+
+    merged = merge_rows(
+        _concat([t.valid for t in placement_tables if t.valid is not None]),
+        key=["CHILD", "DECOM"] if form == "episodes" else ["CHILD"],
+        table="episodes" if form == "episodes" else "placements",
+        columns_by_file=columns_of(placement_tables),
+    )
+    episodes = merged.frame.drop(columns="_rank").reset_index(drop=True)
+    differences = [merged.differences]
+    duplicates = dict(merged.duplicates)
+
     children = pd.DataFrame({"CHILD": pd.Series(dtype="string")})
+    if header_tables:
+        frames = [
+            t.valid.drop(columns=[c for c in ("UASC", "DUC") if "DUC" in t.table.frame])
+            for t in header_tables
+            if t.valid is not None
+        ]
+        m = merge_rows(
+            _concat(frames),
+            key=["CHILD"],
+            table="header",
+            columns_by_file=columns_of(header_tables),
+        )
+        children = m.frame.drop(columns="_rank").reset_index(drop=True)
+        differences.append(m.differences)
+        for k, v in m.duplicates.items():
+            duplicates[f"header:{k}"] = v
+
     uasc_frame = pd.DataFrame(
         {"CHILD": pd.Series(dtype="string"), "DUC": pd.Series(dtype="datetime64[ns]")}
     )
-    if header is not None:
-        children, rows_read["header"] = _read_header(Path(header), rejects)
-        files["header"] = str(header)
-    if uasc is not None:
-        uasc_frame, rows_read["uasc"] = _read_uasc(Path(uasc), rejects)
-        files["uasc"] = str(uasc)
+    if uasc_tables or uasc_from_header:
+        frames = [t.valid for t in uasc_tables if t.valid is not None] + uasc_from_header
+        extra = {f["_file"].iloc[0]: {"UASC", "DUC"} for f in uasc_from_header if len(f)}
+        m = merge_rows(
+            _concat(frames),
+            key=["CHILD"],
+            table="uasc",
+            columns_by_file=columns_of(uasc_tables, extra),
+        )
+        kept = m.frame
+        if "UASC" in kept.columns:  # XML: a later "not UASC" header overrides an earlier one
+            kept = kept[kept["UASC"].astype("boolean").fillna(True).astype(bool)]
+            kept = kept.drop(columns="UASC")
+        uasc_frame = kept.drop(columns="_rank").reset_index(drop=True)
         if "DUC" not in uasc_frame.columns:
             uasc_frame["DUC"] = pd.Series(pd.NaT, index=uasc_frame.index, dtype="datetime64[ns]")
+        differences.append(m.differences)
+        for k, v in m.duplicates.items():
+            if k in {t.table.name for t in uasc_tables}:
+                duplicates[f"uasc:{k}"] = v
+
+    sources = []
+    for i, t in enumerate(tables):
+        prefix = "" if t.role in PLACEMENT_ROLES else f"{t.role}:"
+        sources.append(
+            SourceReport(
+                file=t.table.name,
+                path=str(t.path),
+                format=t.table.fmt,
+                role=t.role,
+                return_label=returns[t.rank].label,
+                rows_read=len(t.table.frame) + len(t.table.bad_rows),
+                rows_rejected=len(rejects.rows.get(str(i), ())),
+                rows_merged=duplicates.get(prefix + t.table.name, 0),
+                reject_reasons=dict(rejects.reasons.get(str(i), Counter()).most_common()),
+            )
+        )
+    for path, fmt, label, why in ignored:
+        sources.append(
+            SourceReport(file=label, path=str(path), format=fmt, role="ignored", note=why)
+        )
+
+    rows_read: dict[str, int] = {}
+    files: dict[str, str] = {}
+    for role, group in (
+        ("placements", placement_tables),
+        ("header", header_tables),
+        ("uasc", uasc_tables),
+    ):
+        group = [t for t in group if not (role != "placements" and t.table.fmt == "xml")]
+        if not group:
+            continue
+        rows_read[role] = sum(len(t.table.frame) + len(t.table.bad_rows) for t in group)
+        for n, t in enumerate(group):
+            name = role if n == 0 else f"{role}_{n + 1}"
+            files[name] = str(t.path.parent / t.table.name) if t.table.sheet else str(t.path)
+    if any(t.table.fmt == "xml" for t in header_tables):
+        rows_read["header"] = sum(len(t.table.frame) for t in header_tables)
+    all_differences = [d for d in differences if len(d)]
     return PlacementData(
-        form="episodes" if episodes_form else "child",
+        form=form,
         episodes=episodes,
         children=children,
         uasc=uasc_frame,
         rejects=rejects.frame(),
         rows_read=rows_read,
         files=files,
+        sources=tuple(sources),
+        returns=returns,
+        merge_differences=pd.concat(all_differences, ignore_index=True)
+        if all_differences
+        else empty_differences(),
+    )
+
+
+def _uasc_from_header(t: _Table) -> pd.DataFrame:
+    """UASC status carried in an XML Header (``UASC`` flag, ``DUC``) as UASC rows: every child,
+    with ``UASC`` True when flagged or ceased, so a later return's "not UASC" can win."""
+    v = t.valid
+    assert v is not None
+    flag = v["UASC"].astype("boolean").fillna(False) if "UASC" in v else False
+    duc = v["DUC"] if "DUC" in v else pd.Series(pd.NaT, index=v.index, dtype="datetime64[ns]")
+    return pd.DataFrame(
+        {
+            "CHILD": v["CHILD"],
+            "DUC": duc,
+            "UASC": pd.array(np.asarray(flag | duc.notna(), dtype=bool), dtype="boolean"),
+            "_file": v["_file"],
+            "_row": v["_row"],
+            "_rank": v["_rank"],
+        }
     )
 
 
@@ -455,7 +917,7 @@ def _attach_child_facts(
 ) -> pd.DataFrame:
     """Add SEX/DOB from the Header, the UASC status at ``stamp``, disability, age and cohort."""
     if len(data.children) and "CHILD" in data.children.columns:
-        facts = data.children.set_index("CHILD")
+        facts = data.children.drop_duplicates("CHILD", keep="last").set_index("CHILD")
         for col in ("SEX", "DOB", "DISABLED", "UASC"):
             if col in facts.columns:
                 from_header = chosen["CHILD"].map(facts[col])

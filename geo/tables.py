@@ -1,14 +1,17 @@
-"""Read tabular input files (CSV) robustly, keeping the file's row numbers for error reports.
+"""Read tabular input files (CSV, XLSX) robustly, keeping the file's row numbers for error reports.
 
-Every value is read as text; nothing is evaluated. Rows whose field count does not match the
-header are returned separately as rejects instead of stopping the read.
+Every value is read as text; nothing is evaluated (XLSX formulas are never computed: a cell gives
+the value Excel last saved, or blank). Rows whose field count does not match the header are
+returned separately as rejects instead of stopping the read.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
@@ -28,10 +31,18 @@ class RawTable:
     frame: pd.DataFrame
     bad_rows: list[tuple[int, str]]  # (row, reason) for rows with the wrong number of fields
     encoding: str
+    label: str | None = None  # how rejects name the table (default: the file name)
+    fmt: str = "csv"  # csv | xlsx | xml
+    sheet: str | None = None  # XLSX sheet name
+    source_names: dict[str, str] = field(default_factory=dict)  # table column -> name in file
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.label or self.path.name
+
+    def source_name(self, column: str) -> str:
+        """The column's name as the file spells it (e.g. ``PL`` in XML for ``PLACE``)."""
+        return self.source_names.get(column, column)
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
@@ -129,11 +140,129 @@ def parse_csv_text(text: str, *, path: Path, what: str, encoding: str = "utf-8")
     return RawTable(path=path, frame=frame, bad_rows=bad, encoding=encoding)
 
 
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def is_xlsx(path: Path, head: bytes) -> bool:
+    """True when the file is a zip holding an Excel workbook (by content, not extension)."""
+    if not head.startswith(XLSX_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "xl/workbook.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _cell_text(value: object) -> str:
+    """A cell value as the text a CSV export would hold (dates ISO, whole numbers without .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_xlsx_tables(
+    path: str | Path, *, what: str, max_mb: float = 200.0
+) -> tuple[list[RawTable], list[tuple[str, str]]]:
+    """Read every non-empty sheet of an XLSX workbook as a text table.
+
+    The header is the first row with at least two filled cells; ``_row`` is the sheet row
+    number. Opened read-only, values only. Returns ``(tables, skipped)`` where ``skipped`` lists
+    ``(sheet, reason)`` for sheets without a table. Raises :class:`InputError` when the workbook
+    cannot be opened or unpacks to more than ``max_mb`` MB (a zip bomb guard).
+    """
+    import openpyxl  # imported here: only XLSX input needs it
+
+    p = Path(path)
+    try:
+        with zipfile.ZipFile(p) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError) as err:
+        raise InputError(f"The {what} '{p.name}' is not a readable XLSX workbook ({err}).") from err
+    if unpacked > max_mb * 1024 * 1024:
+        raise InputError(
+            f"The {what} '{p.name}' unpacks to {unpacked / 1024 / 1024:.0f} MB, above the "
+            f"{max_mb:g} MB limit. Save each table as CSV instead, or raise PLACEMAP_MAX_XML_MB."
+        )
+    try:
+        book = openpyxl.load_workbook(p, read_only=True, data_only=True, keep_links=False)
+    except Exception as err:  # openpyxl raises many types for damaged files
+        raise InputError(
+            f"The {what} '{p.name}' could not be opened as an XLSX workbook ({err}). Save it "
+            "again from Excel as .xlsx, or export each table as CSV."
+        ) from err
+    tables: list[RawTable] = []
+    skipped: list[tuple[str, str]] = []
+    try:
+        for sheet in book.worksheets:
+            table, reason = _sheet_table(p, sheet)
+            if table is None:
+                skipped.append((sheet.title, reason))
+            else:
+                tables.append(table)
+    finally:
+        book.close()
+    return tables, skipped
+
+
+def _sheet_table(path: Path, sheet: object) -> tuple[RawTable | None, str]:
+    header: list[str] | None = None
+    header_row = 0
+    rows: list[list[str]] = []
+    row_numbers: list[int] = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):  # type: ignore[attr-defined]
+        cells = [_cell_text(v) for v in values]
+        if header is None:
+            if sum(1 for c in cells if c) >= 2:
+                header, header_row = [c.strip().upper() for c in cells], number
+            continue
+        if not any(cells):
+            continue
+        cells = (cells + [""] * len(header))[: len(header)]
+        rows.append(cells)
+        row_numbers.append(number)
+    title = str(sheet.title)  # type: ignore[attr-defined]
+    if header is None:
+        return None, "no header row (a row with two or more filled cells)"
+    keep = [i for i, c in enumerate(header) if c]
+    columns = [header[i] for i in keep]
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise InputError(
+            f"Sheet '{title}' of '{path.name}' has duplicate column names {dupes} in row "
+            f"{header_row}. Each column must appear once."
+        )
+    if not rows:
+        return None, f"header in row {header_row} but no data rows"
+    frame = pd.DataFrame([[r[i] for i in keep] for r in rows], columns=columns, dtype="string")
+    frame["_row"] = row_numbers
+    return (
+        RawTable(
+            path=path,
+            frame=frame,
+            bad_rows=[],
+            encoding="xlsx",
+            label=f"{path.name}[{title}]",
+            fmt="xlsx",
+            sheet=title,
+        ),
+        "",
+    )
+
+
 def require_columns(table: RawTable, required: list[str], *, what: str) -> None:
     """Raise :class:`InputError` naming the missing and the found columns."""
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
-        found = [c for c in table.frame.columns if c != "_row"]
+        found = [c for c in table.frame.columns if not str(c).startswith("_")]
         raise InputError(
             f"The {what} '{table.name}' is missing required column(s) {missing}. Columns found: "
             f"{found}. Expected at least {required} (DfE SSDA903 names)."

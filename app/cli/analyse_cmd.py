@@ -9,7 +9,8 @@ from datetime import date
 from geo.analysis import analyse
 from geo.authority import DEFAULT_AUTHORITY, load_authority
 from geo.errors import InputError
-from geo.placements import read_placements
+from geo.placements import read_placements, take_census
+from geo.returns import validation_report
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 
@@ -25,8 +26,10 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--placements",
         required=True,
-        metavar="FILE",
-        help="SSDA903 Episodes CSV or one-row-per-child CSV",
+        action="append",
+        metavar="PATH",
+        help="the SSDA903 return as filed: XML, Episodes/Header/UASC as CSV or XLSX, or one row "
+        "per child; a file or a folder. Repeat it for several years (merged, later year wins)",
     )
     p.add_argument("--header", metavar="FILE", help="SSDA903 Header CSV (SEX, DOB)")
     p.add_argument("--uasc", metavar="FILE", help="SSDA903 UASC CSV (DUC)")
@@ -50,20 +53,39 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="distances and district 20-mile compliance for a census",
         description="Take the census of children looked after at the as-at date, "
         "compute DfE distances and write placements.csv, district_compliance.csv, "
-        "district_compliance_by_placement.csv, rejected.csv and summary.json.",
+        "district_compliance_by_placement.csv, rejected.csv, merge_differences.csv and "
+        "summary.json (with the per-file validation report).",
     )
     add_input_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(func=run)
 
 
+def placement_paths(args: argparse.Namespace) -> list[str]:
+    """``--placements`` as a list (one or more files or folders)."""
+    value = args.placements
+    return [value] if isinstance(value, str) else list(value)
+
+
 def run(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
-    data = read_placements(args.placements, header=args.header, uasc=args.uasc)
+    paths = placement_paths(args)
+    data = read_placements(paths, header=args.header, uasc=args.uasc)
     result = analyse(data, authority, as_at=args.as_at)
+    report = validation_report(data, take_census(data, as_at=result.as_at))
+    # analyse() counts rows for one placements file; the report covers every file and year.
+    result.summary["placements_rows"] = report.totals
+    result.summary["validation"] = report.as_dict()
+    result.summary["merge_differences"] = {
+        "count": int(len(data.merge_differences)),
+        "by_column": {
+            str(k): int(v) for k, v in data.merge_differences["column"].value_counts().items()
+        },
+        "file": "merge_differences.csv",
+    }
     if result.summary["children_in_census"] == 0:
         raise InputError(
-            f"No child is looked after at {result.as_at.isoformat()} in '{args.placements}': "
+            f"No child is looked after at {result.as_at.isoformat()} in '{', '.join(paths)}': "
             f"{result.summary['placements_rows']['read']} rows read, "
             f"{result.summary['placements_rows']['rejected']} rejected, "
             f"{result.summary['placements_rows']['not_current']} not current. Check the as-at "
@@ -80,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         "district_compliance.csv": csv_bytes(result.compliance_home),
         "district_compliance_by_placement.csv": csv_bytes(result.compliance_placement),
         "rejected.csv": csv_bytes(result.rejects),
+        "merge_differences.csv": csv_bytes(data.merge_differences),
         "summary.json": json_bytes(result.summary),
     }
     write_outputs(args.out, files)
@@ -87,7 +110,13 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{authority.name}, as at {result.as_at:%d/%m/%Y}: {h['children']} children in the "
         f"headline cohort, {h['pct_within_20']}% of {h['known']} with a known distance placed "
-        f"within 20 miles; {result.summary['placements_rows']['rejected']} rows rejected. "
-        f"Written to {args.out}"
+        f"within 20 miles; {result.summary['placements_rows']['rejected']} rows rejected"
+        + (
+            f", {report.totals['merged_duplicates']} episodes reported in two returns merged "
+            f"({len(data.merge_differences)} differences, later return kept)"
+            if report.totals["merged_duplicates"]
+            else ""
+        )
+        + f". Written to {args.out}"
     )
     return 0

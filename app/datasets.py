@@ -153,8 +153,25 @@ class DatasetStore:
             dataset_id = self.default_id()
         with self._lock:
             ds = self._datasets.get(dataset_id)
+        if ds is not None and not ds.files["episodes"].exists():  # deleted (by any worker)
+            self.remove(dataset_id)
+            ds = None
+        if ds is None:
+            ds = self._load_upload(dataset_id)
         if ds is None:
             return self.get(self.default_id())
+        return ds
+
+    def _load_upload(self, dataset_id: str) -> Dataset | None:
+        """An upload stored on disk by another worker (or before a restart); None if absent."""
+        from app.uploads import open_upload, upload_root
+
+        stored = open_upload(upload_root(self.settings), dataset_id)
+        if stored is None:
+            return None
+        label = "Uploaded: " + ", ".join(stored.original_names.values())
+        ds = load_dataset(stored.files, label=label, synthetic=False, dataset_id=dataset_id)
+        self.add(ds)
         return ds
 
     def datasets(self) -> list[Dataset]:

@@ -103,5 +103,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         )
     app.layout = _shell(settings, store)
     from app import shell_callbacks  # noqa: F401  (registers the banner callback)
+    from app.security import install_security
 
+    install_security(app, settings)  # sign-in, roles, audit log, headers, upload limits
     return app

@@ -15,8 +15,7 @@ from geo.errors import PlacemapError
 def ensure_dataset(_pathname: str | None, current: str | None) -> str:
     """Keep the chosen dataset; fall back to the default (demo or configured) one."""
     s = store()
-    known = {d.id for d in s.datasets()}
-    return current if current in known else s.default_id()
+    return s.get(current).id if current else s.default_id()
 
 
 @callback(Output(Id.DATASET_BADGE, "children"), Input(Id.DATASET, "data"))

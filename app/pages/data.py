@@ -10,11 +10,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from app.auth import Permission, require
 from app.components import error_alert, fmt_int
 from app.datasets import load_dataset
 from app.ids import Id
 from app.state import store
-from app.uploads import decode_contents, store_upload
+from app.uploads import decode_contents, neutralise_formulas, store_upload
 from geo.errors import PlacemapError
 from geo.writing import csv_bytes
 
@@ -90,13 +91,9 @@ def layout(**_kwargs: Any) -> html.Div:
 
 
 def upload_root() -> Path:
-    s = store()
-    if s.settings.upload_dir is not None:
-        return s.settings.upload_dir
-    import platformdirs
+    from app.uploads import upload_root as root
 
-    base = s.settings.cache_dir or Path(platformdirs.user_data_dir("placemap"))
-    return Path(base) / "uploads"
+    return root(store().settings)
 
 
 @callback(
@@ -113,6 +110,7 @@ def validate_upload(
     contents: list[str] | None, names: list[str] | None
 ) -> tuple[Any, Any, Any, bool, bool]:
     """Store the uploads server-side, validate them and show what was accepted and rejected."""
+    require(Permission.UPLOAD)
     if not contents:
         return no_update, no_update, no_update, True, True
     s = store()
@@ -237,7 +235,8 @@ def switch_dataset(_use: int | None, _demo: int | None, pending: str | None) -> 
     prevent_initial_call=True,
 )
 def download_rejects(_n: int | None, pending: str | None) -> Any:
+    require(Permission.UNSUPPRESSED_EXPORT)
     if not pending:
         return no_update
     ds = store().get(pending)
-    return dcc.send_bytes(csv_bytes(ds.data.rejects), "rejected.csv")
+    return dcc.send_bytes(csv_bytes(neutralise_formulas(ds.data.rejects)), "rejected.csv")

@@ -155,9 +155,9 @@ def suppress_table(
     out = table.copy()
     hide_cols = list(dict.fromkeys([*counts, *derived]))
     for c in hide_cols:
-        col = out[c].astype(object)
-        col[hidden[:, cpos[c]]] = SUPPRESSED
-        out[c] = col
+        shown = out[c].astype(object)
+        shown[hidden[:, cpos[c]]] = SUPPRESSED
+        out[c] = shown
     mask = pd.DataFrame(hidden, index=table.index, columns=table.columns)
     prim = pd.DataFrame(primary, index=table.index, columns=table.columns)
     return Suppressed(table=out, mask=mask, primary=prim)
@@ -309,7 +309,7 @@ def _complement(
 
 def _determined_cells(hidden: np.ndarray, relations: list[_Relation]) -> list[tuple[int, int]]:
     """Hidden cells whose value follows exactly from the shown cells through the relations."""
-    cells = [tuple(int(x) for x in c) for c in np.argwhere(hidden)]
+    cells = [(int(i), int(j)) for i, j in np.argwhere(hidden)]
     if not cells or not relations:
         return []
     index = {c: k for k, c in enumerate(cells)}

@@ -1,0 +1,149 @@
+"""``placemap report``: the district comparison report as XLSX, PDF, HTML or CSV (one file)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from app.cli.analyse_cmd import add_input_arguments
+from geo.analysis import analyse
+from geo.authority import Authority, load_authority
+from geo.errors import InputError, PlacemapError
+from geo.placements import PlacementData, read_placements
+from geo.reports import FORMATS, CoverageFigures, build_report, render_report
+from geo.trends import compliance_trend
+from geo.writing import atomic_write_bytes
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="district comparison report for commissioners and the panel (XLSX, PDF, HTML)",
+        description="Build the district comparison report: headline against the target and the "
+        "previous quarter, district table, map, bar chart, quarterly trend, cohorts (disabled, "
+        "adolescents, UASC), carer supply when --carers is given, definitions and sources. "
+        "Disclosure control (counts of 1-5 shown as c, with secondary suppression) is on unless "
+        "--no-suppress is given.",
+    )
+    add_input_arguments(p)
+    p.add_argument(
+        "--carers",
+        metavar="FILE",
+        help="carers register CSV: adds carers, vacant places within 20 miles, coverage gap, "
+        "shortage areas and recruitment suggestions",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="xlsx, pdf, html or csv (the district table); default: the --out suffix",
+    )
+    p.add_argument("--out", required=True, metavar="FILE", help="output file (written atomically)")
+    p.add_argument(
+        "--no-suppress",
+        action="store_true",
+        help="turn disclosure control off (analysts only: the output shows counts of 1-5)",
+    )
+    p.add_argument(
+        "--quarters", type=int, default=8, metavar="N", help="quarters in the trend (default 8)"
+    )
+    p.add_argument(
+        "--boundaries",
+        metavar="FILE",
+        help="district boundaries (GeoJSON/GeoPackage/Shapefile); default: PLACEMAP_BOUNDARIES, "
+        "the cached ONS download, or shapes derived from postcodes",
+    )
+    p.add_argument("--no-map", action="store_true", help="leave the map out (no boundaries)")
+    p.set_defaults(func=run)
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """``--format``, or the suffix of ``--out``; :class:`InputError` when neither names one."""
+    if args.format:
+        return str(args.format)
+    suffix = Path(args.out).suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        return suffix
+    raise InputError(
+        f"Cannot tell the report format from '{args.out}': pass --format with one of "
+        f"{', '.join(FORMATS)}, or give --out a .xlsx, .pdf, .html or .csv name."
+    )
+
+
+def _boundaries(args: argparse.Namespace, authority: Authority) -> tuple[object | None, str]:
+    """District polygons for the map and their attribution; (None, "") when there are none."""
+    if args.no_map:
+        return None, ""
+    try:
+        from geo.districts import load_boundaries
+    except ImportError:  # boundaries module not installed: the report notes the missing map
+        return None, ""
+    try:
+        b = load_boundaries(authority=authority, path=args.boundaries)
+    except PlacemapError:
+        if args.boundaries:
+            raise  # the user named a file: tell them what is wrong with it
+        return None, ""
+    return b.frame, b.attribution
+
+
+def _coverage(
+    args: argparse.Namespace, data: PlacementData, authority: Authority, as_at: object
+) -> CoverageFigures | None:
+    if not args.carers:
+        return None
+    try:
+        from geo.coverage import report_coverage  # type: ignore[attr-defined]
+    except ImportError as err:
+        raise InputError(
+            "--carers was given but carer coverage (geo.coverage) is not available in this "
+            "installation. Run the report without --carers, or update placemap."
+        ) from err
+    return report_coverage(data, authority, carers=args.carers, as_at=as_at)
+
+
+def placement_paths(args: argparse.Namespace) -> str | list[str]:
+    """``--placements`` as given: one path, or a list when it was repeated."""
+    value = args.placements
+    if isinstance(value, str):
+        return value
+    return value[0] if len(value) == 1 else list(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    fmt = output_format(args)
+    if args.quarters < 1:
+        raise InputError(f"--quarters must be 1 or more, got {args.quarters}.")
+    authority = load_authority(args.authority)
+    data = read_placements(placement_paths(args), header=args.header, uasc=args.uasc)
+    analysis = analyse(data, authority, as_at=args.as_at)
+    if analysis.summary["children_in_census"] == 0:
+        raise InputError(
+            f"No child is looked after at {analysis.as_at.isoformat()} in the placements given, "
+            "so there is nothing to report. Check the as-at date and the input files."
+        )
+    trend = compliance_trend(data, authority, as_at=analysis.as_at, quarters=args.quarters)
+    boundaries, note = _boundaries(args, authority)
+    report = build_report(
+        analysis,
+        trend=trend,
+        coverage=_coverage(args, data, authority, analysis.as_at),
+        boundaries=boundaries,  # type: ignore[arg-type]
+        boundaries_note=note,
+        suppress=not args.no_suppress,
+    )
+    payload = render_report(report, fmt=fmt)
+    atomic_write_bytes(args.out, payload)
+    hidden = sum(t.hidden_cells for t in report.tables)
+    control = (
+        f"disclosure control on ({hidden} cells hidden)"
+        if report.suppressed
+        else "DISCLOSURE CONTROL OFF (analyst copy: do not publish)"
+    )
+    print(
+        f"{authority.name} report as at {report.as_at:%d/%m/%Y} written to {args.out} "
+        f"({fmt.upper()}, {len(payload) / 1024:,.0f} KB, {time.perf_counter() - started:.1f} s); "
+        f"{control}" + ("" if boundaries is not None else "; no map (no district boundaries)") + "."
+    )
+    return 0

@@ -1,0 +1,119 @@
+"""`placemap report` end to end: the report's district figures equal `placemap analyse`."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from app.cli import main
+from tests.conftest import shared_path
+from tests.geo.test_reports import write_report_input
+
+COMPARED = {
+    "Children": "children",
+    "% within 20 miles": "pct_within_20",
+    "% within 10 miles": "pct_within_10",
+    "Median miles": "median_miles",
+    "Distance not known": "not_known",
+}
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    return write_report_input(tmp_path_factory.mktemp("cli"), children=250, seed=5)
+
+
+def _args(inputs, *extra):
+    return [
+        "--placements",
+        str(inputs.episodes),
+        "--header",
+        str(inputs.header),
+        "--uasc",
+        str(inputs.uasc),
+        "--as-at",
+        "2018-12-31",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def analysed(inputs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("analyse")
+    assert main(["analyse", *_args(inputs), "--out", str(out)]) == 0
+    return pd.read_csv(out / "district_compliance.csv")
+
+
+def _districts_sheet(path) -> pd.DataFrame:
+    ws = load_workbook(io.BytesIO(path.read_bytes()))["Districts"]
+    rows = list(ws.values)
+    end = next(i for i, r in enumerate(rows) if r[0] is None)  # the table ends at a blank row
+    return pd.DataFrame(rows[1:end], columns=rows[0])
+
+
+def test_report_xlsx_matches_analyse_unsuppressed(inputs, analysed, tmp_path, capsys):
+    out = tmp_path / "report.xlsx"
+    assert main(["report", *_args(inputs), "--out", str(out), "--no-suppress", "--no-map"]) == 0
+    assert "DISCLOSURE CONTROL OFF" in capsys.readouterr().out
+    sheet = _districts_sheet(out)
+    assert sheet["Code"].tolist() == analysed["district_code"].tolist()
+    for label, col in COMPARED.items():
+        np.testing.assert_array_equal(
+            sheet[label].to_numpy(dtype=float), analysed[col].to_numpy(dtype=float), err_msg=col
+        )
+
+
+def test_report_xlsx_suppressed_shows_the_same_figures_where_shown(inputs, analysed, tmp_path):
+    out = tmp_path / "report.xlsx"
+    assert main(["report", *_args(inputs), "--out", str(out), "--no-map"]) == 0
+    sheet = _districts_sheet(out)
+    hidden = 0
+    for label, col in COMPARED.items():
+        shown = sheet[label] != "c"
+        hidden += int((~shown).sum())
+        small = analysed[col].between(1, 5) & (col in ("children", "not_known"))
+        assert not (shown & small).any(), col
+        np.testing.assert_array_equal(
+            sheet.loc[shown, label].to_numpy(dtype=float),
+            analysed.loc[shown, col].to_numpy(dtype=float),
+        )
+    assert hidden > 0
+
+
+def test_report_html_and_pdf_with_boundaries_file(inputs, tmp_path, capsys):
+    boundaries = shared_path("data", "boundaries", "kent_medway_lad_dec2024_bgc.geojson")
+    out = tmp_path / "r.html"
+    assert main(["report", *_args(inputs), "--boundaries", str(boundaries), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert page.count('class="plotly-graph-div"') == 3 and "Tunbridge Wells" in page
+    assert "disclosure control on" in capsys.readouterr().out
+
+
+def test_report_format_from_suffix_and_errors(inputs, tmp_path, capsys):
+    out = tmp_path / "districts.csv"
+    assert main(["report", *_args(inputs), "--out", str(out), "--no-map"]) == 0
+    assert out.read_text().startswith("Code,District,Children,% within 20 miles")
+    bad = tmp_path / "report.docx"
+    assert main(["report", *_args(inputs), "--out", str(bad)]) == 2
+    assert "--format" in capsys.readouterr().err and not bad.exists()
+    empty = tmp_path / "x.pdf"
+    assert (
+        main(
+            [
+                "report",
+                *_args(inputs)[:-2],
+                "--as-at",
+                "2010-01-01",
+                "--out",
+                str(empty),
+                "--no-map",
+            ]
+        )
+        == 2
+    )
+    assert "No child is looked after" in capsys.readouterr().err and not empty.exists()
+    assert not list(tmp_path.glob(".*.tmp"))

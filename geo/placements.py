@@ -236,15 +236,15 @@ class _Rejects:
         if "_problem" not in f.columns:
             return pd.Series(False, index=f.index)
         mask = f["_problem"].notna()
-        for idx in f.index[mask]:
-            self._add(
-                table,
-                int(f.at[idx, "_row"]),
-                str(f.at[idx, "_problem_column"]),
-                "",
-                str(f.at[idx, "_problem"]),
-                str(f.at[idx, "_where"]) if "_where" in f.columns else "",
-            )
+        where = f["_where"] if "_where" in f.columns else pd.Series("", index=f.index)
+        for row, column, problem, w in zip(
+            f.loc[mask, "_row"],
+            f.loc[mask, "_problem_column"],
+            f.loc[mask, "_problem"],
+            where[mask],
+            strict=True,
+        ):
+            self._add(table, int(row), str(column), "", str(problem), str(w))
         return mask
 
     def add_bad_rows(self, table: RawTable) -> None:

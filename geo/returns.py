@@ -128,12 +128,12 @@ def merge_rows(
     for column in compare:
         old = _as_text(pairs[f"{column}_old"], column)
         new = _as_text(pairs[f"{column}_new"], column)
-        both = pairs["_file_old"].map(lambda f, c=column: c in columns_by_file.get(f, set())) & (
-            pairs["_file_new"].map(lambda f, c=column: c in columns_by_file.get(f, set()))
-        )
-        differ = both.astype(bool) & (old != new)
+        carrying = [f for f, cols in columns_by_file.items() if column in cols]
+        both = pairs["_file_old"].isin(carrying) & pairs["_file_new"].isin(carrying)
+        differ = both.to_numpy() & (old != new).to_numpy()
         if not differ.any():
             continue
+        differ = pd.Series(differ, index=pairs.index)
         o, n = old[differ], new[differ]
         change = pd.Series("changed", index=o.index)
         change[o == ""] = "filled"

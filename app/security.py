@@ -201,8 +201,13 @@ def _audit_callbacks(response: flask.Response) -> flask.Response:
     req = flask.request
     if req.path != "/_dash-update-component" or req.method != "POST":
         return response
-    body = req.get_json(silent=True)
-    if not isinstance(body, dict) or flask.g.get("placemap_user") is None:
+    if flask.g.get("placemap_user") is None or response.status_code == 413:
+        return response
+    try:
+        body = req.get_json(silent=True)
+    except HTTPException:  # unreadable body: nothing ran, nothing to record
+        return response
+    if not isinstance(body, dict):
         return response
     ids = auth.callback_output_ids(body)
     if Id.DT_PENDING in ids:

@@ -1,0 +1,95 @@
+"""Production serving: the WSGI entry point for gunicorn, and ``placemap serve --production``.
+
+Either let placemap start gunicorn::
+
+    PLACEMAP_SECRET_KEY=... placemap serve --production --workers 3 --threads 4
+
+or run gunicorn yourself (production mode is implied)::
+
+    PLACEMAP_SECRET_KEY=... gunicorn 'app.wsgi:application' --worker-class gthread \\
+        --workers 3 --threads 4 --bind 127.0.0.1:8050 --preload
+
+Several workers are safe: sessions are signed cookies (same secret key everywhere), login
+throttling is shared through SQLite, uploads are files on disk that any worker loads by id
+(:meth:`app.datasets.DatasetStore.get`), and results caches are per worker and only ever derived
+from those files, so a killed worker loses nothing but its cache.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+from app.settings import Settings
+
+
+def hide_server_banner() -> None:
+    """gunicorn answers ``Server: gunicorn``; answer ``Server: placemap`` (no product/version)."""
+    try:
+        import gunicorn.http.wsgi as gunicorn_wsgi
+    except ImportError:  # pragma: no cover
+        return
+    gunicorn_wsgi.SERVER = "placemap"
+
+
+def build_app(settings: Settings | None = None) -> flask.Flask:
+    """The Flask server of the Dash app, in production mode unless ``settings`` say otherwise."""
+    from app.main import create_app
+
+    hide_server_banner()
+    return create_app(settings or Settings.from_env(production=True)).server
+
+
+def gunicorn_options(*, host: str, port: int, workers: int, threads: int,
+                     timeout_s: int = 120) -> dict[str, Any]:
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": max(1, workers),
+        "threads": max(1, threads),
+        "worker_class": "gthread",
+        "timeout": timeout_s,  # the first analysis of a large return can take a while
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "preload_app": True,  # build once in the master: config errors stop the start-up
+        "max_requests": 2000,  # recycle workers now and then (bounded memory)
+        "max_requests_jitter": 200,
+        "accesslog": None,  # the audit log records what matters; URLs hold no personal data
+        "errorlog": "-",
+        "limit_request_line": 8190,
+        "forwarded_allow_ips": "127.0.0.1,::1",
+    }
+
+
+def run_production(settings: Settings, *, host: str, port: int, workers: int,
+                   threads: int) -> int:
+    """Serve with gunicorn; raises InputError (exit 2) when production needs are missing."""
+    from gunicorn.app.base import BaseApplication
+
+    from app.security import check_startup
+
+    check_startup(settings)
+    server = build_app(settings)
+    options = gunicorn_options(host=host, port=port, workers=workers, threads=threads)
+
+    class PlacemapServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> flask.Flask:
+            return server
+
+    print(f"placemap: production server on http://{host}:{port}/ ({options['workers']} "
+          f"workers x {options['threads']} threads)", flush=True)
+    PlacemapServer().run()
+    return 0
+
+
+def __getattr__(name: str) -> Any:
+    """``application`` is built on first access, so importing this module stays cheap."""
+    if name == "application":
+        app = build_app()
+        globals()["application"] = app
+        return app
+    raise AttributeError(name)

@@ -48,8 +48,8 @@ class RawTable:
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     if b"\x00" in raw[:_SNIFF_BYTES]:
         raise InputError(
-            f"{path.name} is not a text (CSV) file: it contains binary data. Export the table as "
-            "CSV (comma-separated, UTF-8) and try again."
+            f"{path.name} is not a text (CSV) file nor an XLSX workbook: it contains binary data. "
+            "Save it as .xlsx, or export the table as CSV (comma-separated, UTF-8), and try again."
         )
     for enc in ENCODINGS:
         try:

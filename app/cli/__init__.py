@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "app.cli.distance_cmd",
     "app.cli.analyse_cmd",
     "app.cli.serve_cmd",
+    "app.cli.boundaries_cmd",
     "app.cli.report_cmd",
     "app.cli.users_cmd",
 ]

@@ -218,4 +218,17 @@ class DatasetStore:
     def browser_geojson(self) -> dict[str, Any]:
         from geo.districts import browser_geojson
 
-        return browser_geojson(self.boundaries)
+        return clockwise(browser_geojson(self.boundaries))
+
+
+def clockwise(geojson: dict[str, Any]) -> dict[str, Any]:
+    """Exterior rings clockwise, holes anticlockwise: plotly's ``geo`` maps (d3-geo, spherical)
+    read an anticlockwise ring as "everything but this polygon" and flood the map."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    features = []
+    for f in geojson["features"]:
+        geom = shapely.orient_polygons(shape(f["geometry"]), exterior_cw=True)
+        features.append({**f, "geometry": mapping(geom)})
+    return {**geojson, "features": features}

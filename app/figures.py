@@ -27,6 +27,13 @@ FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-se
 CARTO_ATTRIBUTION = "© OpenStreetMap contributors © CARTO"
 
 
+def graph_config(**extra: Any) -> dict[str, Any]:
+    """dcc.Graph config: no plotly logo, base-map topology from our own assets (offline)."""
+    import dash
+
+    return {"displaylogo": False, "topojsonURL": dash.get_asset_url("topojson/"), **extra}
+
+
 def band(pct: float | None, target: float) -> str:
     """The target band of a percentage (``none`` when unknown)."""
     if pct is None or not np.isfinite(pct):
@@ -97,7 +104,16 @@ def _geo_layout(
     return fig
 
 
+def _subset(geojson: dict[str, Any], locations: list[str]) -> dict[str, Any]:
+    """Only the features a trace draws: each trace carries its own GeoJSON to the browser."""
+    keep = set(locations)
+    return {"type": "FeatureCollection",
+            "features": [f for f in geojson["features"] if f.get("id") in keep]}
+
+
 def _choropleth(basemap: str, **kw: Any) -> go.BaseTraceType:
+    if "geojson" in kw and "locations" in kw:
+        kw["geojson"] = _subset(kw["geojson"], list(kw["locations"]))
     if basemap == "carto":
         kw.pop("geo", None)
         return go.Choroplethmap(**kw)

@@ -35,12 +35,12 @@ def layout(**_kwargs: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(dcc.Loading(html.Div(id=Id.CP_TABLE)), xl=7, className="mb-3"),
-                    dbc.Col(dcc.Graph(id=Id.CP_BARS, config={"displaylogo": False}), xl=5),
+                    dbc.Col(dcc.Graph(id=Id.CP_BARS, config=figures.graph_config()), xl=5),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id=Id.CP_TREND, config={"displaylogo": False}), xl=8),
+                    dbc.Col(dcc.Graph(id=Id.CP_TREND, config=figures.graph_config()), xl=8),
                     dbc.Col(
                         html.Div(
                             [

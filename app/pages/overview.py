@@ -41,13 +41,14 @@ def _filter(label: str, control: Any, width: int = 2) -> dbc.Col:
         xs=12,
         md=4,
         xl=width,
+        xxl=width,
         className="mb-2",
     )
 
 
 def layout(**_kwargs: Any) -> html.Div:
     s = store()
-    groups = [{"label": "All districts", "value": "all"}] + [
+    groups = [{"label": "All areas", "value": "all"}] + [
         {"label": g, "value": g} for g in s.authority.groups
     ]
     try:
@@ -97,6 +98,18 @@ def layout(**_kwargs: Any) -> html.Div:
                         ),
                     ),
                     _filter(
+                        "Census date (as at)",
+                        dcc.Dropdown(
+                            id=Id.OV_ASAT, options=asat_options, value=default_asat, clearable=False
+                        ),
+                        width=2,
+                    ),
+                ],
+                className="filters filters-top g-2",
+            ),
+            dbc.Row(
+                [
+                    _filter(
                         "Disability",
                         dcc.Dropdown(
                             id=Id.OV_DISABLED,
@@ -120,17 +133,10 @@ def layout(**_kwargs: Any) -> html.Div:
                     _filter(
                         "Area",
                         dcc.Dropdown(id=Id.OV_GROUP, options=groups, value="all", clearable=False),
-                        width=1,
-                    ),
-                    _filter(
-                        "As at",
-                        dcc.Dropdown(
-                            id=Id.OV_ASAT, options=asat_options, value=default_asat, clearable=False
-                        ),
-                        width=1,
+                        width=2,
                     ),
                 ],
-                className="filters g-2",
+                className="filters filters-bottom g-2",
             ),
             html.Div(id=Id.OV_ALERT),
             dbc.Row(id=Id.OV_KPIS, className="g-2 mb-2"),
@@ -141,7 +147,7 @@ def layout(**_kwargs: Any) -> html.Div:
                             dcc.Graph(
                                 id=Id.OV_MAP,
                                 style={"height": "620px"},
-                                config={"displaylogo": False, "scrollZoom": True},
+                                config=figures.graph_config(scrollZoom=True),
                             )
                         ),
                         lg=8,

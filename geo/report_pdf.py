@@ -284,8 +284,9 @@ def _map_page(report: Report) -> Figure:
             f"Grey: outside {report.authority.name} (context only). Hatched: figure hidden (too "
             "few children). " + report.sources[1]
         )
-        fig.text(0.06, top - height - 0.085, _wrap(caption, 125), fontsize=7, color=MUTED, va="top")
-        bottom = top - height - 0.15
+        wrapped = _wrap(caption, 125)
+        fig.text(0.06, top - height - 0.085, wrapped, fontsize=7, color=MUTED, va="top")
+        bottom = top - height - 0.085 - 0.0125 * (wrapped.count("\n") + 1) - 0.03
     if report.groups is not None:
         fig.text(
             0.06, bottom, report.groups.title, fontsize=11, weight="bold", color=TEXT, va="top"
@@ -293,7 +294,7 @@ def _map_page(report: Report) -> Figure:
         n = len(report.groups.data) + 2
         h = 0.024 * n
         ax = fig.add_axes((0.06, bottom - 0.03 - h, 0.88, h))
-        _draw_table(ax, report.groups, fontsize=8, skip=("group_code",), wrap=14)
+        _draw_table(ax, report.groups, fontsize=8, wrap=14)
         if report.groups.note:
             fig.text(
                 0.06,
@@ -329,14 +330,11 @@ def _map(ax: Axes, report: Report) -> None:
     ax.set_aspect("equal")
     ax.set_axis_off()
     points = own.geometry.representative_point()
-    for code, name, pt, v in zip(
-        own["district_code"], own["district_name"], points, pct, strict=True
-    ):
+    for name, pt, v in zip(own["district_name"], points, pct, strict=True):
         label = f"{_short(name)}\n{v:.1f} %" if np.isfinite(v) else f"{_short(name)}\nc"
-        dx, dy = _LABEL_NUDGE_M.get(code, (0, 0))
         ax.text(
-            pt.x + dx,
-            pt.y + dy,
+            pt.x,
+            pt.y,
             label,
             ha="center",
             va="center",
@@ -347,9 +345,11 @@ def _map(ax: Axes, report: Report) -> None:
             path_effects=_HALO,
         )
     if len(context):
-        # Context areas inside the view: name them in grey italics.
-        cpts = context.geometry.representative_point()
-        for name, pt in zip(context["district_name"], cpts, strict=True):
+        # Configured context areas (Medway for Kent) inside the view: named in grey italics;
+        # other neighbours stay unnamed so the edges do not clutter.
+        named = context[context["role"] == "context"] if "role" in context.columns else context
+        cpts = named.geometry.representative_point()
+        for name, pt in zip(named["district_name"], cpts, strict=True):
             if xmin - pad < pt.x < xmax + pad and ymin - pad < pt.y < ymax + pad:
                 ax.text(
                     pt.x,
@@ -364,9 +364,6 @@ def _map(ax: Axes, report: Report) -> None:
 
 
 _HALO = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-
-# Small districts whose label would sit on a neighbour's: nudges in metres (Kent only).
-_LABEL_NUDGE_M: dict[str, tuple[float, float]] = {}
 
 
 def _short(name: str) -> str:
@@ -419,9 +416,11 @@ def _trend_page(report: Report) -> Figure:
                 f"{v:.1f}",
                 (xi, v),
                 textcoords="offset points",
-                xytext=(0, 6),
+                # below the point when it sits just under the target line, so they don't cross
+                xytext=(0, -12 if target - 4 < v < target else 6),
                 ha="center",
                 fontsize=7.5,
+                path_effects=_HALO,
             )
     ax.set_xticks(x, labels, fontsize=8)
     lo = np.nanmin(_all_numbers(t, qcols)) if np.isfinite(_all_numbers(t, qcols)).any() else 0
@@ -443,7 +442,7 @@ def _trend_page(report: Report) -> Figure:
             (0.10 + c * width, 0.08 + (rows - 1 - r) * height, width - 0.045, height - 0.04)
         )
         vals = _numbers(t.data.iloc[i], qcols)
-        sub.plot(x, total, color="#bdbdbd", linewidth=1)
+        sub.plot(x, total, color="#8c8c8c", linewidth=1.6, alpha=0.7)
         sub.plot(x, vals, color="#542788", marker="o", markersize=2.5, linewidth=1.4)
         sub.axhline(target, color="#b2182b", linestyle="--", linewidth=0.7)
         sub.set_ylim(*ylim)

@@ -842,7 +842,7 @@ def read_placements(
             name = role if n == 0 else f"{role}_{n + 1}"
             files[name] = str(t.path.parent / t.table.name) if t.table.sheet else str(t.path)
     if any(t.table.fmt == "xml" for t in header_tables):
-        rows_read["header"] = sum(len(t.table.frame) for t in header_tables)
+        rows_read["header"] = sum(len(t.table.frame) + len(t.table.bad_rows) for t in header_tables)
     all_differences = [d for d in differences if len(d)]
     return PlacementData(
         form=form,

@@ -289,7 +289,7 @@ def demo_cache_root(cache_dir: str | Path | None = None) -> Path:
 
 
 def ensure_demo(
-    dir: str | Path | None = None,  # noqa: A002 - the name the app uses
+    dir: str | Path | None = None,
     *,
     cache_dir: str | Path | None = None,
     seed: int | None = None,
@@ -539,23 +539,17 @@ class _Generator:
             table = pc.reference_table(self.recipe["postcode_letters_kent"])
             allp = _Pool.from_table(table)
             authority = load_authority(self.cfg["authority"])
-            self.district_codes = authority.district_codes
-            kent = allp.in_codes(self.district_codes)
-            self.homes = allp.take(kent)
-            group_of = {c: authority.group_of(c) or "" for c in self.district_codes}
+            self.homes = allp.take(allp.in_codes(authority.district_codes))
+            group_of = {c: authority.group_of(c) or "" for c in authority.district_codes}
             self.home_group = np.array([group_of[d] for d in self.homes.district], dtype=object)
-            self.groups = authority.groups
-            self.kent_medway = allp.take(allp.in_codes(regions["kent_medway"]))
+            # Regions for placements away from home; "afield" is everything else loaded.
             self.regions = {
-                name: allp.take(allp.in_codes(codes))
-                for name, codes in regions.items()
-                if name not in {"kent_medway"}
+                name: allp.take(allp.in_codes(codes)) for name, codes in regions.items()
             }
             listed = np.zeros(len(allp), bool)
             for codes in regions.values():
                 listed |= allp.in_codes(codes)
             self.regions["afield"] = allp.take(~listed)
-            self.regions["kent_medway"] = self.kent_medway
             self.regions["kent"] = self.homes
             # Near placements snap to postcodes within reach of Kent (a box around the county).
             box = (
@@ -565,13 +559,11 @@ class _Generator:
                 & (allp.n < self.homes.n.max() + 40_000)
             )
             self.near_pool = allp.take(box)
-            self.far_pool = self.kent_medway
+            self.far_pool = self.regions["kent_medway"]
         else:
             allp = _Pool.from_table(pc.all_postcodes())
             self.homes = allp
             self.home_group = np.full(len(allp), "", dtype=object)
-            self.groups = {}
-            self.district_codes = []
             self.regions = {"afield": allp}
             # A uniform subsample keeps postcode density and builds its index in a fraction of
             # the time of all 2.4 million points.
@@ -1933,7 +1925,7 @@ def _inject_faults(
         carers.at[pos, "POSTCODE"] = bad
         note("carers.csv", pos, "POSTCODE", bad, "malformed postcode", flagged)
     for pos in rows(approved, count("carers_occupied_over_approved")):
-        bad = str(int(carers.at[pos, "APPROVED_PLACES"]) + 2)
+        bad = str(int(str(carers.at[pos, "APPROVED_PLACES"])) + 2)
         carers.at[pos, "OCCUPIED_PLACES"] = bad
         note(
             "carers.csv", pos, "OCCUPIED_PLACES", bad, "more places occupied than approved", flagged
@@ -1948,8 +1940,8 @@ def _inject_faults(
 
     frame = pd.DataFrame(faults, columns=FAULT_COLUMNS)
     frame = frame.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
-    out = {"episodes": ep, "header": header, "uasc": uasc, "carers": carers}
-    return out, frame.astype("string"), {"episodes.csv": overlong} if overlong else {}
+    tables = {"episodes": ep, "header": header, "uasc": uasc, "carers": carers}
+    return tables, frame.astype("string"), {"episodes.csv": overlong} if overlong else {}
 
 
 def _unknown_postcode(outcode: str) -> str:

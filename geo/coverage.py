@@ -15,7 +15,9 @@ where are places missing? (DESIGN.md §5–§6.)
   children it can take (E2SFCA: weighted by distance band), step 2 sums those ratios over the
   carers a child can reach, so no place is counted twice. E2SFCA bands (DfE miles) and weights:
   0-5 → 1.00, 5-10 → 0.68, 10-20 → 0.22 (Luo & Qi 2009).
-* **New entrants**: vacant suitable places within 20 miles per child.
+* **New entrants**: vacant suitable places within 20 miles per child. The gap, 2SFCA and
+  ``suitable_places_20mi`` can also be computed on vacant places only
+  (``places_basis="vacant"``): then a carer with no vacancy offers nothing.
 
 :class:`CoverageModel` holds the indexes and the current assignment; adding, moving or removing a
 carer updates every figure incrementally and gives exactly what a full recompute gives.
@@ -82,6 +84,13 @@ SHORTAGE_COLUMNS = [
     "gap",
     "places_per_child_2sfca",
 ]
+
+
+class PlacesBasis(StrEnum):
+    """Which places a carer offers in the matching, 2SFCA and ``suitable_places_20mi``."""
+
+    APPROVED = "approved"  # structural: every approved place, whoever is in it now
+    VACANT = "vacant"  # new entrants: only the places free now
 
 
 class AreaType(StrEnum):
@@ -430,6 +439,7 @@ class CoverageResult:
     children_at_risk: int
     radius_miles: float
     e2sfca_bands: tuple[tuple[float, float], ...]
+    places_basis: str
 
 
 class CoverageModel:
@@ -437,6 +447,7 @@ class CoverageModel:
 
     Builds a static R-tree of children, a dynamic R-tree of carers, the child × carer
     adjacency (suitable and within ``radius_miles``), a maximum assignment and the 2SFCA state.
+    ``places_basis``: approved places (structural gap, default) or vacant places.
     :meth:`add_carer`, :meth:`remove_carer` and :meth:`move_carer` update them without a
     rebuild; :meth:`result` gives the tables. Carers are identified by integer keys (their
     position in ``supply``; added carers get the next keys).
@@ -451,8 +462,10 @@ class CoverageModel:
         radius_miles: float = RADIUS_MILES,
         grid_m: float = GRID_M,
         method: PairMethod | str = DEFAULT_METHOD,
+        places_basis: PlacesBasis | str = PlacesBasis.APPROVED,
     ) -> None:
         self.demand = demand
+        self.places_basis = PlacesBasis(places_basis)
         self.authority = authority
         self.radius_miles = float(radius_miles)
         self.grid_m = float(grid_m)
@@ -461,6 +474,9 @@ class CoverageModel:
         self._n = supply.northing_m.astype(float).copy()
         self._places = supply.places.astype(np.int64).copy()
         self._vacant = np.minimum(supply.vacant, supply.places).astype(np.int64)
+        self._cap = (
+            self._places if self.places_basis is PlacesBasis.APPROVED else self._vacant
+        ).copy()
         self._cats = supply.categories.astype(np.int64).copy()
         self._sector = list(supply.sector)
         self._active = np.ones(len(supply), dtype=bool)
@@ -476,12 +492,10 @@ class CoverageModel:
             method=method,
         )
         rows = pairs.row_of_edges()
-        keep = suits(demand.needs[rows], self._cats[pairs.indices]) & (
-            self._places[pairs.indices] > 0
-        )
+        keep = suits(demand.needs[rows], self._cats[pairs.indices]) & (self._cap[pairs.indices] > 0)
         self.adjacency = _filter(pairs, keep)
         self._degree = self.adjacency.degree()
-        self.matching = Matching(self.adjacency, self._places)
+        self.matching = Matching(self.adjacency, self._cap)
         self._extra_child = np.zeros(0, dtype=np.int64)
         self._extra_carer = np.zeros(0, dtype=np.int64)
         self._extra_tenths = np.zeros(0, dtype=np.int64)
@@ -495,7 +509,7 @@ class CoverageModel:
         rows = adj.row_of_edges()
         cols = adj.indices
         n_c, n_k = adj.n_rows, adj.n_cols
-        places = self._places.astype(float)
+        places = self._cap.astype(float)
         denom = np.bincount(cols, minlength=n_k).astype(float)
         self._ratio = np.divide(places, denom, out=np.zeros(n_k), where=denom > 0)
         w = band_weights(adj.tenths)
@@ -539,7 +553,7 @@ class CoverageModel:
             )
             reach = membership @ indicator
             reach.data[:] = 1
-            layer.reach = np.asarray(reach @ self._places, dtype=np.int64)
+            layer.reach = np.asarray(reach @ self._cap, dtype=np.int64)
 
     @property
     def grid_type(self) -> str:
@@ -585,10 +599,11 @@ class CoverageModel:
             raise ValueError("places must be ≥ 0")
         key = self.n_carers
         vacant = places if vacant is None else min(vacant, places)
+        cap = places if self.places_basis is PlacesBasis.APPROVED else vacant
         kids, tenths = self.child_index.within(
             easting_m=easting_m, northing_m=northing_m, radius_miles=self.radius_miles
         )
-        ok = suits(self.demand.needs[kids], categories) & (places > 0)
+        ok = suits(self.demand.needs[kids], categories) & (cap > 0)
         kids, tenths = kids[ok], tenths[ok].astype(np.int64)
 
         self._carer_id.append(carer_id or f"hypothetical-{key}")
@@ -596,6 +611,7 @@ class CoverageModel:
         self._n = np.append(self._n, northing_m)
         self._places = np.append(self._places, places)
         self._vacant = np.append(self._vacant, vacant)
+        self._cap = np.append(self._cap, cap)
         self._cats = np.append(self._cats, categories)
         self._sector.append(sector)
         self._active = np.append(self._active, True)
@@ -606,10 +622,10 @@ class CoverageModel:
 
         # 2SFCA: the new carer is the last term of each of its children's sums.
         denom = float(len(kids))
-        ratio = float(places) / denom if denom else 0.0
+        ratio = float(cap) / denom if denom else 0.0
         w = band_weights(tenths)
         wden = _sequential_sum(w)
-        eratio = float(places) / wden if wden else 0.0
+        eratio = float(cap) / wden if wden else 0.0
         self._ratio = np.append(self._ratio, ratio)
         self._eratio = np.append(self._eratio, eratio)
         self._reaches = np.append(self._reaches, len(kids) > 0)
@@ -620,8 +636,8 @@ class CoverageModel:
         self._sectors.add_carer(sector)
         self._grid.add_carer(str(grid_cell([easting_m], [northing_m], size_m=self.grid_m)[0]))
         for layer in self._layers:
-            layer.reach[np.unique(layer.child_area[kids])] += places
-        self.matching.add_carer(kids, places)
+            layer.reach[np.unique(layer.child_area[kids])] += cap
+        self.matching.add_carer(kids, cap)
         return key
 
     def remove_carer(self, key: int) -> None:
@@ -631,13 +647,13 @@ class CoverageModel:
         kids = self._children_of(key)
         self._active[key] = False
         self.carer_index.delete(key)
-        places = int(self._places[key])
+        cap = int(self._cap[key])
         self._ratio[key] = 0.0
         self._eratio[key] = 0.0
         self._refresh_fca(kids)
         self._vac[kids] -= self._vacant[key]
         for layer in self._layers:
-            layer.reach[np.unique(layer.child_area[kids])] -= places
+            layer.reach[np.unique(layer.child_area[kids])] -= cap
         self._reaches[key] = False
         self.matching.remove_carer(key)
 
@@ -747,7 +763,7 @@ class CoverageModel:
             tenths=tn.astype(np.uint16),
             n_cols=len(keys),
         )
-        return adj, self._places[keys]
+        return adj, self._cap[keys]
 
     def greedy_gap(self) -> int:
         """Children left unmatched by the greedy-by-scarcity assignment (≥ the exact gap)."""
@@ -792,6 +808,7 @@ class CoverageModel:
             children_at_risk=int(shortage.at_risk.sum()),
             radius_miles=self.radius_miles,
             e2sfca_bands=E2SFCA_BANDS,
+            places_basis=self.places_basis.value,
         )
 
     def default_cohorts(self) -> dict[str, np.ndarray]:
@@ -908,7 +925,7 @@ class CoverageModel:
             "carers": int(act.sum()),
             "approved_places": int(self._places[act].sum()),
             "vacant_places": int(self._vacant[act].sum()),
-            "suitable_places_20mi": int(self._places[act & self._reaches].sum()),
+            "suitable_places_20mi": int(self._cap[act & self._reaches].sum()),
             "places_per_child_2sfca": _mean(self._fca),
             "gap": gap,
             "places_per_child_e2sfca": _mean(self._efca),

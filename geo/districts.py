@@ -347,8 +347,6 @@ def read_boundaries_file(
     columns found when it is missing, unreadable, has no code column or lacks an authority
     district.
     """
-    import pyogrio
-
     auth = _authority(authority)
     p = Path(path).expanduser()
     if not p.exists():
@@ -357,13 +355,18 @@ def read_boundaries_file(
             "unset it to use the ONS download or the offline approximation."
         )
     try:
-        info = pyogrio.read_info(p)
+        raw = gpd.read_file(p)  # one pass: a GeoJSON is parsed whole even to list its fields
     except Exception as err:
         raise InputError(
             f"Boundary file '{p}' could not be read as GeoJSON, GeoPackage or Shapefile ({err})."
             " Export the ONS Local Authority Districts boundaries in one of those formats."
         ) from err
-    columns = [str(c) for c in info["fields"]]
+    if not isinstance(raw, gpd.GeoDataFrame) or raw.active_geometry_name is None:
+        raise InputError(
+            f"Boundary file '{p}' has no polygons (columns {', '.join(map(str, raw.columns))}). "
+            "Use a GeoJSON, GeoPackage or Shapefile of ONS Local Authority Districts."
+        )
+    columns = [str(c) for c in raw.columns if c != raw.active_geometry_name]
     code_col = _code_column(columns)
     if code_col is None:
         raise InputError(
@@ -372,10 +375,6 @@ def read_boundaries_file(
             "column holding the ONS GSS district codes (E07000105 ...) to LAD24CD."
         )
     name_col = _name_column(columns, code_col)
-    try:
-        raw = gpd.read_file(p, columns=[c for c in (code_col, name_col) if c])
-    except Exception as err:
-        raise InputError(f"Boundary file '{p}' could not be read ({err}).") from err
     codes = raw[code_col].astype("string").str.strip()
     looks_gss = codes.str.fullmatch(_GSS_RE.pattern).fillna(False)
     if len(raw) == 0 or not looks_gss.any():
@@ -393,8 +392,9 @@ def read_boundaries_file(
         geometry=raw.geometry.to_numpy(),
         crs=raw.crs,
     )
-    frame = _to_bng(frame, what=f"Boundary file '{p}'")
-    frame = _polygons_by_code(frame)
+    frame = _with_crs(frame, what=f"Boundary file '{p}'")
+    frame = _near_core(frame, [*auth.districts, *auth.context_districts], neighbour_gap_m)
+    frame = _polygons_by_code(frame.to_crs(BNG))
     selected = _select(frame, auth, gap_m=neighbour_gap_m, what=f"Boundary file '{p}'")
     return Boundaries(
         frame=selected,
@@ -406,7 +406,9 @@ def read_boundaries_file(
     )
 
 
-def _to_bng(frame: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
+def _with_crs(frame: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
+    """The frame with its CRS; a missing CRS is inferred only when the coordinates can only be
+    lon/lat or British National Grid (InputError otherwise)."""
     if frame.crs is None:
         xmin, ymin, xmax, ymax = frame.total_bounds
         if xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90:
@@ -419,27 +421,59 @@ def _to_bng(frame: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
                 f"({xmin:.0f}, {ymin:.0f}) – ({xmax:.0f}, {ymax:.0f}) are neither lon/lat nor "
                 "British National Grid. Save it with its CRS (a .prj file for a Shapefile)."
             )
-    return frame.to_crs(BNG)
+    return frame
+
+
+def _to_bng(frame: gpd.GeoDataFrame, *, what: str) -> gpd.GeoDataFrame:
+    return _with_crs(frame, what=what).to_crs(BNG)
 
 
 def _polygons_by_code(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One valid (Multi)Polygon per code (rows of a code dissolved, non-polygon parts dropped)."""
     frame = frame[frame["district_code"].notna() & frame.geometry.notna()]
-    geoms = shapely.make_valid(frame.geometry.to_numpy())
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    keep = np.isin(shapely.get_type_id(parts), (3, 6))  # Polygon / MultiPolygon
-    codes = frame["district_code"].to_numpy()[index[keep]]
-    names = frame["district_name"].to_numpy()[index[keep]]
-    rows = []
-    for code in pd.unique(codes):
-        sel = codes == code
-        geom = shapely.union_all(parts[keep][sel])
-        rows.append((code, names[sel][0], geom))
+    geoms = frame.geometry.to_numpy().copy()
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms[invalid] = [_polygonal(g) for g in shapely.make_valid(geoms[invalid])]
+    codes = frame["district_code"].to_numpy()
+    names = frame["district_name"].to_numpy()
+    keep = ~shapely.is_missing(geoms) & np.isin(shapely.get_type_id(geoms), (3, 6))
+    geoms, codes, names = geoms[keep], codes[keep], names[keep]
+    first = ~pd.Series(codes).duplicated().to_numpy()
+    out = geoms[first].copy()
+    repeated = pd.Series(codes).duplicated(keep=False).to_numpy()
+    for i, code in zip(np.flatnonzero(first), codes[first], strict=True):
+        if repeated[i]:  # the rows of a district split into several features
+            out[np.count_nonzero(first[:i])] = shapely.union_all(geoms[codes == code])
     return gpd.GeoDataFrame(
-        {"district_code": [r[0] for r in rows], "district_name": [r[1] for r in rows]},
-        geometry=[r[2] for r in rows],
+        {"district_code": codes[first], "district_name": names[first]},
+        geometry=list(out),
         crs=frame.crs,
     )
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+    """The polygon parts of a geometry (e.g. of make_valid's output), or None."""
+    parts = shapely.get_parts(geom)
+    parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+    if len(parts) == 0:
+        return None
+    return parts[0] if len(parts) == 1 else shapely.union_all(parts)
+
+
+def _near_core(
+    frame: gpd.GeoDataFrame, core_codes: Sequence[str], gap_m: float
+) -> gpd.GeoDataFrame:
+    """Rows that can matter: the core districts and those whose bounding boxes come within
+    ``gap_m`` (+1 km) of theirs, so a national file is not cleaned and reprojected whole."""
+    core = frame["district_code"].isin(list(core_codes)).to_numpy()
+    if not core.any() or frame.crs is None:
+        return frame
+    box = gpd.GeoSeries([shapely.box(*frame[core].total_bounds)], crs=frame.crs).to_crs(BNG)
+    wide = box.buffer(gap_m + 1000.0, join_style="mitre").to_crs(frame.crs).total_bounds
+    b = shapely.bounds(frame.geometry.to_numpy())
+    near = (b[:, 0] <= wide[2]) & (b[:, 2] >= wide[0]) & (b[:, 1] <= wide[3]) & (b[:, 3] >= wide[1])
+    return frame[core | near]
 
 
 # --------------------------------------------------------------------------- ONS route
@@ -508,8 +542,12 @@ def _get_json(url: str, *, timeout_s: float) -> dict[str, Any]:
         raise _FetchError(f"the server answered HTTP {err.code} ({err.reason})") from err
     except urllib.error.URLError as err:
         reason = err.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
+        if isinstance(reason, TimeoutError):
             raise _FetchError(f"no answer within {timeout_s:g} s (timed out)") from err
+        if isinstance(reason, ConnectionRefusedError | socket.gaierror):
+            raise _FetchError(f"could not connect ({reason})") from err
+        if isinstance(reason, ConnectionError):
+            raise _FetchError(f"the connection dropped ({type(reason).__name__})") from err
         raise _FetchError(f"could not connect ({reason})") from err
     except TimeoutError as err:
         raise _FetchError(f"no answer within {timeout_s:g} s (timed out)") from err
@@ -518,7 +556,10 @@ def _get_json(url: str, *, timeout_s: float) -> dict[str, Any]:
             f"the connection dropped part-way through the response ({len(err.partial)} bytes "
             "received)"
         ) from err
-    except (http.client.HTTPException, ConnectionError, OSError) as err:
+    except (ConnectionError, http.client.RemoteDisconnected) as err:
+        # A reset or a close before the answer was complete: the same failure for the user.
+        raise _FetchError(f"the connection dropped ({type(err).__name__})") from err
+    except (http.client.HTTPException, OSError) as err:
         raise _FetchError(f"the connection failed ({type(err).__name__}: {err})") from err
     try:
         payload = json.loads(body)

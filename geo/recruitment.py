@@ -151,14 +151,21 @@ def recommend_sites(
     state = model.matching.copy()
     gap_before = state.shortage().gap
     at_risk = state.shortage().at_risk
-    # Heap of (-gain bound, -children at risk in reach, site): ties go to the site that reaches
-    # more children still at risk (it keeps more options open), then to the first sector.
-    heap: list[tuple[int, int, int]] = []
+    # Heap of (-gain bound, -tie score, site). Equal gains are common (a shortage spread over
+    # the county is one chain: a place anywhere in it frees one child), so ties go to the site
+    # with the most children at risk within reach per household already suggested there, which
+    # puts new places near the shortage and spreads them; then to the first sector.
+    placed = np.zeros(len(sites), dtype=np.int64)
+
+    def score(reach: int, site: int) -> float:
+        return -reach / (1 + placed[site])
+
+    heap: list[tuple[int, float, int]] = []
     for i in range(len(sites)):
         reach = int(at_risk[catch.of(i)].sum())
         bound = min(kind.places, reach, gap_before)
         if bound > 0:
-            heap.append((-bound, -reach, i))
+            heap.append((-bound, score(reach, i), i))
     heapq.heapify(heap)
     fresh: dict[int, tuple[int, int, Matching]] = {}  # site -> (round, gain, state after)
     rows: list[dict[str, object]] = []
@@ -176,14 +183,16 @@ def recommend_sites(
             gained, trial = _gain(state, kids, kind.places)
             fresh[i] = (round_, gained, trial)
             if gained > 0:
-                heapq.heappush(heap, (-gained, -reach, i))
+                heapq.heappush(heap, (-gained, score(reach, i), i))
         if chosen is None:
             break
         reach_before = int(state.shortage().at_risk[catch.of(chosen[0])].sum())
         i, gained, state = chosen
         total += gained
+        placed[i] += 1
         # Submodular: this site's next household gains at most what this one did.
-        heapq.heappush(heap, (-gained, -int(state.shortage().at_risk[catch.of(i)].sum()), i))
+        reach_after = int(state.shortage().at_risk[catch.of(i)].sum())
+        heapq.heappush(heap, (-gained, score(reach_after, i), i))
         code = str(sites.district_code[i])
         rows.append(
             {

@@ -18,6 +18,7 @@ from geo.errors import PlacemapError
 COMMAND_MODULES = [
     "app.cli.distance_cmd",
     "app.cli.analyse_cmd",
+    "app.cli.coverage_cmd",
     "app.cli.demo_cmd",
     "app.cli.serve_cmd",
     "app.cli.boundaries_cmd",

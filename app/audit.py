@@ -87,12 +87,26 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def record(self, event: Event | str, *, user: str | None, role: str | None = None,
-               ip: str | None = None, dataset: str | None = None,
-               **detail: Any) -> dict[str, Any]:
+    def record(
+        self,
+        event: Event | str,
+        *,
+        user: str | None,
+        role: str | None = None,
+        ip: str | None = None,
+        dataset: str | None = None,
+        **detail: Any,
+    ) -> dict[str, Any]:
         """Append one record and return it. ``detail`` values must be JSON-serialisable."""
-        entry: dict[str, Any] = {"ts": _now(), "event": str(event), "user": user, "role": role,
-                                 "ip": ip, "dataset": dataset, "detail": detail}
+        entry: dict[str, Any] = {
+            "ts": _now(),
+            "event": str(event),
+            "user": user,
+            "role": role,
+            "ip": ip,
+            "dataset": dataset,
+            "detail": detail,
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a+b") as fh:
@@ -116,11 +130,15 @@ class AuditLog:
                 if raw.strip():
                     yield json.loads(raw)
 
-    def read(self, *, event: str | None = None, user: str | None = None,
-             limit: int | None = None) -> list[dict[str, Any]]:
+    def read(
+        self, *, event: str | None = None, user: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         """Records, newest first, optionally only one event kind and/or one user."""
-        rows = [r for r in self
-                if (not event or r.get("event") == event) and (not user or r.get("user") == user)]
+        rows = [
+            r
+            for r in self
+            if (not event or r.get("event") == event) and (not user or r.get("user") == user)
+        ]
         rows.reverse()
         return rows[:limit] if limit is not None else rows
 
@@ -153,8 +171,15 @@ class AuditLog:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
         for r in self:
-            writer.writerow([neutralise_cell(r.get("ts")), neutralise_cell(r.get("event")),
-                             neutralise_cell(r.get("user")), neutralise_cell(r.get("role")),
-                             neutralise_cell(r.get("ip")), neutralise_cell(r.get("dataset")),
-                             neutralise_cell(json.dumps(r.get("detail") or {}, default=str))])
+            writer.writerow(
+                [
+                    neutralise_cell(r.get("ts")),
+                    neutralise_cell(r.get("event")),
+                    neutralise_cell(r.get("user")),
+                    neutralise_cell(r.get("role")),
+                    neutralise_cell(r.get("ip")),
+                    neutralise_cell(r.get("dataset")),
+                    neutralise_cell(json.dumps(r.get("detail") or {}, default=str)),
+                ]
+            )
         return out.getvalue().encode("utf-8")

@@ -79,11 +79,16 @@ class Permission(StrEnum):
 # rows (give a person an analyst account as well if they need both).
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMMISSIONER: frozenset({Permission.AGGREGATES}),
-    Role.ANALYST: frozenset({Permission.AGGREGATES, Permission.CHILD_LEVEL,
-                             Permission.UNSUPPRESSED_EXPORT, Permission.UPLOAD,
-                             Permission.DELETE_DATASET}),
-    Role.ADMIN: frozenset({Permission.AGGREGATES, Permission.MANAGE_USERS,
-                           Permission.VIEW_AUDIT}),
+    Role.ANALYST: frozenset(
+        {
+            Permission.AGGREGATES,
+            Permission.CHILD_LEVEL,
+            Permission.UNSUPPRESSED_EXPORT,
+            Permission.UPLOAD,
+            Permission.DELETE_DATASET,
+        }
+    ),
+    Role.ADMIN: frozenset({Permission.AGGREGATES, Permission.MANAGE_USERS, Permission.VIEW_AUDIT}),
 }
 
 # Pages (Dash page modules) that need more than AGGREGATES.
@@ -155,8 +160,12 @@ class User:
         return permission in ROLE_PERMISSIONS[self.role]
 
     def public(self) -> dict[str, Any]:
-        return {"name": self.name, "role": str(self.role), "created": self.created,
-                "password": self.password_hash is not None}
+        return {
+            "name": self.name,
+            "role": str(self.role),
+            "created": self.created,
+            "password": self.password_hash is not None,
+        }
 
 
 LOCAL_USER = User(name="local", role=Role.ANALYST)
@@ -191,10 +200,16 @@ class UserStore:
     def _parse(self, raw: bytes) -> dict[str, User]:
         try:
             doc = json.loads(raw)
-            return {name: User(name=name, role=Role(u["role"]),
-                               password_hash=u.get("password_hash"),
-                               epoch=int(u.get("epoch", 1)), created=str(u.get("created", "")))
-                    for name, u in doc["users"].items()}
+            return {
+                name: User(
+                    name=name,
+                    role=Role(u["role"]),
+                    password_hash=u.get("password_hash"),
+                    epoch=int(u.get("epoch", 1)),
+                    created=str(u.get("created", "")),
+                )
+                for name, u in doc["users"].items()
+            }
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise InputError(
                 f"The users file '{self.path}' is not a placemap users file (expected JSON "
@@ -225,9 +240,18 @@ class UserStore:
             fcntl.flock(fd, fcntl.LOCK_EX)
             users = self._parse(self.path.read_bytes()) if self.exists() else {}
             yield users
-            doc = {"version": 1, "users": {
-                n: {"role": str(u.role), "password_hash": u.password_hash, "epoch": u.epoch,
-                    "created": u.created} for n, u in sorted(users.items())}}
+            doc = {
+                "version": 1,
+                "users": {
+                    n: {
+                        "role": str(u.role),
+                        "password_hash": u.password_hash,
+                        "epoch": u.epoch,
+                        "created": u.created,
+                    }
+                    for n, u in sorted(users.items())
+                },
+            }
             atomic_write_bytes(self.path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
             os.chmod(self.path, 0o600)
         finally:
@@ -242,9 +266,12 @@ class UserStore:
         with self._editing() as users:
             if name in users:
                 raise InputError(f"User '{name}' already exists; use `placemap users set-role`.")
-            user = User(name=name, role=_role(str(role)),
-                        password_hash=_HASHER.hash(password) if password is not None else None,
-                        created=datetime.now(UTC).isoformat(timespec="seconds"))
+            user = User(
+                name=name,
+                role=_role(str(role)),
+                password_hash=_HASHER.hash(password) if password is not None else None,
+                created=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
             users[name] = user
         return user
 
@@ -270,8 +297,11 @@ class UserStore:
             if name not in users:
                 raise InputError(f"There is no user '{name}' (see `placemap users list`).")
             old = users[name]
-            users[name] = replace(old, password_hash=_HASHER.hash(password),
-                                  epoch=old.epoch + 1 if end_sessions else old.epoch)
+            users[name] = replace(
+                old,
+                password_hash=_HASHER.hash(password),
+                epoch=old.epoch + 1 if end_sessions else old.epoch,
+            )
             return users[name]
 
     def verify(self, name: str, password: str) -> User | None:
@@ -302,8 +332,14 @@ def _dummy_hash() -> str:
 class LoginThrottle:
     """Failed sign-ins per user name and per client address, shared by all workers (SQLite)."""
 
-    def __init__(self, path: Path, *, max_per_user: int = 5, max_per_address: int = 20,
-                 window_s: float = 900.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_per_user: int = 5,
+        max_per_address: int = 20,
+        window_s: float = 900.0,
+    ) -> None:
         self.path = Path(path)
         self.max_per_user = max_per_user
         self.max_per_address = max_per_address
@@ -326,7 +362,9 @@ class LoginThrottle:
         with self._db() as con:
             rows = con.execute(
                 "SELECT key, COUNT(*), MIN(ts) FROM failures WHERE key IN (?, ?) AND ts > ? "
-                "GROUP BY key", (f"u:{user}", f"a:{address}", now - self.window_s)).fetchall()
+                "GROUP BY key",
+                (f"u:{user}", f"a:{address}", now - self.window_s),
+            ).fetchall()
         wait = 0.0
         for key, count, first in rows:
             limit = self.max_per_user if key.startswith("u:") else self.max_per_address
@@ -338,8 +376,9 @@ class LoginThrottle:
         now = time.time() if now is None else now
         with self._db() as con:
             con.execute("DELETE FROM failures WHERE ts <= ?", (now - self.window_s,))
-            con.executemany("INSERT INTO failures VALUES (?, ?)",
-                            [(f"u:{user}", now), (f"a:{address}", now)])
+            con.executemany(
+                "INSERT INTO failures VALUES (?, ?)", [(f"u:{user}", now), (f"a:{address}", now)]
+            )
 
     def succeeded(self, *, user: str) -> None:
         with self._db() as con:
@@ -367,21 +406,25 @@ class AuthConfig:
         def opt(key: str, env: str) -> str:
             return str(extra.get(key) or os.environ.get(env, "")).strip()
 
-        users = Path(opt("users_file", "PLACEMAP_USERS_FILE")
-                     or default_state_dir() / "users.json").expanduser()
-        audit = Path(opt("audit_log", "PLACEMAP_AUDIT_LOG")
-                     or users.parent / "audit.jsonl").expanduser()
+        users = Path(
+            opt("users_file", "PLACEMAP_USERS_FILE") or default_state_dir() / "users.json"
+        ).expanduser()
+        audit = Path(
+            opt("audit_log", "PLACEMAP_AUDIT_LOG") or users.parent / "audit.jsonl"
+        ).expanduser()
         secure = opt("cookie_secure", "PLACEMAP_COOKIE_SECURE").lower()
         proxies = opt("trusted_proxies", "PLACEMAP_TRUSTED_PROXIES")
         production = bool(settings.production)
         return cls(
-            users_file=users, audit_log=audit,
+            users_file=users,
+            audit_log=audit,
             throttle_db=users.parent / "login-throttle.sqlite3",
             production=production,
             idle_minutes=float(opt("idle_minutes", "PLACEMAP_IDLE_MINUTES") or 30),
             trusted_user_header=opt("trusted_user_header", "PLACEMAP_TRUSTED_USER_HEADER") or None,
             trusted_proxies=frozenset(p.strip() for p in proxies.split(",") if p.strip())
-            if proxies else cls.trusted_proxies,
+            if proxies
+            else cls.trusted_proxies,
             cookie_secure=(secure in {"1", "true", "yes", "on"}) if secure else production,
         )
 
@@ -423,14 +466,16 @@ def client_address() -> str:
     return remote
 
 
-def record(event: Event | str, *, dataset: str | None = None, user: User | str | None = None,
-           **detail: Any) -> dict[str, Any]:
+def record(
+    event: Event | str, *, dataset: str | None = None, user: User | str | None = None, **detail: Any
+) -> dict[str, Any]:
     """Append to the audit log with the current user and client address."""
     who = user if user is not None else current_user()
     name = who.name if isinstance(who, User) else who
     role = str(who.role) if isinstance(who, User) else None
-    return state().audit.record(event, user=name, role=role, ip=client_address(),
-                                dataset=dataset, **detail)
+    return state().audit.record(
+        event, user=name, role=role, ip=client_address(), dataset=dataset, **detail
+    )
 
 
 def require(permission: Permission) -> User:
@@ -488,8 +533,9 @@ def callback_output_ids(body: Any) -> set[str]:
                 walk(x)
         elif isinstance(item, dict) and "id" in item:
             i = item["id"]
-            ids.add(i if isinstance(i, str) else json.dumps(i, sort_keys=True,
-                                                            separators=(",", ":")))
+            ids.add(
+                i if isinstance(i, str) else json.dumps(i, sort_keys=True, separators=(",", ":"))
+            )
 
     walk(body.get("outputs"))
     return ids
@@ -500,8 +546,10 @@ def _same_origin() -> bool:
     if req.headers.get("Sec-Fetch-Site", "") == "cross-site":
         return False
     origin = req.headers.get("Origin")
-    if not origin:
-        return True  # not a browser cross-origin request (browsers send Origin on POST)
+    if not origin or origin == "null":
+        # No usable Origin (a non-browser client, or a browser hiding it for privacy): the
+        # session-bound CSRF token and the SameSite cookie are the defence then.
+        return True
     return urlsplit(origin).hostname == urlsplit("//" + req.host).hostname
 
 
@@ -519,14 +567,18 @@ def _authenticate(st: AuthState) -> User | None:
 def _proxy_user(st: AuthState, value: str) -> User:
     user = st.users.get(value)
     if user is None:
-        record(Event.SIGN_IN_REFUSED, user=value[:64], reason="single-sign-on user not in the "
-               "users file")
+        record(
+            Event.SIGN_IN_REFUSED,
+            user=value[:64],
+            reason="single-sign-on user not in the users file",
+        )
         raise Forbidden("Your account is not authorised for placemap.")
     s = flask.session
     if s.get("user") != user.name or s.get("via") != "proxy":
         _reset_session()
-        s.update(user=user.name, via="proxy", started=time.time(), seen=time.time(),
-                 epoch=user.epoch)
+        s.update(
+            user=user.name, via="proxy", started=time.time(), seen=time.time(), epoch=user.epoch
+        )
         record(Event.SIGN_IN, user=user, method="proxy header")
     return user
 
@@ -538,8 +590,10 @@ def _session_user(st: AuthState) -> User | None:
         return None
     now = time.time()
     cfg = st.config
-    if (now - float(s.get("seen", 0)) > cfg.idle_minutes * 60
-            or now - float(s.get("started", 0)) > cfg.max_session_hours * 3600):
+    if (
+        now - float(s.get("seen", 0)) > cfg.idle_minutes * 60
+        or now - float(s.get("started", 0)) > cfg.max_session_hours * 3600
+    ):
         record(Event.SESSION_EXPIRED, user=name)
         _reset_session()
         return None
@@ -554,8 +608,11 @@ def _session_user(st: AuthState) -> User | None:
 
 def _wants_page() -> bool:
     req = flask.request
-    return (req.method == "GET" and not req.path.startswith(("/_dash-", "/_reload", "/assets/"))
-            and "text/html" in req.headers.get("Accept", ""))
+    return (
+        req.method == "GET"
+        and not req.path.startswith(("/_dash-", "/_reload", "/assets/"))
+        and "text/html" in req.headers.get("Accept", "")
+    )
 
 
 def gate() -> Any:
@@ -575,8 +632,11 @@ def gate() -> Any:
         token = flask.session.get("csrf") or ""
         sent = req.headers.get(CSRF_HEADER, "")
         if not _same_origin() or not token or not hmac.compare_digest(sent, token):
-            record(Event.ACCESS_DENIED, reason="cross-site request or missing CSRF token",
-                   path=req.path)
+            record(
+                Event.ACCESS_DENIED,
+                reason="cross-site request or missing CSRF token",
+                path=req.path,
+            )
             raise Forbidden("Request refused (reload the page and try again).")
     if req.path == "/_dash-update-component":
         for oid in callback_output_ids(req.get_json(silent=True)):
@@ -591,8 +651,14 @@ def set_csrf_cookie(response: flask.Response) -> flask.Response:
     if flask.g.get("placemap_user") is not None and not token:
         token = csrf_token()
     if token and flask.request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(CSRF_COOKIE, token, secure=state().config.cookie_secure,
-                            httponly=False, samesite="Strict", path="/")
+        response.set_cookie(
+            CSRF_COOKIE,
+            token,
+            secure=state().config.cookie_secure,
+            httponly=False,
+            samesite="Strict",
+            path="/",
+        )
     return response
 
 
@@ -618,20 +684,26 @@ nav a{margin-right:1rem}
 """
 
 
-def render_page(title: str, body: str, *, status: int = 200, wide: bool = False
-                ) -> flask.Response:
+def render_page(title: str, body: str, *, status: int = 200, wide: bool = False) -> flask.Response:
     """A plain server-rendered page (no scripts) for sign-in, admin and errors."""
-    html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{escape(title)} · placemap</title><style>{_CSS}</style></head><body>"
-            f'<main class="{"wide" if wide else ""}">{body}</main></body></html>')
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<link rel="icon" href="data:,">'  # no /favicon.ico probe before sign-in
+        f"<title>{escape(title)} · placemap</title><style>{_CSS}</style></head><body>"
+        f'<main class="{"wide" if wide else ""}">{body}</main></body></html>'
+    )
     return flask.Response(html, status=status, mimetype="text/html")
 
 
-def _login_form(message: str = "", *, status: int = 200, next_path: str = "/",
-                ok: bool = False) -> flask.Response:
-    note = (f'<div class="msg{" ok" if ok else ""}" role="alert">{escape(message)}</div>'
-            if message else "")
+def _login_form(
+    message: str = "", *, status: int = 200, next_path: str = "/", ok: bool = False
+) -> flask.Response:
+    note = (
+        f'<div class="msg{" ok" if ok else ""}" role="alert">{escape(message)}</div>'
+        if message
+        else ""
+    )
     body = (
         "<h1>Sign in to placemap</h1>"
         '<p class="note">Children\'s placement data: authorised staff only. Sign-ins are '
@@ -664,12 +736,19 @@ def login() -> Any:
     form = req.form
     next_path = form.get("next", "/")
     token = flask.session.get("csrf") or ""
-    if not token or not hmac.compare_digest(form.get("csrf_token", ""), token) \
-            or not _same_origin():
-        record(Event.SIGN_IN_REFUSED, user=form.get("username", "")[:64] or None,
-               reason="missing or wrong CSRF token")
-        return _login_form("The sign-in form had expired. Please try again.", status=400,
-                           next_path=next_path)
+    if (
+        not token
+        or not hmac.compare_digest(form.get("csrf_token", ""), token)
+        or not _same_origin()
+    ):
+        record(
+            Event.SIGN_IN_REFUSED,
+            user=form.get("username", "")[:64] or None,
+            reason="missing or wrong CSRF token",
+        )
+        return _login_form(
+            "The sign-in form had expired. Please try again.", status=400, next_path=next_path
+        )
     raw_name = form.get("username", "")[:64]
     try:
         name = normalise_name(raw_name)
@@ -679,9 +758,12 @@ def login() -> Any:
     wait = st.throttle.retry_after(user=name, address=address)
     if wait:
         record(Event.SIGN_IN_THROTTLED, user=name, retry_after_s=wait)
-        resp = _login_form(f"Too many failed sign-ins. Try again in {(wait + 59) // 60} "
-                           "minute(s), or ask an administrator.", status=429,
-                           next_path=next_path)
+        resp = _login_form(
+            f"Too many failed sign-ins. Try again in {(wait + 59) // 60} "
+            "minute(s), or ask an administrator.",
+            status=429,
+            next_path=next_path,
+        )
         resp.headers["Retry-After"] = str(wait)
         return resp
     user = st.users.verify(name, form.get("password", ""))
@@ -692,8 +774,14 @@ def login() -> Any:
     st.throttle.succeeded(user=name)
     _reset_session()
     now = time.time()
-    flask.session.update(user=user.name, via="password", started=now, seen=now,
-                         epoch=user.epoch, csrf=secrets.token_urlsafe(32))
+    flask.session.update(
+        user=user.name,
+        via="password",
+        started=now,
+        seen=now,
+        epoch=user.epoch,
+        csrf=secrets.token_urlsafe(32),
+    )
     record(Event.SIGN_IN, user=user, method="password")
     return flask.redirect(safe_next(next_path))
 
@@ -726,17 +814,34 @@ def admin() -> Any:
     args = flask.request.args
     event, who = args.get("event", "")[:40], args.get("user", "")[:64]
     users = "".join(
-        "<tr>" + "".join(_cell(v) for v in (u.name, u.role, "yes" if u.password_hash else
-                                            "single sign-on only", u.created)) + "</tr>"
-        for u in st.users.all().values())
+        "<tr>"
+        + "".join(
+            _cell(v)
+            for v in (
+                u.name,
+                u.role,
+                "yes" if u.password_hash else "single sign-on only",
+                u.created,
+            )
+        )
+        + "</tr>"
+        for u in st.users.all().values()
+    )
     rows = st.audit.read(event=event or None, user=who or None, limit=500)
-    audit = "".join("<tr>" + "".join(_cell(r.get(k)) for k in
-                                     ("ts", "event", "user", "role", "ip", "dataset", "detail"))
-                    + "</tr>" for r in rows)
-    options = "".join(f'<option value="{e}"{" selected" if e == event else ""}>{e}</option>'
-                      for e in [""] + [str(e) for e in Event])
+    audit = "".join(
+        "<tr>"
+        + "".join(
+            _cell(r.get(k)) for k in ("ts", "event", "user", "role", "ip", "dataset", "detail")
+        )
+        + "</tr>"
+        for r in rows
+    )
+    options = "".join(
+        f'<option value="{e}"{" selected" if e == event else ""}>{e}</option>'
+        for e in [""] + [str(e) for e in Event]
+    )
     body = (
-        f"<nav><a href=\"/\">Back to the app</a><a href=\"/logout\">Sign out "
+        f'<nav><a href="/">Back to the app</a><a href="/logout">Sign out '
         f"({escape(user.name)})</a></nav>"
         "<h1>Administration</h1>"
         '<p class="note">Accounts are managed with <code>placemap users add|remove|list|'
@@ -765,8 +870,10 @@ def audit_export(fmt: str) -> Any:
     record(Event.AUDIT_EXPORTED, format=fmt)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return flask.Response(
-        data, mimetype="text/csv" if fmt == "csv" else "application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="placemap-audit-{stamp}.{fmt}"'})
+        data,
+        mimetype="text/csv" if fmt == "csv" else "application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="placemap-audit-{stamp}.{fmt}"'},
+    )
 
 
 # -- Dash pages -------------------------------------------------------------------------------
@@ -775,11 +882,16 @@ def not_permitted(permission: Permission) -> Any:
 
     user = current_user()
     role = str(user.role) if user else "none"
-    return html.Div([
-        html.H1("Not available for your role", className="page-title"),
-        html.P(f"Your role ({role}) does not include '{permission}'. Ask an administrator if "
-               "you need it."),
-    ], id="not-permitted")
+    return html.Div(
+        [
+            html.H1("Not available for your role", className="page-title"),
+            html.P(
+                f"Your role ({role}) does not include '{permission}'. Ask an administrator if "
+                "you need it."
+            ),
+        ],
+        id="not-permitted",
+    )
 
 
 def guard_layout(layout: Any, permission: Permission) -> Callable[..., Any]:
@@ -792,8 +904,7 @@ def guard_layout(layout: Any, permission: Permission) -> Callable[..., Any]:
             user = current_user()
             if user is None or not user.can(permission):
                 if user is not None:
-                    record(Event.ACCESS_DENIED, permission=str(permission),
-                           page=flask.request.path)
+                    record(Event.ACCESS_DENIED, permission=str(permission), page=flask.request.path)
                 return not_permitted(permission)
         return layout(**kwargs) if callable(layout) else layout
 
@@ -812,12 +923,18 @@ def guard_pages(registry: Any) -> None:
 def install_auth(server: flask.Flask, settings: Any) -> AuthState:
     """Register sign-in routes and the request gate on ``server``; returns the state."""
     cfg = AuthConfig.from_settings(settings)
-    st = AuthState(config=cfg, users=UserStore(cfg.users_file),
-                   throttle=LoginThrottle(cfg.throttle_db), audit=AuditLog(cfg.audit_log))
+    st = AuthState(
+        config=cfg,
+        users=UserStore(cfg.users_file),
+        throttle=LoginThrottle(cfg.throttle_db),
+        audit=AuditLog(cfg.audit_log),
+    )
     server.extensions[EXTENSION] = st
     server.config.update(
-        SESSION_COOKIE_NAME=SESSION_COOKIE, SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=cfg.cookie_secure,
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.cookie_secure,
         SESSION_REFRESH_EACH_REQUEST=False,
     )
     server.add_url_rule("/login", "placemap_login", login, methods=["GET", "POST"])

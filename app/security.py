@@ -115,13 +115,13 @@ def _install_headers(app: dash.Dash, settings: Any) -> None:
 
     def headers(response: flask.Response) -> flask.Response:
         if not policy:
-            policy.append(content_security_policy(list(app.csp_hashes()),
-                                                  basemap=settings.basemap))
+            policy.append(content_security_policy(list(app.csp_hashes()), basemap=settings.basemap))
         h = response.headers
         h["Content-Security-Policy"] = policy[0]
         h["X-Frame-Options"] = "DENY"
         h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "no-referrer"
+        # same-origin: no address leaks to other sites, yet our own POSTs keep a real Origin
+        h["Referrer-Policy"] = "same-origin"
         h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         h["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -154,16 +154,21 @@ def _install_error_pages(server: flask.Flask, settings: Any) -> None:
             code = 500
         text = _MESSAGES.get(code, "Something went wrong. The error has been logged.")
         if code == 413:
-            text = (f"The upload is larger than the {settings.max_upload_mb} MB limit per "
-                    "file. Split the file or ask an administrator to raise "
-                    "PLACEMAP_MAX_UPLOAD_MB.")
+            text = (
+                f"The upload is larger than the {settings.max_upload_mb} MB limit per "
+                "file. Split the file or ask an administrator to raise "
+                "PLACEMAP_MAX_UPLOAD_MB."
+            )
         req = flask.request
         if req.path.startswith("/_") or "text/html" not in req.headers.get("Accept", ""):
             resp = flask.jsonify(error=text)
             resp.status_code = code
         else:
-            resp = auth.render_page("Error", f"<h1>{code}</h1><p>{text}</p>"
-                                    '<p><a href="/">Back to placemap</a></p>', status=code)
+            resp = auth.render_page(
+                "Error",
+                f'<h1>{code}</h1><p>{text}</p><p><a href="/">Back to placemap</a></p>',
+                status=code,
+            )
         if isinstance(err, HTTPException) and err.response is None:
             for name, value in err.get_headers():
                 if name in ("Retry-After", "Allow", "WWW-Authenticate"):
@@ -193,8 +198,10 @@ def _response_value(response: flask.Response, component: str, prop: str) -> Any:
     return ((doc.get("response") or {}).get(component) or {}).get(prop)
 
 
-EXPORT_OUTPUTS = {Id.DT_REJECTS_DL: "rejected rows (child level)",
-                  Id.CP_DOWNLOAD: "district comparison report"}
+EXPORT_OUTPUTS = {
+    Id.DT_REJECTS_DL: "rejected rows (child level)",
+    Id.CP_DOWNLOAD: "district comparison report",
+}
 
 
 def _audit_callbacks(response: flask.Response) -> flask.Response:
@@ -211,10 +218,17 @@ def _audit_callbacks(response: flask.Response) -> flask.Response:
         return response
     ids = auth.callback_output_ids(body)
     if Id.DT_PENDING in ids:
-        names = [str(n)[:120] for v in _prop_values(body, Id.DT_UPLOAD_PLACEMENTS, "filename")
-                 for n in (v if isinstance(v, list) else [v]) if n]
-        dataset = (_response_value(response, Id.DT_PENDING, "data")
-                   if response.status_code == 200 else None)
+        names = [
+            str(n)[:120]
+            for v in _prop_values(body, Id.DT_UPLOAD_PLACEMENTS, "filename")
+            for n in (v if isinstance(v, list) else [v])
+            if n
+        ]
+        dataset = (
+            _response_value(response, Id.DT_PENDING, "data")
+            if response.status_code == 200
+            else None
+        )
         if is_upload_id(dataset):
             auth.record(Event.UPLOAD, dataset=dataset, files=names)
         elif response.status_code != 204:
@@ -223,10 +237,15 @@ def _audit_callbacks(response: flask.Response) -> flask.Response:
         if output in ids and response.status_code == 200:
             sent = _response_value(response, output, "data")
             if isinstance(sent, dict) and sent.get("filename"):
-                datasets = (_prop_values(body, Id.DT_PENDING, "data")
-                            or _prop_values(body, Id.DATASET, "data"))
-                auth.record(Event.EXPORT, dataset=str(datasets[0]) if datasets else None,
-                            what=what, filename=str(sent["filename"])[:120])
+                datasets = _prop_values(body, Id.DT_PENDING, "data") or _prop_values(
+                    body, Id.DATASET, "data"
+                )
+                auth.record(
+                    Event.EXPORT,
+                    dataset=str(datasets[0]) if datasets else None,
+                    what=what,
+                    filename=str(sent["filename"])[:120],
+                )
     return response
 
 
@@ -272,8 +291,9 @@ def install_security(app: dash.Dash, settings: Any) -> auth.AuthState:
         server.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
     state = auth.install_auth(server, settings)
     auth.guard_pages(dash.page_registry)
-    server.add_url_rule("/datasets/<dataset_id>/delete", "placemap_delete_dataset",
-                        _delete_route, methods=["POST"])
+    server.add_url_rule(
+        "/datasets/<dataset_id>/delete", "placemap_delete_dataset", _delete_route, methods=["POST"]
+    )
     server.after_request(_audit_callbacks)
     _install_headers(app, settings)
     _install_error_pages(server, settings)

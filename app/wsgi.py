@@ -41,8 +41,9 @@ def build_app(settings: Settings | None = None) -> flask.Flask:
     return create_app(settings or Settings.from_env(production=True)).server
 
 
-def gunicorn_options(*, host: str, port: int, workers: int, threads: int,
-                     timeout_s: int = 120) -> dict[str, Any]:
+def gunicorn_options(
+    *, host: str, port: int, workers: int, threads: int, timeout_s: int = 120
+) -> dict[str, Any]:
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": max(1, workers),
@@ -61,8 +62,7 @@ def gunicorn_options(*, host: str, port: int, workers: int, threads: int,
     }
 
 
-def run_production(settings: Settings, *, host: str, port: int, workers: int,
-                   threads: int) -> int:
+def run_production(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> int:
     """Serve with gunicorn; raises InputError (exit 2) when production needs are missing."""
     from gunicorn.app.base import BaseApplication
 
@@ -80,8 +80,11 @@ def run_production(settings: Settings, *, host: str, port: int, workers: int,
         def load(self) -> flask.Flask:
             return server
 
-    print(f"placemap: production server on http://{host}:{port}/ ({options['workers']} "
-          f"workers x {options['threads']} threads)", flush=True)
+    print(
+        f"placemap: production server on http://{host}:{port}/ ({options['workers']} "
+        f"workers x {options['threads']} threads)",
+        flush=True,
+    )
     PlacemapServer().run()
     return 0
 

@@ -26,13 +26,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="folder with episodes.csv (+ header.csv, uasc.csv, carers.csv)",
     )
     p.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")
-    p.add_argument("--production", action="store_true",
-                   help="serve with gunicorn and several workers, sign-in required (needs "
-                   "PLACEMAP_SECRET_KEY and users: see README 'Security and deployment')")
-    p.add_argument("--workers", type=int, default=int(os.environ.get("PLACEMAP_WORKERS", "2")),
-                   help="gunicorn worker processes with --production (default 2)")
-    p.add_argument("--threads", type=int, default=int(os.environ.get("PLACEMAP_THREADS", "4")),
-                   help="threads per worker with --production (default 4)")
+    p.add_argument(
+        "--production",
+        action="store_true",
+        help="serve with gunicorn and several workers, sign-in required (needs "
+        "PLACEMAP_SECRET_KEY and users: see README 'Security and deployment')",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("PLACEMAP_WORKERS", "2")),
+        help="gunicorn worker processes with --production (default 2)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("PLACEMAP_THREADS", "4")),
+        help="threads per worker with --production (default 4)",
+    )
     p.set_defaults(func=run)
 
 
@@ -44,11 +55,17 @@ def run(args: argparse.Namespace) -> int:
         from app.wsgi import run_production
 
         if args.debug:
-            raise InputError("--debug shows tracebacks and runs code on request: it cannot be "
-                             "used with --production. Drop one of the two options.")
-        return run_production(Settings.from_env(data_dir=args.data, production=True),
-                              host=args.host, port=args.port, workers=args.workers,
-                              threads=args.threads)
+            raise InputError(
+                "--debug shows tracebacks and runs code on request: it cannot be "
+                "used with --production. Drop one of the two options."
+            )
+        return run_production(
+            Settings.from_env(data_dir=args.data, production=True),
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            threads=args.threads,
+        )
     app = create_app(settings)
     print(f"placemap: serving {settings.authority} on http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, debug=bool(args.debug))

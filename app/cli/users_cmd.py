@@ -17,14 +17,18 @@ from app.auth import AuthConfig, Role, UserStore
 from app.settings import Settings
 from geo.errors import InputError
 
-ROLE_HELP = ("analyst: child-level tables, unsuppressed exports, uploads; commissioner: "
-             "aggregates and suppressed reports only; admin: users and the audit log")
+ROLE_HELP = (
+    "analyst: child-level tables, unsuppressed exports, uploads; commissioner: "
+    "aggregates and suppressed reports only; admin: users and the audit log"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("users", help="manage the web app's user accounts and roles",
-                       description="Manage who may sign in to the web app, and their role. "
-                       f"Roles: {ROLE_HELP}.")
+    p = sub.add_parser(
+        "users",
+        help="manage the web app's user accounts and roles",
+        description=f"Manage who may sign in to the web app, and their role. Roles: {ROLE_HELP}.",
+    )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     roles = [r.value for r in Role]
 
@@ -32,10 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=roles, help=ROLE_HELP)
     how = add.add_mutually_exclusive_group()
-    how.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of standard input")
-    how.add_argument("--no-password", action="store_true",
-                     help="single-sign-on only (PLACEMAP_TRUSTED_USER_HEADER): no local password")
+    how.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    how.add_argument(
+        "--no-password",
+        action="store_true",
+        help="single-sign-on only (PLACEMAP_TRUSTED_USER_HEADER): no local password",
+    )
 
     rm = actions.add_parser("remove", help="delete a user (their sessions end at once)")
     rm.add_argument("name")
@@ -48,8 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     sp = actions.add_parser("set-password", help="set a new password (ends their sessions)")
     sp.add_argument("name")
-    sp.add_argument("--password-stdin", action="store_true",
-                    help="read the password from the first line of standard input")
+    sp.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
     p.set_defaults(func=run)
 
 
@@ -57,8 +70,10 @@ def read_password(*, from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
-        raise InputError("No terminal to ask for the password: pass --password-stdin and send "
-                         "the password on standard input, or --no-password for single sign-on.")
+        raise InputError(
+            "No terminal to ask for the password: pass --password-stdin and send "
+            "the password on standard input, or --no-password for single sign-on."
+        )
     first = getpass.getpass("Password (12+ characters): ")
     if getpass.getpass("Same password again: ") != first:
         raise InputError("The two passwords differ; nothing was changed. Run the command again.")
@@ -77,8 +92,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         users = store.all()
         if not users:
-            print(f"No users in {cfg.users_file} (the app runs in single-user local mode "
-                  "outside production).")
+            print(
+                f"No users in {cfg.users_file} (the app runs in single-user local mode "
+                "outside production)."
+            )
         for u in users.values():
             kind = "password" if u.password_hash else "single sign-on"
             print(f"{u.name:<32} {u.role:<13} {kind:<15} created {u.created}")
@@ -95,8 +112,12 @@ def run(args: argparse.Namespace) -> int:
     elif args.action == "set-role":
         old = store.get(args.name)
         user = store.set_role(args.name, args.role)
-        audit(Event.USER_ROLE_CHANGED, target=user.name,
-              old_role=str(old.role) if old else "", new_role=str(user.role))
+        audit(
+            Event.USER_ROLE_CHANGED,
+            target=user.name,
+            old_role=str(old.role) if old else "",
+            new_role=str(user.role),
+        )
         print(f"{user.name} is now {user.role}.")
     elif args.action == "set-password":
         user = store.set_password(args.name, read_password(from_stdin=args.password_stdin))

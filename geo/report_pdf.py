@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.colors import Colormap, TwoSlopeNorm, to_hex
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 from geo.reports import Column, Report, ReportTable, headline_sentence
 
@@ -503,17 +504,33 @@ def _draw_table(
 ) -> None:
     cols = [c for c in table.columns if c.key not in skip]
     text = [[cell_text(r[c.key], c.kind) for c in cols] for _, r in table.data.iterrows()]
-    labels = ["\n".join(textwrap.wrap(c.label, wrap)) or c.label for c in cols]
-    widths = np.array(
+    ax.set_axis_off()
+    if not text:  # the table's note says why
+        return
+    labels = [
+        "\n".join(textwrap.wrap(c.label, wrap, break_long_words=False)) or c.label for c in cols
+    ]
+    # Column widths in characters (bold headings ~10 % wider), plus padding; the font shrinks
+    # (not below 6 pt) when the widest rows would not fit the page.
+    chars = np.array(
         [
-            max([len(r[j]) for r in text] + [max(len(w) for w in labels[j].split("\n")), 3])
+            max([len(r[j]) for r in text] + [1.1 * max(len(w) for w in labels[j].split("\n")), 3])
+            + 1.5
             for j in range(len(cols))
         ],
         dtype=float,
     )
-    widths = widths / widths.sum()
+    avail_in = ax.bbox.width / ax.figure.dpi
+    need_in = chars.sum() * 0.6 * fontsize / 72
+    if need_in > avail_in:
+        fontsize = max(6.0, fontsize * avail_in / need_in)
+    widths = chars / chars.sum()
     tab = ax.table(
-        cellText=text, colLabels=labels, colWidths=list(widths), loc="upper left", cellLoc="right"
+        cellText=text,
+        colLabels=labels,
+        colWidths=list(widths),
+        cellLoc="right",
+        bbox=Bbox.from_bounds(0.0, 0.0, 1.0, 1.0),  # exactly the axes: margins stay where the page puts them
     )
     tab.auto_set_font_size(False)
     tab.set_fontsize(fontsize)
@@ -544,7 +561,7 @@ def _table_page(report: Report, table: ReportTable, *, landscape: bool) -> Figur
     n = len(table.data) + 2
     height = min(0.78, 0.04 * n)
     ax = fig.add_axes((0.05, 0.90 - height, 0.90, height))
-    _draw_table(ax, table, fontsize=8, skip=("district_code",), wrap=11)
+    _draw_table(ax, table, fontsize=8, skip=("district_code",), wrap=10)
     notes = [table.note, report.disclosure_note]
     fig.text(
         0.05,

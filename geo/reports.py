@@ -34,6 +34,8 @@ from geo.trends import Trend, compliance_trend, previous_quarter_end
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from geo.carers import CarersRegister
+
 ReportFormat = Literal["xlsx", "pdf", "html", "csv"]
 FORMATS: tuple[str, ...] = ("xlsx", "pdf", "html", "csv")
 ColumnKind = Literal["text", "int", "pct", "miles", "ratio"]
@@ -49,11 +51,25 @@ KIND_LABELS = {
 # Coverage columns shown in the district table when a carers register is given, and labels.
 SUPPLY_LABELS = {
     "carers": "Carer households",
-    "suitable_places_20mi": "Vacant suitable places within 20 mi",
+    "vacant_places": "Vacant places",
+    "suitable_places_20mi": "Suitable places within 20 mi",
     "gap": "Coverage gap (children)",
 }
-# In coverage tables, columns counting children (suppressed like any count of children).
-CHILD_COUNT_WORDS = ("children", "gap", "gain", "covered")
+# In coverage tables, columns counting real children (suppressed like any count of children).
+# Modelled gains of hypothetical carers ("marginal_gain") are not counts of children.
+CHILD_COUNT_WORDS = ("children", "gap")
+COVERAGE_LABELS = {
+    "rank": "Rank",
+    "sector": "Postcode sector",
+    "district_name": "District",
+    "children": "Children",
+    "children_at_risk": "Children at risk",
+    "gap": "Coverage gap (children)",
+    "places_per_child_2sfca": "Places per child (2SFCA)",
+    "marginal_gain": "Children brought within 20 mi",
+    "cumulative_gain": "Cumulative",
+    "children_at_risk_within_20mi": "Children at risk within 20 mi",
+}
 
 SOURCES = (
     "Postcode grid references: ONS Postcode Directory (ONSPD) via the "
@@ -181,6 +197,65 @@ class Report:
             out.append(self.groups)
         out += [self.cohorts, self.trend, self.trend_children]
         return out + [t for t in (self.shortage_areas, self.recruitment) if t is not None]
+
+
+def coverage_figures(
+    analysis: Analysis, register: CarersRegister, *, households: int = 10, top: int = 15
+) -> CoverageFigures:
+    """Carer supply for the report from :mod:`geo.coverage` (district table, shortage areas by
+    postcode sector for all children) and, when :mod:`geo.recruitment` is installed and
+    ``households`` > 0, where that many new single-place households would bring most children
+    within 20 miles."""
+    from geo.coverage import CoverageModel, demand_from_analysis, supply_from_register
+
+    demand, counts = demand_from_analysis(analysis)
+    model = CoverageModel(demand, supply_from_register(register), authority=analysis.authority)
+    result = model.result()
+    sh = result.shortage
+    sh = sh[(sh["cohort"] == "all") & (sh["area_type"] == "sector")]
+    shortage = sh.rename(columns={"area_id": "sector"})[
+        [
+            "rank",
+            "sector",
+            "district_name",
+            "children",
+            "children_at_risk",
+            "gap",
+            "places_per_child_2sfca",
+        ]
+    ].head(top)
+    reg = register.summary
+    notes = [
+        f"Carers register {register.path.name}: {reg['rows_read']:,} rows read, "
+        f"{reg['rejected_rows']:,} rejected.",
+        f"Coverage: {counts.located:,} of {counts.cohort:,} children in the headline cohort have "
+        f"a known home location and count as demand; {result.carers:,} carer households supply "
+        f"places; gap {result.gap:,} children (exact maximum matching, one child per place).",
+        "Shortage areas: postcode sectors ranked by their share of the gap (children that some "
+        "best assignment leaves without a suitable place within 20 miles).",
+    ]
+    recruitment = None
+    try:
+        from geo.recruitment import candidate_sites, recommend_sites
+    except ImportError:  # recruitment planning not installed: the report leaves it out
+        households = 0
+    if households > 0:
+        plan = recommend_sites(model, candidate_sites(analysis.authority), households=households)
+        recruitment = plan.suggestions[
+            ["rank", "sector", "district_name", "marginal_gain", "cumulative_gain"]
+        ]
+        notes.append(
+            f"Recruitment suggestions: {households} new single-place households of any age band "
+            "placed one at a time where each brings the most children within 20 miles of a "
+            f"suitable place (exact gains, lazy greedy); together they would cut the gap from "
+            f"{plan.gap_before:,} to {plan.gap_after:,}."
+        )
+    return CoverageFigures(
+        districts=result.district,
+        shortage_areas=shortage,
+        recruitment=recruitment,
+        notes=tuple(notes),
+    )
 
 
 def report_from_data(
@@ -585,10 +660,18 @@ def _coverage_list(
         and pd.api.types.is_numeric_dtype(top[c])
     ]
     shown, hidden = _suppress(top, suppress=suppress, counts=counts)
+    note = "Counts of 1 to 5 children are shown as c." if suppress and counts else ""
+    if top.empty:
+        note = "None: no area has a shortage, or no site would bring a further child within reach."
     columns = tuple(
-        Column(str(c), str(c).replace("_", " ").capitalize(), _kind_of(top[c])) for c in top.columns
+        Column(
+            str(c),
+            COVERAGE_LABELS.get(str(c), str(c).replace("_", " ").capitalize()),
+            _kind_of(top[c]),
+        )
+        for c in top.columns
     )
-    return ReportTable(key=key, title=title, columns=columns, data=shown, mask=hidden)
+    return ReportTable(key=key, title=title, columns=columns, data=shown, mask=hidden, note=note)
 
 
 def _kind_of(values: pd.Series) -> ColumnKind:
@@ -726,10 +809,12 @@ def _notes(
     ]
     if coverage is not None:
         notes.append(
-            "Carer supply: approved fostering households from the carers register. Vacant "
-            "suitable places within 20 miles count vacancies whose categories fit the children; "
-            "the coverage gap is the number of children who cannot be matched to a suitable "
-            "approved place within 20 miles when each place takes one child."
+            "Carer supply: approved fostering households from the carers register, by the "
+            "district they live in (carer households, vacant places). Suitable places within 20 "
+            "miles: the places of carers within 20 miles (DfE distance) of at least one of the "
+            "district's children and approved for them (age band, disability, siblings); a place "
+            "can count for several districts. Coverage gap: children who cannot be matched to a "
+            "suitable approved place within 20 miles of home when each place takes one child."
         )
         notes.extend(coverage.notes)
     return tuple(notes)

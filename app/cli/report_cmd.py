@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 from app.cli.analyse_cmd import add_input_arguments
-from geo.analysis import analyse
+from geo.analysis import Analysis, analyse
 from geo.authority import Authority, load_authority
 from geo.errors import InputError, PlacemapError
-from geo.placements import PlacementData, read_placements
-from geo.reports import FORMATS, CoverageFigures, build_report, render_report
+from geo.placements import read_placements
+from geo.reports import FORMATS, CoverageFigures, build_report, coverage_figures, render_report
 from geo.trends import compliance_trend
 from geo.writing import atomic_write_bytes
 
@@ -32,6 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="carers register CSV: adds carers, vacant places within 20 miles, coverage gap, "
         "shortage areas and recruitment suggestions",
+    )
+    p.add_argument(
+        "--households",
+        type=int,
+        default=10,
+        metavar="N",
+        help="with --carers: how many new households the recruitment suggestions place "
+        "(default 10)",
     )
     p.add_argument(
         "--format",
@@ -87,19 +95,13 @@ def _boundaries(args: argparse.Namespace, authority: Authority) -> tuple[object 
     return b.frame, b.attribution
 
 
-def _coverage(
-    args: argparse.Namespace, data: PlacementData, authority: Authority, as_at: object
-) -> CoverageFigures | None:
+def _coverage(args: argparse.Namespace, analysis: Analysis) -> CoverageFigures | None:
     if not args.carers:
         return None
-    try:
-        from geo.coverage import report_coverage  # type: ignore[attr-defined]
-    except ImportError as err:
-        raise InputError(
-            "--carers was given but carer coverage (geo.coverage) is not available in this "
-            "installation. Run the report without --carers, or update placemap."
-        ) from err
-    return report_coverage(data, authority, carers=args.carers, as_at=as_at)
+    from geo.carers import read_carers
+
+    register = read_carers(args.carers, as_at=analysis.as_at)
+    return coverage_figures(analysis, register, households=args.households)
 
 
 def placement_paths(args: argparse.Namespace) -> str | list[str]:
@@ -115,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     if args.quarters < 1:
         raise InputError(f"--quarters must be 1 or more, got {args.quarters}.")
+    if args.households < 0:
+        raise InputError(f"--households must be 0 or more, got {args.households}.")
     authority = load_authority(args.authority)
     data = read_placements(placement_paths(args), header=args.header, uasc=args.uasc)
     analysis = analyse(data, authority, as_at=args.as_at)
@@ -128,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(
         analysis,
         trend=trend,
-        coverage=_coverage(args, data, authority, analysis.as_at),
+        coverage=_coverage(args, analysis),
         boundaries=boundaries,  # type: ignore[arg-type]
         boundaries_note=note,
         suppress=not args.no_suppress,

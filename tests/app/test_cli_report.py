@@ -117,3 +117,45 @@ def test_report_format_from_suffix_and_errors(inputs, tmp_path, capsys):
     )
     assert "No child is looked after" in capsys.readouterr().err and not empty.exists()
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_report_with_carers_adds_supply_and_shortage(inputs, tmp_path, capsys):
+    from tests.geo.test_reports import _spaced, kent_postcodes
+
+    rng = np.random.default_rng(2)
+    pcs = kent_postcodes().index.to_numpy()
+    lines = ["CARER_ID,POSTCODE,STATUS,APPROVED_PLACES,OCCUPIED_PLACES,PROVIDER,CATEGORIES"]
+    for i in range(60):
+        places = int(rng.integers(1, 3))
+        lines.append(
+            f"H{i},{_spaced(pcs[rng.integers(len(pcs))])},approved,{places},"
+            f"{int(rng.integers(0, places + 1))},in_house,0-4;5-10;11-15;16+"
+        )
+    lines.append("=H99,ME14 1XQ,approved,x,0,in_house,0-4")  # rejected row: bad places
+    carers = tmp_path / "carers.csv"
+    carers.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "r.xlsx"
+    assert (
+        main(
+            [
+                "report",
+                *_args(inputs),
+                "--carers",
+                str(carers),
+                "--households",
+                "0",
+                "--out",
+                str(out),
+                "--no-map",
+            ]
+        )
+        == 0
+    )
+    wb = load_workbook(out)
+    assert "Shortage areas" in wb.sheetnames
+    head = [c.value for c in wb["Districts"][1]]
+    assert {"Carer households", "Vacant places", "Coverage gap (children)"} <= set(head)
+    total = list(wb["Districts"].iter_rows(min_row=15, max_row=15, values_only=True))[0]
+    assert total[head.index("Carer households")] == 60
+    notes = " ".join(str(c.value) for c in wb["Notes"]["A"] if c.value)
+    assert "60 carer households" in notes and "1 rejected" in notes

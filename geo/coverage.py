@@ -650,6 +650,11 @@ class CoverageModel:
         cap = int(self._cap[key])
         self._ratio[key] = 0.0
         self._eratio[key] = 0.0
+        if key >= self.adjacency.n_cols:  # an added carer: drop its edges, keep sessions lean
+            keep = self._extra_carer != key
+            self._extra_child = self._extra_child[keep]
+            self._extra_carer = self._extra_carer[keep]
+            self._extra_tenths = self._extra_tenths[keep]
         self._refresh_fca(kids)
         self._vac[kids] -= self._vacant[key]
         for layer in self._layers:

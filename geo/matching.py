@@ -219,6 +219,10 @@ class Matching:
         freed = np.flatnonzero(self.assigned == key)
         self.capacity[key] = 0
         self.load[key] = 0
+        if key >= self.base.n_cols:  # an added carer: forget its edges (long what-if sessions)
+            keep = self.extra_carer != key
+            self.extra_child = self.extra_child[keep]
+            self.extra_carer = self.extra_carer[keep]
         if len(freed) == 0:
             # A carer with no child assigned is unreachable from the unmatched children in a
             # maximum matching, so the shortage structure does not change.

@@ -340,3 +340,20 @@ def test_kent_demo_dataset_end_to_end(tmp_path):
     assert r.district.iloc[:-1]["gap"].sum() == r.gap
     assert m.greedy_gap() >= r.gap
     assert {"West Kent", "North Kent", "East Kent"} & set(r.shortage["cohort"])
+
+
+def test_add_then_remove_restores_the_figures_and_forgets_the_edges(layout):
+    demand, supply = layout
+    m = CoverageModel(demand, supply)
+    before = m.result()
+    anything = cats("0-4;5-10;11-15;16+;disability;siblings")
+    for i in range(5):
+        key = m.add_carer(
+            easting_m=E0 + 10_000 * i, northing_m=N0 + 20_000, places=2, categories=anything
+        )
+        m.remove_carer(key)
+    assert len(m._extra_child) == 0 and len(m.matching.extra_child) == 0
+    after = m.result()
+    pd.testing.assert_frame_equal(before.district, after.district)
+    pd.testing.assert_frame_equal(before.areas, after.areas)
+    pd.testing.assert_frame_equal(before.shortage, after.shortage)

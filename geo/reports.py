@@ -236,17 +236,25 @@ def coverage_figures(
     ]
     recruitment = None
     try:
-        from geo.recruitment import candidate_sites, recommend_sites
+        from geo.recruitment import HouseholdKind, candidate_sites, recommend_sites
     except ImportError:  # recruitment planning not installed: the report leaves it out
         households = 0
     if households > 0:
-        plan = recommend_sites(model, candidate_sites(analysis.authority), households=households)
+        from geo.carers import ALL_AGES_MASK, NEED_MASK
+
+        # A household that could take any child: where the gap is children with needs
+        # (disability, siblings), an ordinary household would bring nobody within reach.
+        kind = HouseholdKind(places=1, categories=ALL_AGES_MASK | NEED_MASK)
+        plan = recommend_sites(
+            model, candidate_sites(analysis.authority), households=households, kind=kind
+        )
         recruitment = plan.suggestions[
             ["rank", "sector", "district_name", "marginal_gain", "cumulative_gain"]
         ]
         notes.append(
-            f"Recruitment suggestions: {households} new single-place households of any age band "
-            "placed one at a time where each brings the most children within 20 miles of a "
+            f"Recruitment suggestions: {households} new single-place households approved for "
+            "every age band, disability, siblings and parent and child, placed one at a time "
+            "where each brings the most children within 20 miles of a "
             f"suitable place (exact gains, lazy greedy); together they would cut the gap from "
             f"{plan.gap_before:,} to {plan.gap_after:,}."
         )
@@ -318,8 +326,7 @@ def build_report(
         recruitment = _coverage_list(
             coverage.recruitment,
             key="recruitment",
-            title="Recruitment suggestions (where new carers would bring most children within "
-            "20 miles)",
+            title="Recruitment suggestions: where new carers would help most",
             suppress=suppress,
         )
     map_values = _map_values(districts, authority)
@@ -661,6 +668,11 @@ def _coverage_list(
     ]
     shown, hidden = _suppress(top, suppress=suppress, counts=counts)
     note = "Counts of 1 to 5 children are shown as c." if suppress and counts else ""
+    if key == "recruitment":
+        note = (
+            "Each row adds one new household (one place, approved for any child); the gain is "
+            "how many more children would then have a suitable place within 20 miles of home."
+        )
     if top.empty:
         note = "None: no area has a shortage, or no site would bring a further child within reach."
     columns = tuple(

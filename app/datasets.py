@@ -67,6 +67,7 @@ class Dataset:
     files: dict[str, Path]
     data: PlacementData
     carers: Any = None  # geo.carers register, when a carers file is given
+    as_at: date | None = None  # default census date (the demo's; else the latest in the data)
     created: datetime = field(default_factory=datetime.now)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
@@ -128,12 +129,13 @@ class DatasetStore:
                 dataset_id="configured",
             )
         else:
-            from geo.synthetic import ensure_demo
+            from geo.synthetic import ensure_demo, load_recipe
 
             folder = ensure_demo(cache_dir=self.settings.cache_dir)
             ds = load_dataset(
                 find_files(folder), label="Synthetic Kent demo", synthetic=True, dataset_id="demo"
             )
+            ds.as_at = date.fromisoformat(load_recipe()["as_at"])
         with self._lock:
             self._datasets[ds.id] = ds
             self._default_id = ds.id
@@ -182,7 +184,8 @@ class DatasetStore:
     # -- results ----------------------------------------------------------------------------
     def analysis(self, dataset_id: str | None, as_at: date | None = None) -> Analysis:
         ds = self.get(dataset_id)
-        return ds.cached(("analysis", as_at), lambda: analyse(ds.data, self.authority, as_at=as_at))
+        when = as_at or ds.as_at
+        return ds.cached(("analysis", when), lambda: analyse(ds.data, self.authority, as_at=when))
 
     def filtered(self, dataset_id: str | None, filters: Filters) -> pd.DataFrame:
         """Per-child rows of the headline cohort after the filters (server-side only)."""

@@ -104,11 +104,32 @@ def _geo_layout(
     return fig
 
 
+def outline_lines(
+    geojson: dict[str, Any], codes: list[str]
+) -> tuple[list[float | None], list[float | None]]:
+    """Polygon rings of the features ``codes`` as one line with None breaks (lon, lat)."""
+    keep = set(codes)
+    lon: list[float | None] = []
+    lat: list[float | None] = []
+    for f in geojson["features"]:
+        if f.get("id") not in keep:
+            continue
+        geom = f["geometry"]
+        polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for polygon in polygons:
+            for ring in polygon:
+                lon.extend([p[0] for p in ring] + [None])
+                lat.extend([p[1] for p in ring] + [None])
+    return lon, lat
+
+
 def _subset(geojson: dict[str, Any], locations: list[str]) -> dict[str, Any]:
     """Only the features a trace draws: each trace carries its own GeoJSON to the browser."""
     keep = set(locations)
-    return {"type": "FeatureCollection",
-            "features": [f for f in geojson["features"] if f.get("id") in keep]}
+    return {
+        "type": "FeatureCollection",
+        "features": [f for f in geojson["features"] if f.get("id") in keep],
+    }
 
 
 def _choropleth(basemap: str, **kw: Any) -> go.BaseTraceType:
@@ -221,7 +242,7 @@ def area_map(
     outline_codes: list[str],
     title: str,
     hover: pd.Series,
-    reverse: bool = False,
+    colorscale: str = "Viridis",
     basemap: str = "none",
     note: str = "",
     center: dict[str, float] | None = None,
@@ -256,8 +277,7 @@ def area_map(
                 locations=areas["area_id"].tolist(),
                 z=areas[value_col].to_numpy(dtype=float),
                 featureidkey="id",
-                colorscale="Viridis",
-                reversescale=reverse,
+                colorscale=colorscale,
                 marker_line_width=0.2,
                 marker_line_color="white",
                 text=hover.tolist(),
@@ -268,22 +288,19 @@ def area_map(
                 showlegend=False,
             )
         )
-    # District outlines drawn last, transparent fill, so they sit on top of the cells.
-    fig.add_trace(
-        _choropleth(
-            basemap,
-            geojson=outlines_geojson,
-            locations=outline_codes,
-            z=[0] * len(outline_codes),
-            featureidkey="id",
-            colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-            showscale=False,
-            marker_line_color=OUTLINE,
-            marker_line_width=1.6,
-            hoverinfo="skip",
-            showlegend=False,
-        )
+    # District outlines drawn last as lines (not filled shapes, which would take the clicks
+    # meant for the cells underneath).
+    lon, lat = outline_lines(outlines_geojson, outline_codes)
+    line = dict(
+        lon=lon,
+        lat=lat,
+        mode="lines",
+        line=dict(color=OUTLINE, width=1.6),
+        hoverinfo="skip",
+        showlegend=False,
+        name="District boundaries",
     )
+    fig.add_trace(go.Scattermap(**line) if basemap == "carto" else go.Scattergeo(**line))
     if highlight is not None and len(highlight):
         common = dict(
             lon=highlight["lon"].tolist(),

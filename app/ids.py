@@ -43,6 +43,7 @@ class Id(StrEnum):
     RC_ALERT = "rc-alert"
     # comparison
     CP_TABLE = "cp-table"
+    CP_SORT = "cp-sort-state"
     CP_BARS = "cp-bars"
     CP_TREND = "cp-trend"
     CP_DOWNLOAD = "cp-download"

@@ -5,11 +5,13 @@ from __future__ import annotations
 from app.datasets import DatasetStore
 
 
-def render_report(store: DatasetStore, dataset_id: str | None, *, fmt: str,
-                  suppress: bool = True) -> tuple[bytes, str]:
+def render_report(
+    store: DatasetStore, dataset_id: str | None, *, fmt: str, suppress: bool = True
+) -> tuple[bytes, str]:
     """Report bytes and a file name. Disclosure control is on unless ``suppress=False``
     (callers must check the user may see unsuppressed figures)."""
-    from geo.reports import build_report, render_report as render
+    from geo.reports import build_report
+    from geo.reports import render_report as render
     from geo.trends import compliance_trend
 
     ds = store.get(dataset_id)
@@ -23,8 +25,14 @@ def render_report(store: DatasetStore, dataset_id: str | None, *, fmt: str,
             from app.coverage_view import report_coverage
 
             coverage = report_coverage(store, ds.id)
-        report = build_report(analysis, trend=trend, coverage=coverage, boundaries=b.frame,
-                              boundaries_note=b.label, suppress=suppress)
+        report = build_report(
+            analysis,
+            trend=trend,
+            coverage=coverage,
+            boundaries=b.frame,
+            boundaries_note=b.label,
+            suppress=suppress,
+        )
         return render(report, fmt=fmt)
 
     data = ds.cached(("report", fmt, suppress), compute)

@@ -25,11 +25,12 @@ class ComplianceView:
     map_note: str
 
 
-def quarter_ends(data: PlacementData, *, last: int = 8) -> list[date]:
-    """The last ``last`` quarter ends up to the latest date in the data, plus that date."""
+def quarter_ends(data: PlacementData, *, last: int = 8, latest: date | None = None) -> list[date]:
+    """The last ``last`` quarter ends up to ``latest`` (default: the latest date in the data),
+    plus that date when it is not a quarter end."""
     from geo.placements import latest_date
 
-    latest = latest_date(data)
+    latest = latest or latest_date(data)
     ends = pd.date_range(end=pd.Timestamp(latest), periods=last, freq="QE")
     out = [d.date() for d in ends if d.date() <= latest]
     if latest not in out:
@@ -169,7 +170,7 @@ def trend_table(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
 
     def compute() -> pd.DataFrame:
         rows = []
-        for q in quarter_ends(ds.data):
+        for q in quarter_ends(ds.data, latest=ds.as_at):
             v = compliance_view(store, ds.id, Filters(as_at=q), threshold=20, view="home")
             t = v.table[v.table["district_code"] != "OUTSIDE"]
             for r in t.itertuples(index=False):

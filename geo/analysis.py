@@ -14,6 +14,7 @@ from geo import postcodes as pc
 from geo.authority import Authority, district_name
 from geo.compliance import district_compliance
 from geo.placements import Census, Cohort, PlacementData, take_census
+from geo.returns import validation_report
 
 PLACEMENT_COLUMNS = [
     "CHILD",
@@ -112,23 +113,17 @@ def analyse(data: PlacementData, authority: Authority, *, as_at: date | None = N
     table = distance_table(census)
     included = table[table["cohort"] == Cohort.INCLUDED.value]
     rejected_rows = _rejected_rows(data.rejects, data.files)
-    rows_read = data.rows_read.get("placements", 0)
-    not_current = sum(census.not_current.values())
+    # Per-file reconciliation over every file and year: read = in census + not current +
+    # rejected + merged duplicates.
+    report = validation_report(data, census)
     summary: dict[str, Any] = {
         "as_at": census.as_at.isoformat(),
         "authority": {"code": authority.code, "name": authority.name},
         "input_form": data.form,
         "files": data.files,
         "rows_read": data.rows_read,
-        "placements_rows": {
-            "read": rows_read,
-            "in_census": int(len(table)),
-            "not_current": not_current,
-            "not_current_detail": census.not_current,
-            "rejected": rejected_rows.get("placements", 0),
-            "reconciles": rows_read
-            == len(table) + not_current + rejected_rows.get("placements", 0),
-        },
+        "placements_rows": report.totals,
+        "validation": report.as_dict(),
         "rejected_rows": rejected_rows,
         "reject_reasons": int(len(data.rejects)),
         "children_in_census": int(len(table)),

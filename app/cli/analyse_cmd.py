@@ -9,8 +9,7 @@ from datetime import date
 from geo.analysis import analyse
 from geo.authority import DEFAULT_AUTHORITY, load_authority
 from geo.errors import InputError
-from geo.placements import read_placements, take_census
-from geo.returns import validation_report
+from geo.placements import read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 
@@ -72,10 +71,6 @@ def run(args: argparse.Namespace) -> int:
     paths = placement_paths(args)
     data = read_placements(paths, header=args.header, uasc=args.uasc)
     result = analyse(data, authority, as_at=args.as_at)
-    report = validation_report(data, take_census(data, as_at=result.as_at))
-    # analyse() counts rows for one placements file; the report covers every file and year.
-    result.summary["placements_rows"] = report.totals
-    result.summary["validation"] = report.as_dict()
     result.summary["merge_differences"] = {
         "count": int(len(data.merge_differences)),
         "by_column": {
@@ -112,9 +107,9 @@ def run(args: argparse.Namespace) -> int:
         f"headline cohort, {h['pct_within_20']}% of {h['known']} with a known distance placed "
         f"within 20 miles; {result.summary['placements_rows']['rejected']} rows rejected"
         + (
-            f", {report.totals['merged_duplicates']} episodes reported in two returns merged "
+            f", {result.summary['placements_rows']['merged_duplicates']} episodes reported in two returns merged "
             f"({len(data.merge_differences)} differences, later return kept)"
-            if report.totals["merged_duplicates"]
+            if result.summary["placements_rows"]["merged_duplicates"]
             else ""
         )
         + f". Written to {args.out}"

@@ -7,7 +7,8 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+import pandas as pd
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from app import figures
 from app.components import error_alert
@@ -32,6 +33,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 className="lead-text",
             ),
             html.Div(id=Id.CP_ALERT),
+            dcc.Store(id=Id.CP_SORT, data={"col": None, "asc": True}),
             dbc.Row(
                 [
                     dbc.Col(dcc.Loading(html.Div(id=Id.CP_TABLE)), xl=7, className="mb-3"),
@@ -74,27 +76,123 @@ def layout(**_kwargs: Any) -> html.Div:
     )
 
 
-COLUMNS = [
-    ("district_name", "District", "text"),
-    ("children_shown", "Children", "text"),
-    ("pct_within_20", "% within 20 mi", "numeric"),
-    ("pct_within_10", "% within 10 mi", "numeric"),
-    ("median_miles", "Median miles", "numeric"),
-    ("not_known_shown", "Not known", "text"),
-    ("carers", "Carer households", "numeric"),
-    ("vacant_places", "Vacant places", "numeric"),
-    ("gap", "Coverage gap", "numeric"),
-]
+@callback(
+    Output(Id.CP_SORT, "data"),
+    Input({"type": "cp-sort", "col": ALL}, "n_clicks"),
+    State(Id.CP_SORT, "data"),
+    prevent_initial_call=True,
+)
+def sort_by(_clicks: list[int | None], current: dict | None) -> Any:
+    """Clicking a column heading sorts by it; clicking again reverses the order."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(_clicks or []):
+        return no_update
+    col = trigger["col"]
+    current = current or {}
+    asc = not current.get("asc", True) if current.get("col") == col else col == "district_name"
+    return {"col": col, "asc": asc}
 
 
 @callback(
     Output(Id.CP_TABLE, "children"),
+    Input(Id.DATASET, "data"),
+    Input(Id.CP_SORT, "data"),
+)
+def update_table(dataset_id: str | None, sort: dict | None) -> Any:
+    try:
+        s = store()
+        table = comparison_table(s, dataset_id, Filters())
+    except Exception as err:
+        if not isinstance(err, PlacemapError):
+            log.exception("comparison table failed")
+        return error_alert(err)
+    return district_table(table, s.authority.target_pct_within_20, sort or {})
+
+
+# display column, heading, numeric column it sorts by
+COLUMNS = [
+    ("district_name", "District", "district_name"),
+    ("children_shown", "Children", "children_sort"),
+    ("pct_within_20", "% within 20 mi", "pct_within_20"),
+    ("pct_within_10", "% within 10 mi", "pct_within_10"),
+    ("median_miles", "Median miles", "median_miles"),
+    ("not_known_shown", "Not known", "not_known_sort"),
+    ("carers", "Carer households", "carers"),
+    ("vacant_places", "Vacant places", "vacant_places"),
+    ("gap", "Coverage gap", "gap"),
+]
+
+
+def _cell(value: Any, col: str) -> str:
+    if col in ("district_name", "children_shown", "not_known_shown"):
+        return str(value)
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "c" if col.startswith("pct") else "–"
+    if col.startswith("pct"):
+        return f"{value:.1f} %"
+    if col == "median_miles":
+        return f"{value:.1f}"
+    return f"{int(value):,}"
+
+
+def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
+    """Districts (sortable), then Outside and the authority total pinned at the bottom."""
+    t = table.copy()
+    t["children_sort"] = t["children"].where(~t["suppressed"], np.nan)
+    t["not_known_sort"] = pd.to_numeric(t["not_known_shown"].str.replace(",", ""), errors="coerce")
+    cols = [c for c in COLUMNS if c[0] in t.columns]
+    body, pinned = (
+        t[~t["is_total"] & (t["district_code"] != "OUTSIDE")],
+        t[t["is_total"] | (t["district_code"] == "OUTSIDE")],
+    )
+    key = sort.get("col")
+    if key in {c[0] for c in cols}:
+        by = dict((c[0], c[2]) for c in cols)[key]
+        body = body.sort_values(
+            by, ascending=bool(sort.get("asc", True)), na_position="last", kind="stable"
+        )
+    head = []
+    for col, name, _ in cols:
+        arrow = ""
+        if col == key:
+            arrow = " ▲" if sort.get("asc", True) else " ▼"
+        head.append(
+            html.Th(
+                html.Button(
+                    name + arrow,
+                    id={"type": "cp-sort", "col": col},
+                    className="sort-button",
+                    title=f"Sort by {name}",
+                ),
+                className="num" if col != "district_name" else None,
+            )
+        )
+    rows = []
+    for r in pd.concat([body, pinned]).itertuples(index=False):
+        cells = []
+        for col, _, _ in cols:
+            v = getattr(r, col)
+            cls = "num" if col != "district_name" else None
+            if col == "pct_within_20" and v is not None and np.isfinite(v) and v < target:
+                cls = "num below-target"
+            cells.append(html.Td(_cell(v, col), className=cls))
+        rows.append(html.Tr(cells, className="total-row" if r.is_total else None))
+    return dbc.Table(
+        [html.Thead(html.Tr(head)), html.Tbody(rows)],
+        size="sm",
+        hover=True,
+        className="district-list comparison-table",
+        id="cp-grid",
+    )
+
+
+@callback(
     Output(Id.CP_BARS, "figure"),
     Output(Id.CP_TREND, "figure"),
     Output(Id.CP_ALERT, "children"),
     Input(Id.DATASET, "data"),
 )
-def update_comparison(dataset_id: str | None) -> tuple[Any, Any, Any, Any]:
+def update_comparison(dataset_id: str | None) -> tuple[Any, Any, Any]:
     try:
         s = store()
         table = comparison_table(s, dataset_id, Filters())
@@ -103,29 +201,7 @@ def update_comparison(dataset_id: str | None) -> tuple[Any, Any, Any, Any]:
         if not isinstance(err, PlacemapError):
             log.exception("comparison failed")
         empty = figures._empty("No data")
-        return None, empty, empty, error_alert(err)
-    cols = [c for c in COLUMNS if c[0] in table.columns]
-    records = table[[c for c, _, _ in cols]].replace({np.nan: None}).to_dict("records")
-    grid = dash_table.DataTable(
-        id="cp-grid",
-        data=records,
-        columns=[{"id": c, "name": n, "type": t} for c, n, t in cols],
-        sort_action="native",
-        style_as_list_view=True,
-        style_cell={"fontFamily": "system-ui, sans-serif", "fontSize": 14, "padding": "6px"},
-        style_header={"fontWeight": "700", "backgroundColor": "#eef1f5"},
-        style_data_conditional=[
-            {"if": {"filter_query": "{is_total} = true"}, "fontWeight": "700"},
-            {
-                "if": {
-                    "filter_query": f"{{pct_within_20}} < {s.authority.target_pct_within_20}",
-                    "column_id": "pct_within_20",
-                },
-                "color": "#b35806",
-                "fontWeight": "600",
-            },
-        ],
-    )
+        return empty, empty, error_alert(err)
     districts = table[table["district_code"].isin(s.authority.district_codes)]
     bars = figures.district_bars(
         districts,
@@ -140,7 +216,7 @@ def update_comparison(dataset_id: str | None) -> tuple[Any, Any, Any, Any]:
         target=s.authority.target_pct_within_20,
         highlight=f"{s.authority.name} total",
     )
-    return grid, bars, trend_fig, None
+    return bars, trend_fig, None
 
 
 @callback(

@@ -54,7 +54,8 @@ def layout(**_kwargs: Any) -> html.Div:
     try:
         ds = s.get(None)
         asat_options = [
-            {"label": f"{d:%d %b %Y}", "value": d.isoformat()} for d in quarter_ends(ds.data)
+            {"label": f"{d:%d %b %Y}", "value": d.isoformat()}
+            for d in quarter_ends(ds.data, latest=ds.as_at)
         ]
     except PlacemapError:
         asat_options = []

@@ -1,0 +1,213 @@
+"""Carer coverage for the app: one coverage model per dataset, what-if edits applied on the
+server, grid-cell polygons for the maps. Only aggregates leave this module."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from app.datasets import DatasetStore
+from geo.errors import InputError
+
+_TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One what-if edit from the browser: add / remove a hypothetical household in a grid cell.
+
+    Only the cell id and the kind travel to the browser — never a carer's or child's location.
+    """
+
+    action: str  # "add" | "remove"
+    cell: str  # grid cell id "E_N" (south-west corner, metres)
+    places: int = 1
+    categories: str = "0-4;5-10;11-15;16+"
+
+
+def _lock(dataset_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(dataset_id, threading.Lock())
+
+
+def require_carers(store: DatasetStore, dataset_id: str | None) -> Any:
+    ds = store.get(dataset_id)
+    if ds.carers is None:
+        raise InputError(
+            "This dataset has no carers register, so carer coverage cannot be worked out. "
+            "Upload a carers CSV (CARER_ID, POSTCODE, STATUS, APPROVED_PLACES, OCCUPIED_PLACES, "
+            "PROVIDER, CATEGORIES) on the Data page."
+        )
+    return ds
+
+
+def coverage_model(store: DatasetStore, dataset_id: str | None) -> Any:
+    """The dataset's CoverageModel at its default census date (built once, then edited)."""
+    from geo.coverage import CoverageModel, demand_from_analysis, supply_from_register
+
+    ds = require_carers(store, dataset_id)
+
+    def build() -> Any:
+        demand, _counts = demand_from_analysis(store.analysis(ds.id))
+        return CoverageModel(demand, supply_from_register(ds.carers), authority=store.authority)
+
+    return ds.cached(("coverage_model",), build)
+
+
+def _cell_centre(cell: str, size_m: float) -> tuple[float, float]:
+    try:
+        e, n = (float(x) for x in cell.split("_"))
+    except ValueError as err:
+        raise InputError(f"'{cell}' is not a grid cell id (expected e.g. 555000_150000).") from err
+    return e + size_m / 2, n + size_m / 2
+
+
+def result_with_edits(
+    store: DatasetStore, dataset_id: str | None, edits: tuple[Edit, ...] = ()
+) -> Any:
+    """Coverage tables with the what-if ``edits`` applied (the shared model is restored)."""
+    ds = require_carers(store, dataset_id)
+
+    def compute() -> Any:
+        from geo.carers import parse_categories
+
+        model = coverage_model(store, ds.id)
+        with _lock(ds.id):
+            added: list[int] = []
+            try:
+                for edit in _net(edits):
+                    e, n = _cell_centre(edit.cell, model.grid_m)
+                    mask, _unknown = parse_categories(edit.categories)
+                    added.append(
+                        model.add_carer(
+                            easting_m=e,
+                            northing_m=n,
+                            places=int(edit.places),
+                            categories=mask,
+                            carer_id=f"hypothetical-{len(added) + 1}",
+                            district_code=_district_at(store, e, n),
+                            sector="",
+                        )
+                    )
+                return model.result()
+            finally:
+                for key in reversed(added):
+                    model.remove_carer(key)
+
+    return ds.cached(("coverage_result", edits), compute)
+
+
+def _net(edits: tuple[Edit, ...]) -> list[Edit]:
+    """Adds minus removes, per cell, in order (a remove takes back the latest add there)."""
+    kept: list[Edit] = []
+    for edit in edits:
+        if edit.action == "add":
+            kept.append(edit)
+        elif edit.action == "remove":
+            for i in range(len(kept) - 1, -1, -1):
+                if kept[i].cell == edit.cell:
+                    del kept[i]
+                    break
+    return kept
+
+
+def _district_at(store: DatasetStore, e: float, n: float) -> str:
+    from geo.districts import assign_points
+
+    codes = assign_points(np.array([e]), np.array([n]), store.boundaries)
+    code = codes[0] if len(codes) else ""
+    return str(code) if isinstance(code, str) else ""
+
+
+def district_coverage(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
+    return result_with_edits(store, dataset_id).district
+
+
+def grid_geojson(cells: list[str], size_m: float) -> dict[str, Any]:
+    """Square grid cells (ids = south-west corners in EPSG:27700) as EPSG:4326 GeoJSON."""
+    features = []
+    for cell in cells:
+        try:
+            e, n = (float(x) for x in cell.split("_"))
+        except ValueError:
+            continue
+        xs = [e, e + size_m, e + size_m, e, e]
+        ys = [n, n, n + size_m, n + size_m, n]
+        # clockwise in lon/lat for plotly geo (d3-geo)
+        lon, lat = _TO_WGS84.transform(xs[::-1], ys[::-1])
+        ring = [[round(x, 5), round(y, 5)] for x, y in zip(lon, lat, strict=True)]
+        features.append(
+            {
+                "type": "Feature",
+                "id": cell,
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def cell_centre_lonlat(cells: list[str], size_m: float) -> tuple[list[float], list[float]]:
+    es, ns = [], []
+    for c in cells:
+        e, n = _cell_centre(c, size_m)
+        es.append(e)
+        ns.append(n)
+    lon, lat = _TO_WGS84.transform(es, ns)
+    return list(lon), list(lat)
+
+
+def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
+    """Centroids (lon/lat) of postcode sectors of the authority (areas, not people)."""
+    from geo.areas import sector_centroids
+
+    table = sector_centroids(store.authority.district_codes).set_index("sector")
+    sel = table.reindex(sectors)
+    lon, lat = _TO_WGS84.transform(sel["easting_m"].to_numpy(), sel["northing_m"].to_numpy())
+    return pd.DataFrame({"sector": sectors, "lon": lon, "lat": lat})
+
+
+def recruitment_plan(
+    store: DatasetStore, dataset_id: str | None, *, households: int, places: int, categories: str
+) -> Any:
+    from geo.carers import parse_categories
+    from geo.recruitment import HouseholdKind, candidate_sites, recommend_sites
+
+    ds = require_carers(store, dataset_id)
+    mask, _unknown = parse_categories(categories)
+
+    def compute() -> Any:
+        model = coverage_model(store, ds.id)
+        sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
+        with _lock(ds.id):
+            return recommend_sites(
+                model,
+                sites,
+                households=int(households),
+                kind=HouseholdKind(places=int(places), categories=mask),
+            )
+
+    return ds.cached(("recruit", households, places, categories), compute)
+
+
+def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:
+    """Carer figures for the district comparison report."""
+    from geo.reports import CoverageFigures
+
+    res = result_with_edits(store, dataset_id)
+    plan = recruitment_plan(
+        store, dataset_id, households=10, places=1, categories="0-4;5-10;11-15;16+"
+    )
+    shortage = res.shortage[
+        (res.shortage["cohort"] == "all") & (res.shortage["area_type"] == "sector")
+    ]
+    return CoverageFigures(
+        districts=res.district, shortage_areas=shortage, recruitment=plan.suggestions
+    )

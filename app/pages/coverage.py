@@ -1,0 +1,278 @@
+"""Carer coverage and shortage areas: where children cannot be matched to a suitable approved
+foster place within 20 miles of home. Carers appear only as counts per area, never as points."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+
+from app import figures
+from app.components import error_alert, fmt_int, kpi
+from app.coverage_view import grid_geojson, result_with_edits
+from app.ids import Id
+from app.state import store
+from geo.errors import PlacemapError
+
+log = logging.getLogger("placemap")
+
+# measure -> (title, colour-bar label, kind, colour scale). Single-hue sequential scales are
+# colour-blind safe: oranges where more is worse, blues where more is better.
+MEASURES = {
+    "children_at_risk": (
+        "Children who may not get a suitable place within 20 miles",
+        "Children at risk",
+        "count",
+        "Oranges",
+    ),
+    "places_per_child_2sfca": (
+        "Places per child within 20 miles (2SFCA)",
+        "Places per child",
+        "ratio",
+        "Blues",
+    ),
+    "places_per_child_e2sfca": (
+        "Places per child, distance-weighted (E2SFCA)",
+        "Places per child",
+        "ratio",
+        "Blues",
+    ),
+    "vacant_suitable_places_per_child": (
+        "Vacant suitable places within 20 miles per child",
+        "Vacant places per child",
+        "ratio",
+        "Blues",
+    ),
+    "children": ("Children in care from each area", "Children", "count", "Purples"),
+    "carers": ("Approved fostering households in each area", "Households", "count", "Greens"),
+}
+COHORT_LABELS = {
+    "all": "All children",
+    "disabled": "Disabled children",
+    "adolescents_11_plus": "Adolescents (11+)",
+    "siblings": "Sibling groups",
+}
+
+
+def layout(**_kwargs: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Carer coverage and shortage areas", className="page-title"),
+            html.P(
+                "Where are children in care from, and can each be matched to a suitable approved "
+                "foster place within 20 miles of home when every place takes one child? Areas are "
+                "5 km squares; carers and children are shown only as counts per area.",
+                className="lead-text",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Show on the map", className="filter-label"),
+                            dcc.Dropdown(
+                                id=Id.CV_MEASURE,
+                                value="children_at_risk",
+                                clearable=False,
+                                options=[{"label": v[0], "value": k} for k, v in MEASURES.items()],
+                            ),
+                        ],
+                        md=6,
+                        xl=5,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Shortage list for", className="filter-label"),
+                            dcc.Dropdown(
+                                id=Id.CV_COHORT,
+                                value="all",
+                                clearable=False,
+                                options=[{"label": "All children", "value": "all"}],
+                            ),
+                        ],
+                        md=4,
+                        xl=3,
+                    ),
+                ],
+                className="filters g-2",
+            ),
+            html.Div(id=Id.CV_ALERT),
+            dbc.Row(id=Id.CV_KPIS, className="g-2 mb-2"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Loading(
+                            dcc.Graph(
+                                id=Id.CV_MAP,
+                                style={"height": "640px"},
+                                config=figures.graph_config(scrollZoom=True),
+                            )
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col(html.Div(id=Id.CV_RANKING), lg=4),
+                ]
+            ),
+        ]
+    )
+
+
+def _shown_count(v: float) -> str:
+    if not np.isfinite(v):
+        return "–"
+    return "1–5" if 0 < v < 6 else f"{int(v):,}"
+
+
+@callback(
+    Output(Id.CV_MAP, "figure"),
+    Output(Id.CV_KPIS, "children"),
+    Output(Id.CV_RANKING, "children"),
+    Output(Id.CV_COHORT, "options"),
+    Output(Id.CV_ALERT, "children"),
+    Input(Id.DATASET, "data"),
+    Input(Id.CV_MEASURE, "value"),
+    Input(Id.CV_COHORT, "value"),
+)
+def update_coverage(
+    dataset_id: str | None, measure: str, cohort: str
+) -> tuple[Any, Any, Any, Any, Any]:
+    try:
+        return _coverage(dataset_id, measure or "children_at_risk", cohort or "all")
+    except Exception as err:
+        if not isinstance(err, PlacemapError):
+            log.exception("coverage failed")
+        return figures._empty("No coverage map"), [], [], [], error_alert(err)
+
+
+def area_layer(res: Any, measure: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Grid cells with the measure (counts of 1-5 drawn as 3 and labelled 1–5) and hover text."""
+    grid = res.areas[res.areas["area_type"].str.startswith("grid")].copy()
+    _title, _label, kind, _scale = MEASURES[measure]
+    # children-based measures only where children come from; households where carers live
+    grid = grid[grid["carers"] > 0] if measure == "carers" else grid[grid["children"] > 0]
+    values = grid[measure].to_numpy(dtype=float)
+    if kind == "count":
+        grid["value"] = np.where((values > 0) & (values < 6), 3.0, values)
+    else:
+        grid["value"] = values
+    hover = [
+        f"<b>5 km square, {r.district_name or 'outside the districts'}</b><br>"
+        f"Children from here: {_shown_count(r.children)}<br>"
+        f"Fostering households here: {_shown_count(r.carers)}<br>"
+        f"Places per child (2SFCA): {r.places_per_child_2sfca:.2f}<br>"
+        f"Children who may go without a suitable place: {_shown_count(r.children_at_risk)}"
+        for r in grid.itertuples(index=False)
+    ]
+    return grid, pd.Series(hover, index=grid.index)
+
+
+def _coverage(dataset_id: str | None, measure: str, cohort: str) -> tuple[Any, ...]:
+    s = store()
+    res = result_with_edits(s, dataset_id)
+    grid, hover = area_layer(res, measure)
+    size_m = (
+        float(
+            res.areas["area_type"].str.extract(r"grid_(\d+)km")[0].dropna().astype(float).iloc[0]
+            * 1000
+        )
+        if len(grid)
+        else 5000.0
+    )
+    title, bar_label, _kind, scale = MEASURES[measure]
+    codes = [f["id"] for f in s.browser_geojson["features"]]
+    fig = figures.area_map(
+        grid_geojson(grid["area_id"].tolist(), size_m),
+        grid,
+        value_col="value",
+        value_label=bar_label,
+        colorscale=scale,
+        outlines_geojson=s.browser_geojson,
+        outline_codes=codes,
+        title=title,
+        hover=hover,
+        basemap=s.settings.basemap,
+        note=getattr(s.boundaries, "label", ""),
+    )
+    total = res.district.iloc[-1]
+    kpis = [
+        kpi(
+            "Children (headline cohort, located)",
+            fmt_int(res.children),
+            "originating address known, in England",
+        ),
+        kpi("Approved fostering households", fmt_int(res.carers), "supplying places"),
+        kpi(
+            "Approved places",
+            fmt_int(total["approved_places"]),
+            f"{fmt_int(total['vacant_places'])} vacant",
+        ),
+        kpi(
+            "Coverage gap",
+            fmt_int(res.gap),
+            "children who cannot be matched to a suitable place within 20 miles",
+            colour="warning" if res.gap else "light",
+        ),
+        kpi("Children at risk", fmt_int(res.children_at_risk), "left out by some best matching"),
+        kpi(
+            "Places per child (2SFCA)",
+            f"{total['places_per_child_2sfca']:.2f}",
+            "no place counted twice",
+        ),
+    ]
+    cohorts = sorted(res.shortage["cohort"].unique(), key=lambda c: (c != "all", c))
+    options = [{"label": COHORT_LABELS.get(c, c.replace("_", " ")), "value": c} for c in cohorts]
+    return fig, kpis, _ranking(res.shortage, cohort), options, None
+
+
+def _ranking(shortage: pd.DataFrame, cohort: str) -> html.Div:
+    rows = shortage[(shortage["cohort"] == cohort) & (shortage["area_type"] == "sector")]
+    rows = rows[rows["children_at_risk"] > 0].head(15)
+    body = [
+        html.Tr(
+            [
+                html.Td(int(r.rank)),
+                html.Td(r.area_id),
+                html.Td(r.district_name),
+                html.Td(_shown_count(r.children_at_risk), className="num"),
+                html.Td(_shown_count(r.children), className="num"),
+                html.Td(f"{r.places_per_child_2sfca:.2f}", className="num"),
+            ]
+        )
+        for r in rows.itertuples(index=False)
+    ]
+    return html.Div(
+        [
+            html.Div("Shortage areas (postcode sectors)", className="section-title"),
+            html.P(
+                "Ranked by children who may go without a suitable approved place within 20 "
+                "miles; counts of 1–5 are shown as a range.",
+                className="muted",
+            ),
+            dbc.Table(
+                [
+                    html.Thead(
+                        html.Tr(
+                            [
+                                html.Th("#"),
+                                html.Th("Sector"),
+                                html.Th("District"),
+                                html.Th("At risk", className="num"),
+                                html.Th("Children", className="num"),
+                                html.Th("Places per child", className="num"),
+                            ]
+                        )
+                    ),
+                    html.Tbody(body),
+                ],
+                size="sm",
+                hover=True,
+                className="district-list",
+            )
+            if body
+            else html.P("No shortage areas for this group.", className="muted"),
+        ],
+        className="card-panel",
+    )

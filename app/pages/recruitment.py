@@ -1,0 +1,431 @@
+"""Recruitment planning: where would new foster households bring the most children within 20
+miles of a suitable place? Plus what-if: click a 5 km square to add or remove a hypothetical
+household and watch the district figures change."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from app import figures
+from app.components import error_alert, fmt_int
+from app.coverage_view import (
+    Edit,
+    grid_geojson,
+    recruitment_plan,
+    result_with_edits,
+    sector_lonlat,
+)
+from app.ids import Id
+from app.pages.coverage import area_layer
+from app.state import store
+from geo.errors import PlacemapError
+
+log = logging.getLogger("placemap")
+
+CATEGORY_OPTIONS = [
+    {"label": "Ages 0-4", "value": "0-4"},
+    {"label": "Ages 5-10", "value": "5-10"},
+    {"label": "Ages 11-15", "value": "11-15"},
+    {"label": "Ages 16+", "value": "16+"},
+    {"label": "Disability", "value": "disability"},
+    {"label": "Sibling groups", "value": "siblings"},
+    {"label": "Parent and child", "value": "parent_and_child"},
+]
+DEFAULT_CATEGORIES = ["0-4", "5-10", "11-15", "16+", "disability", "siblings"]
+MAX_EDITS = 50
+
+
+def layout(**_kwargs: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Recruitment planning", className="page-title"),
+            html.P(
+                "Choose how many new fostering households to recruit and what they would offer: "
+                "placemap suggests the postcode sectors where they would bring the most children "
+                "within 20 miles of a suitable place (a capacitated maximal-covering search). "
+                "Then click 5 km squares on the map to try your own sites.",
+                className="lead-text",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("New households", className="filter-label"),
+                            dbc.Input(id=Id.RC_N, type="number", min=1, max=50, step=1, value=10),
+                        ],
+                        xs=6,
+                        md=2,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Places each", className="filter-label"),
+                            dbc.Input(
+                                id=Id.RC_PLACES, type="number", min=1, max=6, step=1, value=2
+                            ),
+                        ],
+                        xs=6,
+                        md=2,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Approved for", className="filter-label"),
+                            dbc.Checklist(
+                                id=Id.RC_CATEGORIES,
+                                options=CATEGORY_OPTIONS,
+                                value=DEFAULT_CATEGORIES,
+                                inline=True,
+                            ),
+                        ],
+                        md=6,
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            "Suggest areas", id=Id.RC_RUN, color="primary", className="mt-4"
+                        ),
+                        md=2,
+                    ),
+                ],
+                className="filters g-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label("Clicking a square on the map", className="filter-label"),
+                            dbc.RadioItems(
+                                id=Id.RC_MODE,
+                                value="add",
+                                inline=True,
+                                options=[
+                                    {
+                                        "label": "adds a hypothetical household there",
+                                        "value": "add",
+                                    },
+                                    {"label": "removes one added there", "value": "remove"},
+                                ],
+                            ),
+                        ],
+                        md=8,
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            "Reset what-if",
+                            id=Id.RC_RESET,
+                            color="secondary",
+                            outline=True,
+                            className="mt-3",
+                        ),
+                        md=2,
+                    ),
+                ],
+                className="filters g-2",
+            ),
+            dcc.Store(id=Id.RC_EDITS, data=[]),
+            html.Div(id=Id.RC_ALERT),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Loading(
+                            dcc.Graph(
+                                id=Id.RC_MAP,
+                                style={"height": "640px"},
+                                config=figures.graph_config(scrollZoom=True),
+                            )
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col([html.Div(id=Id.RC_SUGGESTIONS), html.Div(id=Id.RC_DISTRICTS)], lg=5),
+                ]
+            ),
+        ]
+    )
+
+
+def _categories(values: list[str] | None) -> str:
+    return ";".join(values or DEFAULT_CATEGORIES[:4])
+
+
+@callback(
+    Output(Id.RC_EDITS, "data"),
+    Input(Id.RC_MAP, "clickData"),
+    Input(Id.RC_RESET, "n_clicks"),
+    State(Id.RC_EDITS, "data"),
+    State(Id.RC_MODE, "value"),
+    State(Id.RC_PLACES, "value"),
+    State(Id.RC_CATEGORIES, "value"),
+    prevent_initial_call=True,
+)
+def record_edit(
+    click: dict | None,
+    _reset: int | None,
+    edits: list[dict] | None,
+    mode: str,
+    places: int | None,
+    categories: list[str] | None,
+) -> Any:
+    """Append the clicked 5 km square as an add/remove edit (only the cell id is kept)."""
+    if ctx.triggered_id == Id.RC_RESET:
+        return []
+    cell = _clicked_cell(click)
+    if cell is None:
+        return no_update
+    edits = list(edits or [])[-MAX_EDITS + 1 :]
+    edits.append(
+        {
+            "action": "remove" if mode == "remove" else "add",
+            "cell": cell,
+            "places": int(places or 1),
+            "categories": _categories(categories),
+        }
+    )
+    return edits
+
+
+def _clicked_cell(click: dict | None) -> str | None:
+    for point in (click or {}).get("points", []):
+        loc = point.get("location") or point.get("customdata")
+        if isinstance(loc, str) and "_" in loc and loc.replace("_", "").isdigit():
+            return loc
+    return None
+
+
+@callback(
+    Output(Id.RC_MAP, "figure"),
+    Output(Id.RC_SUGGESTIONS, "children"),
+    Output(Id.RC_DISTRICTS, "children"),
+    Output(Id.RC_ALERT, "children"),
+    Input(Id.DATASET, "data"),
+    Input(Id.RC_RUN, "n_clicks"),
+    Input(Id.RC_EDITS, "data"),
+    State(Id.RC_N, "value"),
+    State(Id.RC_PLACES, "value"),
+    State(Id.RC_CATEGORIES, "value"),
+)
+def update_recruitment(
+    dataset_id: str | None,
+    _run: int | None,
+    edits: list[dict] | None,
+    households: int | None,
+    places: int | None,
+    categories: list[str] | None,
+) -> tuple[Any, Any, Any, Any]:
+    try:
+        return _recruitment(
+            dataset_id,
+            edits or [],
+            int(households or 10),
+            int(places or 1),
+            _categories(categories),
+        )
+    except Exception as err:
+        if not isinstance(err, PlacemapError):
+            log.exception("recruitment failed")
+        return figures._empty("No map"), None, None, error_alert(err)
+
+
+def parse_edits(edits: list[dict]) -> tuple[Edit, ...]:
+    out = []
+    for e in edits[-MAX_EDITS:]:
+        try:
+            out.append(
+                Edit(
+                    action=str(e["action"]),
+                    cell=str(e["cell"]),
+                    places=max(1, min(int(e.get("places", 1)), 6)),
+                    categories=str(e.get("categories", "")),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return tuple(out)
+
+
+def _recruitment(
+    dataset_id: str | None, edits: list[dict], households: int, places: int, categories: str
+) -> tuple[Any, Any, Any, Any]:
+    s = store()
+    households = max(1, min(households, 50))
+    base = result_with_edits(s, dataset_id)
+    what_if = parse_edits(edits)
+    res = result_with_edits(s, dataset_id, what_if) if what_if else base
+    plan = recruitment_plan(
+        s, dataset_id, households=households, places=places, categories=categories
+    )
+    grid, hover = area_layer(res, "children_at_risk")
+    size_m = 5000.0
+    sugg = plan.suggestions
+    sites = sector_lonlat(sugg["sector"].drop_duplicates().tolist(), s) if len(sugg) else None
+    highlight = None
+    if sites is not None and len(sites):
+        first = sugg.drop_duplicates("sector").set_index("sector")
+        gains = sugg.groupby("sector")["marginal_gain"].sum()
+        counts = sugg.groupby("sector").size()
+        highlight = sites.assign(
+            label=[f"#{int(first.loc[x, 'rank'])} {x}" for x in sites["sector"]],
+            hover=[
+                f"{x}: {counts[x]} household(s), +{gains[x]} children within 20 miles"
+                for x in sites["sector"]
+            ],
+        )
+    added = sorted({e.cell for e in what_if if e.action == "add"})
+    codes = [f["id"] for f in s.browser_geojson["features"]]
+    fig = figures.area_map(
+        grid_geojson(grid["area_id"].tolist(), size_m),
+        grid,
+        value_col="value",
+        value_label="Children at risk",
+        colorscale="Oranges",
+        outlines_geojson=s.browser_geojson,
+        outline_codes=codes,
+        title="Children at risk by 5 km square · ★ suggested sectors",
+        hover=hover,
+        basemap=s.settings.basemap,
+        highlight=highlight,
+        note=getattr(s.boundaries, "label", ""),
+    )
+    if added:
+        from app.coverage_view import cell_centre_lonlat
+
+        lon, lat = cell_centre_lonlat(added, size_m)
+        fig.add_scattergeo(
+            lon=lon,
+            lat=lat,
+            mode="markers",
+            name="Hypothetical households",
+            marker=dict(
+                size=12, color="#5e3c99", symbol="diamond", line=dict(color="white", width=1)
+            ),
+            hoverinfo="name",
+        )
+    return (
+        fig,
+        _suggestions(plan),
+        _district_change(base.district, res.district, len(what_if)),
+        None,
+    )
+
+
+def _suggestions(plan: Any) -> html.Div:
+    sugg = plan.suggestions
+    # Several households may go to the same sector: one row per sector, in first-pick order.
+    grouped = (
+        sugg.groupby(["sector", "district_name"], sort=False)
+        .agg(
+            rank=("rank", "min"),
+            households=("rank", "size"),
+            gain=("marginal_gain", "sum"),
+            total=("cumulative_gain", "max"),
+        )
+        .reset_index()
+        .sort_values("rank")
+    )
+    rows = [
+        html.Tr(
+            [
+                html.Td(int(r.rank)),
+                html.Td(r.sector),
+                html.Td(r.district_name),
+                html.Td(int(r.households), className="num"),
+                html.Td(f"+{int(r.gain)}", className="num"),
+                html.Td(int(r.total), className="num"),
+            ]
+        )
+        for r in grouped.itertuples(index=False)
+    ]
+    return html.Div(
+        [
+            html.Div(
+                f"Suggested areas for {plan.households} new household(s): {plan.kind.label}",
+                className="section-title",
+            ),
+            html.P(
+                f"Coverage gap {plan.gap_before} → {plan.gap_after} children: "
+                f"{plan.total_gain} more children could be placed within 20 miles of home.",
+                className="muted",
+            ),
+            dbc.Table(
+                [
+                    html.Thead(
+                        html.Tr(
+                            [
+                                html.Th("#"),
+                                html.Th("Sector"),
+                                html.Th("District"),
+                                html.Th("Households", className="num"),
+                                html.Th("Children gained", className="num"),
+                                html.Th("Running total", className="num"),
+                            ]
+                        )
+                    ),
+                    html.Tbody(rows),
+                ],
+                size="sm",
+                hover=True,
+                className="district-list",
+            )
+            if rows
+            else html.P(
+                "No site would bring another child within reach for this kind of household.",
+                className="muted",
+            ),
+        ],
+        className="card-panel mb-3",
+        id="rc-suggestions-panel",
+    )
+
+
+def _district_change(before: pd.DataFrame, after: pd.DataFrame, n_edits: int) -> html.Div:
+    b = before.set_index("district_code")
+    a = after.set_index("district_code")
+    rows = []
+    for code in a.index:
+        if code == "OUTSIDE":
+            continue
+        gb, ga = int(b.loc[code, "gap"]), int(a.loc[code, "gap"])
+        pb, pa = b.loc[code, "places_per_child_2sfca"], a.loc[code, "places_per_child_2sfca"]
+        changed = (gb != ga) or abs(pb - pa) > 1e-9
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(a.loc[code, "district_name"]),
+                    html.Td(fmt_int(gb), className="num"),
+                    html.Td(fmt_int(ga), className="num"),
+                    html.Td(f"{pa:.2f}", className="num"),
+                ],
+                className="changed-row" if changed else None,
+                id=f"rc-row-{code}",
+            )
+        )
+    return html.Div(
+        [
+            html.Div(f"What-if: district figures ({n_edits} edit(s))", className="section-title"),
+            html.P(
+                "Coverage gap before and after your edits, and places per child (2SFCA) after.",
+                className="muted",
+            ),
+            dbc.Table(
+                [
+                    html.Thead(
+                        html.Tr(
+                            [
+                                html.Th("District"),
+                                html.Th("Gap now", className="num"),
+                                html.Th("Gap after", className="num"),
+                                html.Th("Places/child", className="num"),
+                            ]
+                        )
+                    ),
+                    html.Tbody(rows),
+                ],
+                size="sm",
+                className="district-list",
+                id="rc-district-table",
+            ),
+        ],
+        className="card-panel",
+    )

@@ -30,7 +30,7 @@ h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.2rem;margin:32px 0 8px;border-
 .banner.off{background:#fde0dd;border-left-color:#b2182b}
 table{border-collapse:collapse;font-size:.85rem;margin:8px 0;width:100%}
 th{background:#dce3ec;text-align:center;padding:6px;vertical-align:bottom}
-td{padding:4px 6px;border-bottom:1px solid #e3e3e3;text-align:right}td.t{text-align:left}
+td{padding:4px 6px;border-bottom:1px solid #e3e3e3;text-align:right}td.t{text-align:left;white-space:pre-wrap}
 tr.total td{font-weight:700;border-top:2px solid #999}.note{color:#555;font-size:.82rem}
 .scroll{overflow-x:auto}ul.notes li{margin-bottom:6px;font-size:.9rem}
 """.replace("{font}", FONT)
@@ -138,7 +138,7 @@ def _table_html(table: ReportTable) -> str:
 def _layout(fig: go.Figure, *, height: int, **kwargs: Any) -> go.Figure:
     fig.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
         font={"family": FONT, "size": 13},
         plot_bgcolor="white",
         paper_bgcolor="white",
@@ -227,7 +227,7 @@ def _map_figure(report: Report) -> go.Figure | None:
     own = b["district_code"].isin(values.index)
     shapes = b.assign(geometry=b.geometry.simplify(SIMPLIFY_M, preserve_topology=True))
     for (_, row), is_own in zip(shapes.iterrows(), own, strict=True):
-        code, name = row["district_code"], row["district_name"]
+        code, name = row["district_code"], html.escape(str(row["district_name"]))
         v = float(pct_by_code[code]) if is_own else np.nan
         if is_own:
             colour = to_hex(cmap(norm(v))) if np.isfinite(v) else HIDDEN_GREY
@@ -256,8 +256,10 @@ def _map_figure(report: Report) -> go.Figure | None:
         )
     pts = shapes[own].geometry.representative_point()
     labels = []
-    for name, code in zip(shapes[own]["district_name"], shapes[own]["district_code"], strict=True):
+    names = dict(zip(values.index, values["district_name"], strict=True))  # configured names
+    for code in shapes[own]["district_code"]:
         v = float(pct_by_code[code])
+        name = html.escape(str(names[code]))
         labels.append(f"{name}<br>{v:.1f} %" if np.isfinite(v) else f"{name}<br>c")
     fig.add_trace(
         go.Scatter(
@@ -270,6 +272,22 @@ def _map_figure(report: Report) -> go.Figure | None:
             showlegend=False,
         )
     )
+    xmin, ymin, xmax, ymax = shapes[own].total_bounds
+    if "role" in shapes.columns:
+        context = shapes[shapes["role"] == "context"]
+        cpts = context.geometry.representative_point()
+        inside = (cpts.x > xmin) & (cpts.x < xmax) & (cpts.y > ymin) & (cpts.y < ymax)
+        fig.add_trace(
+            go.Scatter(
+                x=cpts.x[inside],
+                y=cpts.y[inside],
+                mode="text",
+                text=[html.escape(str(n)) for n in context["district_name"][inside]],
+                hoverinfo="skip",
+                textfont={"size": 10, "color": "#6b6b6b"},
+                showlegend=False,
+            )
+        )
     lo, hi = float(norm.vmin or 0.0), float(norm.vmax or 100.0)
     steps = np.linspace(lo, hi, 11)
     scale = [[(s - lo) / (hi - lo), to_hex(cmap(norm(s)))] for s in steps]
@@ -289,7 +307,6 @@ def _map_figure(report: Report) -> go.Figure | None:
             },
         )
     )
-    xmin, ymin, xmax, ymax = shapes[own].total_bounds
     pad = 3000
     fig.update_xaxes(visible=False, range=[xmin - pad, xmax + pad])
     fig.update_yaxes(visible=False, range=[ymin - pad, ymax + pad], scaleanchor="x", scaleratio=1)

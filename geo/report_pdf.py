@@ -530,7 +530,8 @@ def _draw_table(
         colLabels=labels,
         colWidths=list(widths),
         cellLoc="right",
-        bbox=Bbox.from_bounds(0.0, 0.0, 1.0, 1.0),  # exactly the axes: margins stay where the page puts them
+        # exactly the axes: the margins stay where the page puts them
+        bbox=Bbox.from_bounds(0.0, 0.0, 1.0, 1.0),
     )
     tab.auto_set_font_size(False)
     tab.set_fontsize(fontsize)

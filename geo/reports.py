@@ -14,7 +14,6 @@ distance.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -848,8 +847,3 @@ def _sources(boundaries: gpd.GeoDataFrame | None, boundaries_note: str) -> tuple
         "guidance (PL_DISTANCE)."
     )
     return tuple(out)
-
-
-def district_order(report: Report) -> Sequence[str]:
-    """The authority's district codes in configuration order."""
-    return report.authority.district_codes

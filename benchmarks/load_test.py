@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 CLI = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
-PAGES = ["/", "/comparison"]
+PAGES = ["/", "/coverage", "/recruitment", "/comparison"]
 
 
 # -- one browser session ----------------------------------------------------------------------
@@ -343,8 +343,19 @@ def timed(results: Results, kind: str, call: Any) -> Any:
     return (status, *rest) if ok else None
 
 
+def short(output: str) -> str:
+    """A callback's first output id, for the report (``ov-map`` for the overview map)."""
+    return output.strip(".").split("...")[0].rsplit(".", 1)[0]
+
+
 class Session:
-    """One simulated user: signs in, opens pages and changes filters until the deadline."""
+    """One simulated user: signs in, opens pages and changes filters until the deadline.
+
+    Like Dash's renderer: opening a page fetches the shell, the page content, then fires every
+    callback of the page whose inputs are all on it (those without ``prevent_initial_call``);
+    changing a filter picks a new option in one dropdown/radio and fires the callbacks that
+    take it as input.
+    """
 
     def __init__(self, url: str, user: str, password: str, results: Results, seed: int) -> None:
         self.client = Client(url)
@@ -352,7 +363,23 @@ class Session:
         self.results = results
         self.rng = random.Random(seed)
         self.dataset: str | None = None
-        self.filters: dict[str, dict[str, Any]] = {}
+        self.props: dict[str, dict[str, Any]] = {}
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"dataset-id.data": self.dataset}
+        for cid, props in self.props.items():
+            out.update({f"{cid}.{k}": v for k, v in props.items()})
+        return out
+
+    def page_callbacks(self) -> list[str]:
+        on_page = set(self.props) | {"dataset-id"}
+        return [
+            output
+            for output, dep in self.client.deps.items()
+            if not dep.get("prevent_initial_call")
+            and {i["id"] for i in dep["inputs"]} <= on_page
+            and {i["id"] for i in dep["inputs"]} & set(self.props)
+        ]
 
     def open_page(self, path: str) -> None:
         r, c = self.results, self.client
@@ -367,9 +394,9 @@ class Session:
                 {"_pages_location.pathname": path, "_pages_location.search": ""},
             ),
         )
+        self.props = {}
         if got and got[1]:
-            content = got[1]["response"]["_pages_content"]["children"]
-            self.filters.update(components(content))
+            self.props = components(got[1]["response"]["_pages_content"]["children"])
         got = timed(
             r,
             "ensure_dataset",
@@ -384,54 +411,61 @@ class Session:
             "banner",
             lambda: c.callback("dataset-badge.children", {"dataset-id.data": self.dataset}),
         )
+        for output in self.page_callbacks():
+            timed(r, f"load {short(output)}", lambda o=output: c.callback(o, self.values()))
 
-    def change_filter(self) -> None:
-        values: dict[str, Any] = {"dataset-id.data": self.dataset}
-        for cid, props in self.filters.items():
-            options = props.get("options")
-            if isinstance(options, list) and options:
-                choice = self.rng.choice(options)
-                value = choice.get("value") if isinstance(choice, dict) else choice
-            else:
-                value = props.get("value")
-            values[f"{cid}.value"] = value
-        if "ov-threshold" in self.filters:
-            timed(
-                self.results,
-                "filter_overview",
-                lambda: self.client.callback("ov-map.figure", values),
+    def change_filter(self) -> bool:
+        """Pick another option in one filter and fire its callbacks; False if none on page."""
+        filters = [
+            cid
+            for cid, props in self.props.items()
+            if isinstance(props.get("options"), list) and len(props["options"]) > 1
+        ]
+        callbacks = self.page_callbacks()
+        usable = [
+            cid
+            for cid in filters
+            if any(
+                {"id": cid, "property": "value"} in self.client.deps[o]["inputs"] for o in callbacks
             )
-        else:
-            timed(
-                self.results,
-                "filter_comparison",
-                lambda: self.client.callback("cp-table.children", values),
-            )
+        ]
+        if not usable:
+            return False
+        cid = self.rng.choice(usable)
+        choice = self.rng.choice(self.props[cid]["options"])
+        self.props[cid]["value"] = choice.get("value") if isinstance(choice, dict) else choice
+        for output in callbacks:
+            if {"id": cid, "property": "value"} in self.client.deps[output]["inputs"]:
+                timed(
+                    self.results,
+                    f"filter {short(output)}",
+                    lambda o=output: self.client.callback(o, self.values()),
+                )
+        return True
+
+    def signed_in(self) -> bool:
+        return bool(
+            timed(self.results, "sign_in", lambda: (self.client.sign_in(self.user, self.password),))
+        )
 
     def warm(self) -> None:
         """Open every page and change a filter on each (fills this worker's caches)."""
-        if timed(self.results, "sign_in", lambda: (self.client.sign_in(self.user, self.password),)):
+        if self.signed_in():
             for path in PAGES:
-                self.filters = {}
                 self.open_page(path)
                 self.change_filter()
         self.client.close()
 
     def run(self, deadline: float, think_s: tuple[float, float]) -> None:
-        if (
-            timed(self.results, "sign_in", lambda: (self.client.sign_in(self.user, self.password),))
-            is None
-        ):
+        if not self.signed_in():
             return
-        self.open_page("/")
+        self.open_page(self.rng.choice(PAGES))
         while time.monotonic() < deadline:
             time.sleep(self.rng.uniform(*think_s))
-            if self.rng.random() < 0.25:
-                path = self.rng.choice(PAGES)
-                self.filters = {}
-                self.open_page(path)
-            else:
-                self.change_filter()
+            if time.monotonic() >= deadline:
+                break
+            if self.rng.random() < 0.25 or not self.change_filter():
+                self.open_page(self.rng.choice(PAGES))
         self.client.close()
 
 

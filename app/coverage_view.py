@@ -198,16 +198,10 @@ def recruitment_plan(
 
 
 def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:
-    """Carer figures for the district comparison report."""
-    from geo.reports import CoverageFigures
+    """Carer figures for the district comparison report (the same as ``placemap report``)."""
+    from geo.reports import coverage_figures
 
-    res = result_with_edits(store, dataset_id)
-    plan = recruitment_plan(
-        store, dataset_id, households=10, places=1, categories="0-4;5-10;11-15;16+"
-    )
-    shortage = res.shortage[
-        (res.shortage["cohort"] == "all") & (res.shortage["area_type"] == "sector")
-    ]
-    return CoverageFigures(
-        districts=res.district, shortage_areas=shortage, recruitment=plan.suggestions
+    ds = require_carers(store, dataset_id)
+    return ds.cached(
+        ("report_coverage",), lambda: coverage_figures(store.analysis(ds.id), ds.carers)
     )

@@ -147,6 +147,8 @@ def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filte
     t = v20.table.copy()
     t["pct_within_20"] = t["pct_shown"]
     t["pct_within_10"] = v10.table["pct_shown"].to_numpy()
+    t["pct_within_20_text"] = t["pct_text"]
+    t["pct_within_10_text"] = v10.table["pct_text"].to_numpy()
     cov = coverage_by_district(store, dataset_id)
     if cov is not None:
         t = t.merge(cov, on="district_code", how="left")

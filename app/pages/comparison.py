@@ -37,12 +37,12 @@ def layout(**_kwargs: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(dcc.Loading(html.Div(id=Id.CP_TABLE)), xl=7, className="mb-3"),
-                    dbc.Col(dcc.Graph(id=Id.CP_BARS, config=figures.graph_config()), xl=5),
+                    dbc.Col(dcc.Graph(id=Id.CP_BARS, config=figures.graph_config(displayModeBar=False)), xl=5),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id=Id.CP_TREND, config=figures.graph_config()), xl=8),
+                    dbc.Col(dcc.Graph(id=Id.CP_TREND, config=figures.graph_config(displayModeBar=False)), xl=8),
                     dbc.Col(
                         html.Div(
                             [
@@ -113,8 +113,8 @@ def update_table(dataset_id: str | None, sort: dict | None) -> Any:
 COLUMNS = [
     ("district_name", "District", "district_name"),
     ("children_shown", "Children", "children_sort"),
-    ("pct_within_20", "% within 20 mi", "pct_within_20"),
-    ("pct_within_10", "% within 10 mi", "pct_within_10"),
+    ("pct_within_20_text", "% within 20 mi", "pct_within_20"),
+    ("pct_within_10_text", "% within 10 mi", "pct_within_10"),
     ("median_miles", "Median miles", "median_miles"),
     ("not_known_shown", "Not known", "not_known_sort"),
     ("carers", "Carer households", "carers"),
@@ -124,7 +124,7 @@ COLUMNS = [
 
 
 def _cell(value: Any, col: str) -> str:
-    if col in ("district_name", "children_shown", "not_known_shown"):
+    if col in ("district_name", "children_shown", "not_known_shown") or col.endswith("_text"):
         return str(value)
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "c" if col.startswith("pct") else "–"
@@ -173,7 +173,8 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
         for col, _, _ in cols:
             v = getattr(r, col)
             cls = "num" if col != "district_name" else None
-            if col == "pct_within_20" and v is not None and np.isfinite(v) and v < target:
+            pct = r.pct_within_20
+            if col == "pct_within_20_text" and np.isfinite(pct) and pct < target:
                 cls = "num below-target"
             cells.append(html.Td(_cell(v, col), className=cls))
         rows.append(html.Tr(cells, className="total-row" if r.is_total else None))

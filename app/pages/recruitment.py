@@ -171,6 +171,17 @@ def record_edit(
     """Append the clicked 5 km square as an add/remove edit (only the cell id is kept)."""
     if ctx.triggered_id == Id.RC_RESET:
         return []
+    return apply_click(click, edits, mode, places, categories)
+
+
+def apply_click(
+    click: dict | None,
+    edits: list[dict] | None,
+    mode: str,
+    places: int | None,
+    categories: list[str] | None,
+) -> Any:
+    """The edit list after a click on the map (``no_update`` when no grid cell was hit)."""
     cell = _clicked_cell(click)
     if cell is None:
         return no_update

@@ -1,0 +1,109 @@
+"""Page callbacks called directly (inside the Flask app context), on the synthetic Kent demo."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.coverage_view import result_with_edits
+from app.main import create_app
+from app.settings import Settings
+from app.state import store
+
+pytestmark = pytest.mark.xdist_group("app-demo")
+
+
+@pytest.fixture(scope="module")
+def app(app_cache_dir, tmp_path_factory):
+    return create_app(
+        Settings(cache_dir=app_cache_dir, upload_dir=tmp_path_factory.mktemp("uploads"))
+    )
+
+
+@pytest.fixture
+def ctx(app):
+    with app.server.test_request_context("/"):
+        yield app
+
+
+def test_overview_filters_change_figures_and_match_analyse(ctx):
+    from app.pages.overview import update_overview
+
+    fig, kpis, table, alert = update_overview(None, 20, "home", "all", "all", "all", "all", None)
+    assert alert is None
+    kent = [
+        loc
+        for t in fig.data
+        if t.type == "choropleth" and "target" in (t.name or "").lower()
+        for loc in t.locations
+    ]
+    assert (
+        len(kent)
+        + sum(len(t.locations) for t in fig.data if (t.name or "").startswith("No children"))
+        == 12
+    )
+    a = store().analysis(None)
+    assert str(a.summary["headline"]["pct_within_20"]) in str(kpis[0].children)
+    fig10, kpis10, _, _ = update_overview(None, 10, "home", "disabled", "all", "all", "all", None)
+    assert str(kpis10[0].children) != str(kpis[0].children)
+
+
+def test_overview_never_shows_small_numbers(ctx):
+    from app.pages.overview import update_overview
+
+    # a narrow filter leaves districts with 1-5 children: they are shown as c, not counts
+    _fig, _kpis, table, _alert = update_overview(
+        None, 20, "home", "disabled", "0-4", "residential", "all", None
+    )
+    cells = [str(td.children) for tr in table.children[1].children for td in tr.children]
+    assert not any(c in {"1", "2", "3", "4", "5"} for c in cells)
+
+
+def test_comparison_table_sorts_and_reports_download(ctx):
+    from app.datasets import Filters
+    from app.pages.comparison import district_table, update_table
+    from app.views import comparison_table
+
+    t = comparison_table(store(), None, Filters())
+    sorted_table = district_table(t, 80.0, {"col": "pct_within_20_text", "asc": False})
+    first = sorted_table.children[1].children[0].children[0].children
+    best = t[t["district_code"].str.startswith("E07")].sort_values("pct_within_20").iloc[-1]
+    assert first == best["district_name"]
+    assert update_table(None, {}) is not None
+
+
+def test_report_download_bytes(ctx):
+    from app.reports_view import render_report
+
+    data, name = render_report(store(), None, fmt="xlsx")
+    assert data[:2] == b"PK" and name.endswith(".xlsx")
+
+
+def test_what_if_add_then_remove_restores_the_figures(ctx):
+    from app.coverage_view import Edit
+
+    base = result_with_edits(store(), None)
+    grid = base.areas[base.areas["area_type"].str.startswith("grid")]
+    cell = grid.sort_values("children_at_risk", ascending=False).iloc[0]["area_id"]
+    cats = "0-4;5-10;11-15;16+;disability;siblings"
+    added = result_with_edits(store(), None, (Edit("add", cell, 4, cats),))
+    assert added.gap < base.gap
+    back = result_with_edits(store(), None, (Edit("add", cell, 4, cats), Edit("remove", cell)))
+    assert back.gap == base.gap
+    assert back.district["gap"].tolist() == base.district["gap"].tolist()
+    # the shared model is left as it was
+    assert result_with_edits(store(), None).gap == base.gap
+
+
+def test_recruitment_callback_and_click_recording(ctx):
+    from app.pages.recruitment import apply_click, update_recruitment
+
+    fig, suggestions, districts, alert = update_recruitment(None, None, [], 3, 2, None)
+    assert alert is None and suggestions is not None and districts is not None
+    edits = apply_click({"points": [{"location": "575000_155000"}]}, [], "add", 2, None)
+    assert edits == [
+        {"action": "add", "cell": "575000_155000", "places": 2, "categories": "0-4;5-10;11-15;16+"}
+    ]
+    # a click on a district outline (not a grid cell) records nothing
+    from dash import no_update
+
+    assert apply_click({"points": [{"location": "E07000110"}]}, [], "add", 2, None) is no_update

@@ -79,6 +79,31 @@ def make_app(tmp_path: Path, users_template: Path | None, **extra: str) -> Dash:
         return dcc.send_bytes(b"CHILD,HOME_POST\nC1,ME14 1XQ\n", "rejected.csv")
 
     install_security(app, settings)
+    return set_up_alone(app)
+
+
+def set_up_alone(app: Dash) -> Dash:
+    """Let Dash set the tiny app up now, without taking the real pages' callbacks.
+
+    Dash moves every module-level ``@callback`` into the first app that serves a request; a
+    tiny test app must neither take the real app's page callbacks nor clash with them.
+    """
+    from dash import _callback
+
+    saved = (
+        dict(_callback.GLOBAL_CALLBACK_MAP),
+        list(_callback.GLOBAL_CALLBACK_LIST),
+        list(_callback.GLOBAL_INLINE_SCRIPTS),
+    )
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+    try:
+        app.server.test_client().get("/healthz")  # runs Dash's one-off server set-up
+    finally:
+        _callback.GLOBAL_CALLBACK_MAP.update(saved[0])
+        _callback.GLOBAL_CALLBACK_LIST.extend(saved[1])
+        _callback.GLOBAL_INLINE_SCRIPTS.extend(saved[2])
     return app
 
 

@@ -14,7 +14,14 @@ from app.security import content_security_policy, install_security, max_request_
 from app.settings import Settings
 from app.uploads import neutralise_cell, neutralise_formulas
 from geo.errors import InputError
-from tests.app.test_auth import PASSWORDS, make_app, post_callback, sign_in, users_template
+from tests.app.test_auth import (
+    PASSWORDS,
+    make_app,
+    post_callback,
+    set_up_alone,
+    sign_in,
+    users_template,
+)
 
 __all__ = ["users_template"]  # the fixture, imported so pytest finds it here
 
@@ -128,7 +135,7 @@ def tracebacking_app(tmp_path, production: bool) -> Dash:
         raise RuntimeError("secret path /srv/placemap/uploads and a traceback")
 
     install_security(app, settings)
-    return app
+    return set_up_alone(app)
 
 
 @pytest.mark.parametrize("production", [False, True])

@@ -877,6 +877,17 @@ def audit_export(fmt: str) -> Any:
 
 
 # -- Dash pages -------------------------------------------------------------------------------
+def user_links() -> list[Any]:
+    """Navbar items for the Dash shell: administration and sign-out (server routes, so they
+    are real links, not client-side page changes)."""
+    import dash_bootstrap_components as dbc
+
+    return [
+        dbc.NavItem(dbc.NavLink("Admin", href="/admin", external_link=True)),
+        dbc.NavItem(dbc.NavLink("Sign out", href="/logout", external_link=True)),
+    ]
+
+
 def not_permitted(permission: Permission) -> Any:
     from dash import html
 

@@ -9,6 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
+from app.auth import user_links
 from app.datasets import DatasetStore
 from app.ids import Id
 from app.settings import Settings
@@ -28,6 +29,7 @@ log = logging.getLogger("placemap")
 
 def _navbar(settings: Settings, store: DatasetStore) -> dbc.Navbar:
     links = [dbc.NavItem(dbc.NavLink(name, href=path, active="exact")) for _, path, name in PAGES]
+    links += user_links()  # Admin, Sign out
     return dbc.Navbar(
         dbc.Container(
             [

@@ -155,8 +155,8 @@ class DatasetStore:
             dataset_id = self.default_id()
         with self._lock:
             ds = self._datasets.get(dataset_id)
-        if ds is not None and not ds.files["episodes"].exists():  # deleted (by any worker)
-            self.remove(dataset_id)
+        if ds is not None and ds.id.startswith("up-") and not ds.files["episodes"].exists():
+            self.remove(dataset_id)  # an upload deleted (by any worker)
             ds = None
         if ds is None:
             ds = self._load_upload(dataset_id)

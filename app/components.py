@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -31,10 +32,12 @@ def kpi(title: str, value: str, detail: str = "", *, colour: str = "light") -> d
 
 
 def error_alert(err: BaseException) -> dbc.Alert:
-    """The one-paragraph message of a PlacemapError; a generic message for anything else."""
+    """The one-paragraph message of a PlacemapError; a generic message for anything else
+    (which is logged with its traceback, never shown to the user)."""
     if isinstance(err, PlacemapError):
         text = " ".join(str(err).split())
-    else:  # never show a traceback to the user; the server log has it
+    else:
+        logging.getLogger("placemap").error("callback failed", exc_info=err)
         text = (
             "Something went wrong while preparing this view. The error has been logged; "
             "try another filter or reload the page."
@@ -60,3 +63,36 @@ def fmt_int(value: Any) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return "–"
+
+
+def data_table(
+    headings: list[str],
+    rows: list[Any],
+    *,
+    numeric_from: int = 1,
+    empty: str = "Nothing to show.",
+    **kwargs: Any,
+) -> Any:
+    """A compact table: ``headings`` (columns from ``numeric_from`` on are right-aligned
+    numbers) over ``rows`` (``html.Tr``); a short message instead when there are no rows."""
+    if not rows:
+        return html.P(empty, className="muted")
+    head = html.Tr(
+        [html.Th(h, className="num" if i >= numeric_from else None) for i, h in enumerate(headings)]
+    )
+    return dbc.Table(
+        [html.Thead(head), html.Tbody(rows)],
+        size="sm",
+        hover=True,
+        className="district-list",
+        **kwargs,
+    )
+
+
+def panel(title: str, note: str, body: Any, **kwargs: Any) -> html.Div:
+    """A white card with a section title, a muted note and its content."""
+    kwargs["className"] = " ".join(["card-panel", kwargs.get("className", "")]).strip()
+    return html.Div(
+        [html.Div(title, className="section-title"), html.P(note, className="muted"), body],
+        **kwargs,
+    )

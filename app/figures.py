@@ -305,11 +305,10 @@ def area_map(
         common = dict(
             lon=highlight["lon"].tolist(),
             lat=highlight["lat"].tolist(),
-            text=highlight["label"].tolist(),
-            mode="markers+text",
-            textposition="top center",
+            # suggested sectors cluster: labels would overlap, so details are in the hover
+            mode="markers",
             name="Suggested recruitment areas",
-            marker=dict(size=16, color="#e66101", symbol="star"),
+            marker=dict(size=16, color="#e66101", symbol="star", line=dict(color="#222", width=1)),
             hovertext=highlight.get("hover", highlight["label"]).tolist(),
             hoverinfo="text",
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -16,9 +15,6 @@ from app.datasets import Filters
 from app.ids import Id
 from app.state import store
 from app.views import comparison_table, trend_table
-from geo.errors import PlacemapError
-
-log = logging.getLogger("placemap")
 
 
 def layout(**_kwargs: Any) -> html.Div:
@@ -37,12 +33,20 @@ def layout(**_kwargs: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(dcc.Loading(html.Div(id=Id.CP_TABLE)), xl=7, className="mb-3"),
-                    dbc.Col(dcc.Graph(id=Id.CP_BARS, config=figures.graph_config(displayModeBar=False)), xl=5),
+                    dbc.Col(
+                        dcc.Graph(id=Id.CP_BARS, config=figures.graph_config(displayModeBar=False)),
+                        xl=5,
+                    ),
                 ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(dcc.Graph(id=Id.CP_TREND, config=figures.graph_config(displayModeBar=False)), xl=8),
+                    dbc.Col(
+                        dcc.Graph(
+                            id=Id.CP_TREND, config=figures.graph_config(displayModeBar=False)
+                        ),
+                        xl=8,
+                    ),
                     dbc.Col(
                         html.Div(
                             [
@@ -103,8 +107,6 @@ def update_table(dataset_id: str | None, sort: dict | None) -> Any:
         s = store()
         table = comparison_table(s, dataset_id, Filters())
     except Exception as err:
-        if not isinstance(err, PlacemapError):
-            log.exception("comparison table failed")
         return error_alert(err)
     return district_table(table, s.authority.target_pct_within_20, sort or {})
 
@@ -199,8 +201,6 @@ def update_comparison(dataset_id: str | None) -> tuple[Any, Any, Any]:
         table = comparison_table(s, dataset_id, Filters())
         trend = trend_table(s, dataset_id)
     except Exception as err:
-        if not isinstance(err, PlacemapError):
-            log.exception("comparison failed")
         empty = figures._empty("No data")
         return empty, empty, error_alert(err)
     districts = table[table["district_code"].isin(s.authority.district_codes)]
@@ -240,7 +240,5 @@ def download_report(
 
         data, filename = render_report(store(), dataset_id, fmt=fmt)
     except Exception as err:
-        if not isinstance(err, PlacemapError):
-            log.exception("report failed")
         return no_update, error_alert(err)
     return dcc.send_bytes(data, filename), None

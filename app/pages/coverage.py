@@ -3,7 +3,6 @@ foster place within 20 miles of home. Carers appear only as counts per area, nev
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -12,13 +11,10 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from app import figures
-from app.components import error_alert, fmt_int, kpi
+from app.components import data_table, error_alert, fmt_int, kpi, panel
 from app.coverage_view import grid_geojson, result_with_edits
 from app.ids import Id
 from app.state import store
-from geo.errors import PlacemapError
-
-log = logging.getLogger("placemap")
 
 # measure -> (title, colour-bar label, kind, colour scale). Single-hue sequential scales are
 # colour-blind safe: oranges where more is worse, blues where more is better.
@@ -142,8 +138,6 @@ def update_coverage(
     try:
         return _coverage(dataset_id, measure or "children_at_risk", cohort or "all")
     except Exception as err:
-        if not isinstance(err, PlacemapError):
-            log.exception("coverage failed")
         return figures._empty("No coverage map"), [], [], [], error_alert(err)
 
 
@@ -243,36 +237,14 @@ def _ranking(shortage: pd.DataFrame, cohort: str) -> html.Div:
         )
         for r in rows.itertuples(index=False)
     ]
-    return html.Div(
-        [
-            html.Div("Shortage areas (postcode sectors)", className="section-title"),
-            html.P(
-                "Ranked by children who may go without a suitable approved place within 20 "
-                "miles; counts of 1–5 are shown as a range.",
-                className="muted",
-            ),
-            dbc.Table(
-                [
-                    html.Thead(
-                        html.Tr(
-                            [
-                                html.Th("#"),
-                                html.Th("Sector"),
-                                html.Th("District"),
-                                html.Th("At risk", className="num"),
-                                html.Th("Children", className="num"),
-                                html.Th("Places per child", className="num"),
-                            ]
-                        )
-                    ),
-                    html.Tbody(body),
-                ],
-                size="sm",
-                hover=True,
-                className="district-list",
-            )
-            if body
-            else html.P("No shortage areas for this group.", className="muted"),
-        ],
-        className="card-panel",
+    return panel(
+        "Shortage areas (postcode sectors)",
+        "Ranked by children who may go without a suitable approved place within 20 miles; "
+        "counts of 1–5 are shown as a range.",
+        data_table(
+            ["#", "Sector", "District", "At risk", "Children", "Places per child"],
+            body,
+            numeric_from=3,
+            empty="No shortage areas for this group.",
+        ),
     )

@@ -3,7 +3,6 @@ validation result before the data are used, and switch between the demo and uplo
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,7 @@ from app.datasets import load_dataset
 from app.ids import Id
 from app.state import store
 from app.uploads import decode_contents, neutralise_formulas, store_upload
-from geo.errors import PlacemapError
 from geo.writing import csv_bytes
-
-log = logging.getLogger("placemap")
 
 
 def layout(**_kwargs: Any) -> html.Div:
@@ -136,8 +132,6 @@ def validate_upload(
             raise
         s.add(ds)
     except Exception as err:
-        if not isinstance(err, PlacemapError):
-            log.exception("upload failed")
         return None, error_alert(err), None, True, True
     return (
         validation_report(ds, analysis, stored.original_names),

@@ -195,10 +195,6 @@ def update_overview(
         )
         return _overview(dataset_id, int(threshold or 20), view or "home", filters)
     except Exception as err:  # shown as an alert, never a traceback
-        if not isinstance(err, PlacemapError):
-            import logging
-
-            logging.getLogger("placemap").exception("overview failed")
         return figures._empty("No map"), [], [], error_alert(err)
 
 

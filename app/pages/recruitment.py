@@ -4,7 +4,6 @@ household and watch the district figures change."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -12,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from app import figures
-from app.components import error_alert, fmt_int
+from app.components import data_table, error_alert, fmt_int, panel
 from app.coverage_view import (
     Edit,
     grid_geojson,
@@ -23,9 +22,6 @@ from app.coverage_view import (
 from app.ids import Id
 from app.pages.coverage import area_layer
 from app.state import store
-from geo.errors import PlacemapError
-
-log = logging.getLogger("placemap")
 
 CATEGORY_OPTIONS = [
     {"label": "Ages 0-4", "value": "0-4"},
@@ -234,8 +230,6 @@ def update_recruitment(
             _categories(categories),
         )
     except Exception as err:
-        if not isinstance(err, PlacemapError):
-            log.exception("recruitment failed")
         return figures._empty("No map"), None, None, error_alert(err)
 
 
@@ -348,44 +342,17 @@ def _suggestions(plan: Any) -> html.Div:
         )
         for r in grouped.itertuples(index=False)
     ]
-    return html.Div(
-        [
-            html.Div(
-                f"Suggested areas for {plan.households} new household(s): {plan.kind.label}",
-                className="section-title",
-            ),
-            html.P(
-                f"Coverage gap {plan.gap_before} → {plan.gap_after} children: "
-                f"{plan.total_gain} more children could be placed within 20 miles of home.",
-                className="muted",
-            ),
-            dbc.Table(
-                [
-                    html.Thead(
-                        html.Tr(
-                            [
-                                html.Th("#"),
-                                html.Th("Sector"),
-                                html.Th("District"),
-                                html.Th("Households", className="num"),
-                                html.Th("Children gained", className="num"),
-                                html.Th("Running total", className="num"),
-                            ]
-                        )
-                    ),
-                    html.Tbody(rows),
-                ],
-                size="sm",
-                hover=True,
-                className="district-list",
-            )
-            if rows
-            else html.P(
-                "No site would bring another child within reach for this kind of household.",
-                className="muted",
-            ),
-        ],
-        className="card-panel mb-3",
+    return panel(
+        f"Suggested areas for {plan.households} new household(s): {plan.kind.label}",
+        f"Coverage gap {plan.gap_before} → {plan.gap_after} children: {plan.total_gain} more "
+        "children could be placed within 20 miles of home.",
+        data_table(
+            ["#", "Sector", "District", "Households", "Children gained", "Running total"],
+            rows,
+            numeric_from=3,
+            empty="No site would bring another child within reach for this kind of household.",
+        ),
+        className="mb-3",
         id="rc-suggestions-panel",
     )
 
@@ -412,31 +379,10 @@ def _district_change(before: pd.DataFrame, after: pd.DataFrame, n_edits: int) ->
                 id=f"rc-row-{code}",
             )
         )
-    return html.Div(
-        [
-            html.Div(f"What-if: district figures ({n_edits} edit(s))", className="section-title"),
-            html.P(
-                "Coverage gap before and after your edits, and places per child (2SFCA) after.",
-                className="muted",
-            ),
-            dbc.Table(
-                [
-                    html.Thead(
-                        html.Tr(
-                            [
-                                html.Th("District"),
-                                html.Th("Gap now", className="num"),
-                                html.Th("Gap after", className="num"),
-                                html.Th("Places/child", className="num"),
-                            ]
-                        )
-                    ),
-                    html.Tbody(rows),
-                ],
-                size="sm",
-                className="district-list",
-                id="rc-district-table",
-            ),
-        ],
-        className="card-panel",
+    return panel(
+        f"What-if: district figures ({n_edits} edit(s))",
+        "Coverage gap before and after your edits, and places per child (2SFCA) after.",
+        data_table(
+            ["District", "Gap now", "Gap after", "Places/child"], rows, id="rc-district-table"
+        ),
     )

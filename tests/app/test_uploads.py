@@ -52,7 +52,7 @@ def zip_bomb() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, users_template):
+def env(tmp_path_factory, users_template, app_cache_dir):
     """The real app (built once per module: Dash keeps page callbacks in a global list)."""
     from app.main import create_app
 
@@ -60,7 +60,7 @@ def env(tmp_path_factory, users_template):
     (root / "state").mkdir(mode=0o700)
     shutil.copy(users_template, root / "state" / "users.json")
     settings = Settings(
-        cache_dir=root / "cache",
+        cache_dir=app_cache_dir,  # the demo, generated once per test session
         upload_dir=root / "uploads",
         max_upload_mb=1,
         secret_key="k" * 40,

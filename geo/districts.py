@@ -539,6 +539,7 @@ def _get_json(url: str, *, timeout_s: float) -> dict[str, Any]:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             body = response.read()
     except urllib.error.HTTPError as err:
+        err.close()  # it holds the connection open otherwise
         raise _FetchError(f"the server answered HTTP {err.code} ({err.reason})") from err
     except urllib.error.URLError as err:
         reason = err.reason
@@ -724,7 +725,9 @@ def download_ons(
     keep = [by_code[c] for c in selected["district_code"]]
     collection = {"type": "FeatureCollection", "features": keep}
     meta = {
-        "title": ONS_TITLE if base == ONS_SERVICE_URL else f"ONS boundaries from {base}",
+        "title": (
+            ONS_TITLE if base == ONS_SERVICE_URL else f"ONS Local Authority Districts from {base}"
+        ),
         "source_url": base,
         "query_url": query_url,
         "downloaded_at": datetime.now(UTC).isoformat(timespec="seconds"),

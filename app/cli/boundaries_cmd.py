@@ -60,8 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     authority_arg(q)
     cache_arg(q)
     q.add_argument("--url", metavar="URL", help="FeatureServer URL (default PLACEMAP_ONS_URL)")
-    q.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="per-request timeout (default 60)")
+    q.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="per-request timeout (default 60)",
+    )
     q.set_defaults(func=run_download)
 
     q = actions.add_parser(
@@ -78,18 +83,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=[s.value for s in districts.BoundarySource],
         help="auto (default): file if configured, else the ONS cache, else derived",
     )
-    q.add_argument("--boundaries", type=Path, metavar="FILE",
-                   help="boundary file (default PLACEMAP_BOUNDARIES)")
+    q.add_argument(
+        "--boundaries",
+        type=Path,
+        metavar="FILE",
+        help="boundary file (default PLACEMAP_BOUNDARIES)",
+    )
     q.add_argument("--out", required=True, type=Path, metavar="FILE.geojson")
     q.set_defaults(func=run_export)
 
 
 def run_list(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
-    rows = [(code, name, authority.group_of(code) or "") for code, name in
-            authority.districts.items()]
-    rows += [(code, district_name(code), f"context (not part of {authority.name})")
-             for code in authority.context_districts if code not in authority.districts]
+    rows = [
+        (code, name, authority.group_of(code) or "") for code, name in authority.districts.items()
+    ]
+    rows += [
+        (code, district_name(code), f"context (not part of {authority.name})")
+        for code in authority.context_districts
+        if code not in authority.districts
+    ]
     width = max(len(name) for _, name, _ in rows)
     print(f"{authority.name} ({authority.code}): {len(authority.districts)} districts")
     for code, name, group in rows:
@@ -101,15 +114,18 @@ def run_download(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
     started = time.perf_counter()
     path = districts.download_ons(
-        authority=authority, cache_dir=args.cache_dir, base_url=args.url,
+        authority=authority,
+        cache_dir=args.cache_dir,
+        base_url=args.url,
         timeout_s=args.timeout,
     )
-    loaded = districts.load_boundaries(authority=authority, source="ons",
-                                       cache_dir=args.cache_dir)
+    loaded = districts.load_boundaries(authority=authority, source="ons", cache_dir=args.cache_dir)
     roles = loaded.frame["role"].value_counts()
-    print(f"Cached {len(loaded.frame)} districts for {authority.name} at {path} "
-          f"({roles.get('authority', 0)} of the authority, {roles.get('context', 0)} context, "
-          f"{roles.get('neighbour', 0)} neighbours) in {time.perf_counter() - started:.1f} s.")
+    print(
+        f"Cached {len(loaded.frame)} districts for {authority.name} at {path} "
+        f"({roles.get('authority', 0)} of the authority, {roles.get('context', 0)} context, "
+        f"{roles.get('neighbour', 0)} neighbours) in {time.perf_counter() - started:.1f} s."
+    )
     print(loaded.attribution)
     return 0
 
@@ -120,7 +136,9 @@ def run_export(args: argparse.Namespace) -> int:
         raise InputError(f"--out {out} is a folder; give a file name such as kent.geojson.")
     # Without --boundaries, load_boundaries falls back to PLACEMAP_BOUNDARIES itself.
     loaded = districts.load_boundaries(
-        authority=args.authority, source=args.source, path=args.boundaries,
+        authority=args.authority,
+        source=args.source,
+        path=args.boundaries,
         cache_dir=args.cache_dir,
     )
     districts.write_geojson(out, districts.export_geojson(loaded))

@@ -37,10 +37,11 @@ import os
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -435,6 +436,8 @@ class AuthState:
     users: UserStore
     throttle: LoginThrottle
     audit: AuditLog
+    recent: dict[tuple[str, ...], float] = field(default_factory=dict)  # record_sparingly
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def local_mode(self) -> bool:
         c = self.config
@@ -475,6 +478,29 @@ def record(
     role = str(who.role) if isinstance(who, User) else None
     return state().audit.record(
         event, user=name, role=role, ip=client_address(), dataset=dataset, **detail
+    )
+
+
+def record_sparingly(event: Event, *, user: str | None, **detail: Any) -> None:
+    """Audit an event anyone can repeat without signing in (refused or throttled sign-ins) at
+    most once a minute per user name, address and event in each worker, so hammering the
+    sign-in page cannot fill the disk; the first of each burst is always recorded."""
+    st = state()
+    key = (str(event), str(user), client_address())
+    now = time.monotonic()
+    with st.lock:
+        if now - st.recent.get(key, -1e9) < 60:
+            return
+        if len(st.recent) > 10_000:
+            st.recent.clear()
+        st.recent[key] = now
+    record(event, user=user, **detail)
+
+
+def tokens_match(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a CSRF token (any text received is safe to pass)."""
+    return bool(expected) and hmac.compare_digest(
+        sent.encode("utf-8", "replace"), expected.encode("utf-8")
     )
 
 
@@ -631,7 +657,7 @@ def gate() -> Any:
     if req.method not in ("GET", "HEAD", "OPTIONS"):
         token = flask.session.get("csrf") or ""
         sent = req.headers.get(CSRF_HEADER, "")
-        if not _same_origin() or not token or not hmac.compare_digest(sent, token):
+        if not _same_origin() or not tokens_match(sent, token):
             record(
                 Event.ACCESS_DENIED,
                 reason="cross-site request or missing CSRF token",
@@ -736,12 +762,8 @@ def login() -> Any:
     form = req.form
     next_path = form.get("next", "/")
     token = flask.session.get("csrf") or ""
-    if (
-        not token
-        or not hmac.compare_digest(form.get("csrf_token", ""), token)
-        or not _same_origin()
-    ):
-        record(
+    if not tokens_match(form.get("csrf_token", ""), token) or not _same_origin():
+        record_sparingly(
             Event.SIGN_IN_REFUSED,
             user=form.get("username", "")[:64] or None,
             reason="missing or wrong CSRF token",
@@ -757,7 +779,7 @@ def login() -> Any:
     address = client_address()
     wait = st.throttle.retry_after(user=name, address=address)
     if wait:
-        record(Event.SIGN_IN_THROTTLED, user=name, retry_after_s=wait)
+        record_sparingly(Event.SIGN_IN_THROTTLED, user=name, retry_after_s=wait)
         resp = _login_form(
             f"Too many failed sign-ins. Try again in {(wait + 59) // 60} "
             "minute(s), or ask an administrator.",

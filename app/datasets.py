@@ -181,6 +181,13 @@ class DatasetStore:
         with self._lock:
             return list(self._datasets.values())
 
+    def warm_up(self) -> None:
+        """Load the default dataset, its analysis and the district boundaries now (the demo is
+        generated and boundaries derived on a first run), so the first page opens quickly.
+        Raises PlacemapError when the configured data or boundaries are unusable."""
+        self.analysis(self.default_id())
+        _ = self.browser_geojson
+
     # -- results ----------------------------------------------------------------------------
     def analysis(self, dataset_id: str | None, as_at: date | None = None) -> Analysis:
         ds = self.get(dataset_id)

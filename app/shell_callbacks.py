@@ -12,10 +12,14 @@ from geo.errors import PlacemapError
 
 
 @callback(Output(Id.DATASET, "data"), Input(Id.URL, "pathname"), State(Id.DATASET, "data"))
-def ensure_dataset(_pathname: str | None, current: str | None) -> str:
-    """Keep the chosen dataset; fall back to the default (demo or configured) one."""
+def ensure_dataset(_pathname: str | None, current: str | None) -> str | None:
+    """Keep the chosen dataset; fall back to the default (demo or configured) one. When the
+    configured data are unusable, None: each page then shows the reason as an alert."""
     s = store()
-    return s.get(current).id if current else s.default_id()
+    try:
+        return s.get(current).id if current else s.default_id()
+    except PlacemapError:
+        return None
 
 
 @callback(Output(Id.DATASET_BADGE, "children"), Input(Id.DATASET, "data"))

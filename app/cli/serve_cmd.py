@@ -6,8 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
+from app.cli import fail
 from app.settings import Settings
-from geo.errors import InputError
+from geo.errors import InputError, PlacemapError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
             threads=args.threads,
         )
     app = create_app(settings)
+    print("placemap: preparing data and district boundaries (the first run takes about a "
+          "minute: it generates the demo and derives the boundaries, then caches them)...",
+          flush=True)
+    try:
+        app.server.config["PLACEMAP_STORE"].warm_up()
+    except PlacemapError as err:
+        # Start anyway: every page shows the same message as an alert.
+        fail(str(err))
     print(f"placemap: serving {settings.authority} on http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, debug=bool(args.debug))
     return 0

@@ -107,3 +107,27 @@ def test_recruitment_callback_and_click_recording(ctx):
     from dash import no_update
 
     assert apply_click({"points": [{"location": "E07000110"}]}, [], "add", 2, None) is no_update
+
+
+def test_unusable_configured_data_shows_the_cli_message(tmp_path):
+    """The app shows the same one-paragraph message the CLI prints (exit 2), not a traceback."""
+    bad = tmp_path / "data"
+    bad.mkdir()
+    (bad / "episodes.csv").write_text("CHILD,DECOM\n1,01/01/2018\n")
+    app = create_app(Settings(data_dir=bad, cache_dir=tmp_path / "cache"))
+    from app.cli import main
+    from app.pages.overview import update_overview
+    from app.shell_callbacks import dataset_banner, ensure_dataset
+
+    with app.server.test_request_context("/"):
+        assert ensure_dataset("/", None) is None
+        _fig, _kpis, _table, alert = update_overview(
+            None, 20, "home", "all", "all", "all", "all", None
+        )
+        banner = dataset_banner(None)
+    message = "missing required column(s) ['HOME_POST', 'PL_POST']"
+    assert message in str(alert.children) and message in str(banner.children)
+    assert (
+        main(["analyse", "--placements", str(bad / "episodes.csv"), "--out", str(tmp_path / "out")])
+        == 2
+    )

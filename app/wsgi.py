@@ -17,11 +17,13 @@ from those files, so a killed worker loses nothing but its cache.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import flask
 
 from app.settings import Settings
+from geo.errors import PlacemapError
 
 
 def hide_server_banner() -> None:
@@ -62,14 +64,28 @@ def gunicorn_options(
     }
 
 
-def run_production(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> int:
-    """Serve with gunicorn; raises InputError (exit 2) when production needs are missing."""
+def run_production(
+    settings: Settings, *, host: str, port: int, workers: int, threads: int, warm_up: bool = True
+) -> int:
+    """Serve with gunicorn; raises InputError (exit 2) when production needs are missing.
+
+    With ``warm_up`` the default dataset, its analysis and the district boundaries are prepared
+    once in the master before the workers are forked, so every worker — including one started
+    to replace a crashed worker — inherits them and never serves its first user cold.
+    """
     from gunicorn.app.base import BaseApplication
 
     from app.security import check_startup
 
     check_startup(settings)
     server = build_app(settings)
+    store = server.config.get("PLACEMAP_STORE")
+    if warm_up and hasattr(store, "warm_up"):
+        print("placemap: preparing the default data and district boundaries...", flush=True)
+        try:
+            store.warm_up()
+        except PlacemapError as err:  # start anyway: the pages show the message as an alert
+            print(f"placemap: warning: {' '.join(str(err).split())}", file=sys.stderr)
     options = gunicorn_options(host=host, port=port, workers=workers, threads=threads)
 
     class PlacemapServer(BaseApplication):  # type: ignore[misc]

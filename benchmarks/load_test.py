@@ -218,6 +218,7 @@ class ProductionServer:
     workers: int = 2
     threads: int = 4
     cache_dir: Path | None = None
+    warm_up: bool = True  # prepare the demo and boundaries in the master before forking
     port: int = field(default_factory=free_port)
     users: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (role, password)
     process: subprocess.Popen[bytes] | None = None
@@ -260,6 +261,7 @@ class ProductionServer:
                 str(self.workers),
                 "--threads",
                 str(self.threads),
+                *([] if self.warm_up else ["--no-warm-up"]),
             ],
             env=self.env(),
             stdout=self.log,

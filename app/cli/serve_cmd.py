@@ -45,6 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=int(os.environ.get("PLACEMAP_THREADS", "4")),
         help="threads per worker with --production (default 4)",
     )
+    p.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="with --production: start without preparing the default data and boundaries first "
+        "(each worker then prepares them on its first request)",
+    )
     p.set_defaults(func=run)
 
 
@@ -66,11 +72,14 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             threads=args.threads,
+            warm_up=not args.no_warm_up,
         )
     app = create_app(settings)
-    print("placemap: preparing data and district boundaries (the first run takes about a "
-          "minute: it generates the demo and derives the boundaries, then caches them)...",
-          flush=True)
+    print(
+        "placemap: preparing data and district boundaries (the first run takes about a "
+        "minute: it generates the demo and derives the boundaries, then caches them)...",
+        flush=True,
+    )
     try:
         app.server.config["PLACEMAP_STORE"].warm_up()
     except PlacemapError as err:

@@ -99,7 +99,10 @@ def banner(client: Client, dataset: str) -> str:
 
 
 def test_killing_a_worker_mid_request_loses_no_uploaded_data(tmp_path):
-    server = ProductionServer(tmp_path, workers=2, threads=2, users={"ana": ("analyst", PASSWORD)})
+    # no warm-up: this test never touches the demo, only its own uploads
+    server = ProductionServer(
+        tmp_path, workers=2, threads=2, warm_up=False, users={"ana": ("analyst", PASSWORD)}
+    )
     with server:
         ana = signed_in(server.url)
         status, doc = upload(ana, "a.csv", placements_csv(30))

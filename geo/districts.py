@@ -682,7 +682,10 @@ def download_ons(
         )
     except _FetchError as err:
         raise fail(err.what) from err
-    core_frame = _features_frame(core, code_col)
+    try:
+        core_frame = _features_frame(core, code_col)
+    except _FetchError as err:
+        raise fail(err.what) from err
     missing = [c for c in auth.districts if c not in set(core_frame["district_code"])]
     if missing:
         raise fail(
@@ -718,7 +721,10 @@ def download_ons(
     for feature in [*core, *around]:
         code = str((feature.get("properties") or {}).get(code_col, ""))
         by_code.setdefault(code, feature)
-    all_frame = _features_frame(list(by_code.values()), code_col).set_crs(WGS84).to_crs(BNG)
+    try:
+        all_frame = _features_frame(list(by_code.values()), code_col).set_crs(WGS84).to_crs(BNG)
+    except _FetchError as err:
+        raise fail(err.what) from err
     selected = _select(
         _polygons_by_code(all_frame), auth, gap_m=neighbour_gap_m, what="The ONS download"
     )
@@ -877,10 +883,9 @@ def derive_districts(
     names = np.asarray(uniques, dtype=object)
     ok = np.isfinite(x) & np.isfinite(y) & (labels >= 0)
     x, y, labels = x[ok], y[ok], labels[ok]
-    core_codes = list(dict.fromkeys(core_codes))
-    own_codes = list(authority_codes) if authority_codes is not None else core_codes
+    own_codes = list(authority_codes) if authority_codes is not None else list(core_codes)
     lookup = {str(n): i for i, n in enumerate(names)}
-    absent = [c for c in core_codes if c not in lookup]
+    absent = [c for c in own_codes if c not in lookup]
     if absent:
         raise ReferenceDataError(
             f"The postcode data has no points for district(s) {', '.join(absent)}, so their "
@@ -888,6 +893,8 @@ def derive_districts(
             "installed ONS Postcode Directory; use a boundary file (PLACEMAP_BOUNDARIES) or the "
             "ONS download instead."
         )
+    # A context district the postcode data does not know is left out, not an error.
+    core_codes = [c for c in dict.fromkeys([*own_codes, *core_codes]) if c in lookup]
     core_ids = np.array([lookup[c] for c in core_codes])
     is_core = np.isin(labels, core_ids)
     xy = np.column_stack([x, y])
@@ -948,11 +955,11 @@ def derive_districts(
 
 
 def _clean_polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
-    parts = shapely.get_parts(shapely.make_valid(geom))
-    parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-    if len(parts) == 0:
+    """Valid polygon parts of a clipped district, without crumbs under ``_MIN_PART_M2``."""
+    polygonal = _polygonal(shapely.make_valid(geom))
+    if polygonal is None:
         return None
-    parts = shapely.get_parts(shapely.union_all(parts))
+    parts = shapely.get_parts(polygonal)
     parts = parts[shapely.area(parts) >= _MIN_PART_M2]
     if len(parts) == 0:
         return None

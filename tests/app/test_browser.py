@@ -25,7 +25,13 @@ PAGES = ["/", "/coverage", "/recruitment", "/comparison", "/data"]
 @pytest.fixture(scope="module")
 def app(app_cache_dir, tmp_path_factory):
     """One app (and server-side cache) for the module: pages answer from warm caches."""
-    settings = Settings(cache_dir=app_cache_dir, upload_dir=tmp_path_factory.mktemp("uploads"))
+    state = tmp_path_factory.mktemp("state")
+    # a users file of our own (absent: local single-user mode), never the developer's real one
+    settings = Settings(
+        cache_dir=app_cache_dir,
+        upload_dir=state / "uploads",
+        extra={"users_file": str(state / "users.json")},
+    )
     return create_app(settings)
 
 
@@ -46,7 +52,8 @@ def wait_idle(dash_duo, timeout: float = 90) -> None:
     end = time.time() + timeout
     while time.time() < end:
         busy = dash_duo.driver.execute_script(
-            "return document.querySelector('[data-dash-is-loading=\"true\"]') !== null;")
+            "return document.querySelector('[data-dash-is-loading=\"true\"]') !== null;"
+        )
         if not busy:
             return
         time.sleep(0.3)
@@ -77,8 +84,13 @@ def test_every_page_loads_without_console_errors(dash_duo, app):
 def test_map_renders_twelve_kent_districts_and_filter_changes_figures(dash_duo, app):
     dash_duo.start_server(app)
     data = wait_for_graph(dash_duo, "ov-map")
-    banded = [t for t in data if t["type"] == "choropleth" and "arget" in (t["name"] or "")
-              or (t["name"] or "").startswith("No children")]
+    banded = [
+        t
+        for t in data
+        if t["type"] == "choropleth"
+        and "arget" in (t["name"] or "")
+        or (t["name"] or "").startswith("No children")
+    ]
     kent = sorted(loc for t in banded for loc in t["locations"])
     assert len(kent) == 12 and all(c.startswith("E07") for c in kent)
     before = dash_duo.find_element("#ov-kpis").text

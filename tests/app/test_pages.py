@@ -14,8 +14,14 @@ pytestmark = pytest.mark.xdist_group("app-demo")
 
 @pytest.fixture(scope="module")
 def app(app_cache_dir, tmp_path_factory):
+    state = tmp_path_factory.mktemp("state")
+    # a users file of our own (absent: local single-user mode), never the developer's real one
     return create_app(
-        Settings(cache_dir=app_cache_dir, upload_dir=tmp_path_factory.mktemp("uploads"))
+        Settings(
+            cache_dir=app_cache_dir,
+            upload_dir=state / "uploads",
+            extra={"users_file": str(state / "users.json")},
+        )
     )
 
 
@@ -114,7 +120,13 @@ def test_unusable_configured_data_shows_the_cli_message(tmp_path):
     bad = tmp_path / "data"
     bad.mkdir()
     (bad / "episodes.csv").write_text("CHILD,DECOM\n1,01/01/2018\n")
-    app = create_app(Settings(data_dir=bad, cache_dir=tmp_path / "cache"))
+    app = create_app(
+        Settings(
+            data_dir=bad,
+            cache_dir=tmp_path / "cache",
+            extra={"users_file": str(tmp_path / "users.json")},
+        )
+    )
     from app.cli import main
     from app.pages.overview import update_overview
     from app.shell_callbacks import dataset_banner, ensure_dataset

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -132,6 +133,11 @@ def district_coverage(store: DatasetStore, dataset_id: str | None) -> pd.DataFra
 
 def grid_geojson(cells: list[str], size_m: float) -> dict[str, Any]:
     """Square grid cells (ids = south-west corners in EPSG:27700) as EPSG:4326 GeoJSON."""
+    return _grid_geojson(tuple(cells), float(size_m))
+
+
+@lru_cache(maxsize=64)
+def _grid_geojson(cells: tuple[str, ...], size_m: float) -> dict[str, Any]:
     features = []
     for cell in cells:
         try:
@@ -164,11 +170,20 @@ def cell_centre_lonlat(cells: list[str], size_m: float) -> tuple[list[float], li
     return list(lon), list(lat)
 
 
-def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
-    """Centroids (lon/lat) of postcode sectors of the authority (areas, not people)."""
+@lru_cache(maxsize=4)
+def _sector_table_for(codes: tuple[str, ...]) -> pd.DataFrame:
     from geo.areas import sector_centroids
 
-    table = sector_centroids(store.authority.district_codes).set_index("sector")
+    return sector_centroids(codes).set_index("sector")
+
+
+def _sector_table(store: DatasetStore) -> pd.DataFrame:
+    return _sector_table_for(tuple(store.authority.district_codes))
+
+
+def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
+    """Centroids (lon/lat) of postcode sectors of the authority (areas, not people)."""
+    table = _sector_table(store)
     sel = table.reindex(sectors)
     lon, lat = _TO_WGS84.transform(sel["easting_m"].to_numpy(), sel["northing_m"].to_numpy())
     return pd.DataFrame({"sector": sectors, "lon": lon, "lat": lat})

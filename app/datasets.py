@@ -71,18 +71,26 @@ class Dataset:
     created: datetime = field(default_factory=datetime.now)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
+    _computing: dict[Any, threading.Lock] = field(default_factory=dict, repr=False)
 
     def cached(self, key: Any, compute: Any) -> Any:
-        """Memoise ``compute()`` under ``key`` (LRU, per dataset)."""
+        """Memoise ``compute()`` under ``key`` (LRU, per dataset). Threads asking for the same
+        key while it is being computed wait for that one computation instead of repeating it."""
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        value = compute()
-        with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > 64:
-                self._cache.popitem(last=False)
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = compute()
+            with self._lock:
+                self._cache[key] = value
+                self._computing.pop(key, None)
+                while len(self._cache) > 64:
+                    self._cache.popitem(last=False)
         return value
 
 

@@ -22,7 +22,7 @@ from rtree import index as rtree_index
 from geo.distance import dfe_miles, max_metres_within, within
 
 _SLACK_M = 1.0  # the candidate search is wider than needed; dfe_miles decides
-_CHUNK_PAIRS = 4_000_000  # pairs per chunk in bulk searches (bounds peak memory)
+_CHUNK_PAIRS = 250_000  # candidate pairs per chunk: small temporaries are reused, not page-faulted
 
 
 class PairMethod(StrEnum):

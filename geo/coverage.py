@@ -491,9 +491,7 @@ class CoverageModel:
             radius_miles=self.radius_miles,
             method=method,
         )
-        rows = pairs.row_of_edges()
-        keep = suits(demand.needs[rows], self._cats[pairs.indices]) & (self._cap[pairs.indices] > 0)
-        self.adjacency = _filter(pairs, keep)
+        self.adjacency = self._usable(pairs)
         self._degree = self.adjacency.degree()
         self.matching = Matching(self.adjacency, self._cap)
         self._extra_child = np.zeros(0, dtype=np.int64)
@@ -504,21 +502,57 @@ class CoverageModel:
 
     # -- construction helpers ----------------------------------------------------------------
 
+    def _usable(self, pairs: Catchment) -> Catchment:
+        """The pairs where the carer suits the child and offers places (worked through in
+        chunks of rows, so national-scale catchments are not copied several times over)."""
+        keep = np.zeros(pairs.nnz, dtype=bool)
+        kept_per_row = np.zeros(pairs.n_rows, dtype=np.int64)
+        needs = self.demand.needs
+        step = max(1, pairs.n_rows * 4_000_000 // max(pairs.nnz, 1))
+        for start in range(0, pairs.n_rows, step):
+            stop = min(pairs.n_rows, start + step)
+            lo, hi = int(pairs.indptr[start]), int(pairs.indptr[stop])
+            cols = pairs.indices[lo:hi]
+            local = np.repeat(np.arange(stop - start), np.diff(pairs.indptr[start : stop + 1]))
+            ok = suits(needs[start:stop][local], self._cats[cols]) & (self._cap[cols] > 0)
+            keep[lo:hi] = ok
+            kept_per_row[start:stop] = np.bincount(local[ok], minlength=stop - start)
+        indptr = np.zeros(pairs.n_rows + 1, dtype=np.int64)
+        np.cumsum(kept_per_row, out=indptr[1:])
+        return Catchment(
+            indptr=indptr,
+            indices=pairs.indices[keep],
+            tenths=pairs.tenths[keep],
+            n_cols=pairs.n_cols,
+        )
+
     def _init_fca(self) -> None:
+        """2SFCA/E2SFCA state. Sums run left to right in edge order (children ascending, then
+        carers ascending), chunk by chunk, so what-if updates reproduce them bit for bit."""
         adj = self.adjacency
-        rows = adj.row_of_edges()
-        cols = adj.indices
         n_c, n_k = adj.n_rows, adj.n_cols
         places = self._cap.astype(float)
-        denom = np.bincount(cols, minlength=n_k).astype(float)
+        denom = np.bincount(adj.indices, minlength=n_k).astype(float)
+        self._reaches = denom > 0
         self._ratio = np.divide(places, denom, out=np.zeros(n_k), where=denom > 0)
-        w = band_weights(adj.tenths)
-        wden = np.bincount(cols, weights=w, minlength=n_k)
+        wden = np.zeros(n_k)
+        for lo, hi, _, _ in _row_chunks(adj):
+            np.add.at(wden, adj.indices[lo:hi], band_weights(adj.tenths[lo:hi]))
         self._eratio = np.divide(places, wden, out=np.zeros(n_k), where=wden > 0)
-        self._fca = np.bincount(rows, weights=self._ratio[cols], minlength=n_c)
-        self._efca = np.bincount(rows, weights=w * self._eratio[cols], minlength=n_c)
-        self._vac = np.bincount(rows, weights=self._vacant[cols], minlength=n_c).astype(np.int64)
-        self._reaches = np.bincount(cols, minlength=n_k) > 0
+        self._fca = np.zeros(n_c)
+        self._efca = np.zeros(n_c)
+        self._vac = np.zeros(n_c, dtype=np.int64)
+        for lo, hi, start, stop in _row_chunks(adj):
+            cols = adj.indices[lo:hi]
+            rows = np.repeat(np.arange(stop - start), np.diff(adj.indptr[start : stop + 1]))
+            w = band_weights(adj.tenths[lo:hi])
+            self._fca[start:stop] = np.bincount(rows, self._ratio[cols], minlength=stop - start)
+            self._efca[start:stop] = np.bincount(
+                rows, w * self._eratio[cols], minlength=stop - start
+            )
+            self._vac[start:stop] = np.bincount(
+                rows, self._vacant[cols], minlength=stop - start
+            ).astype(np.int64)
 
     def _init_areas(self, supply: Supply) -> None:
         d = self.demand
@@ -999,20 +1033,19 @@ class CoverageModel:
         return names.get(code) or (district_name(code) if code and code != OUTSIDE else code)
 
 
+def _row_chunks(adj: Catchment, edges: int = 4_000_000) -> list[tuple[int, int, int, int]]:
+    """(first edge, end edge, first row, end row) of consecutive row blocks of about ``edges``
+    edges (memory stays flat at national scale)."""
+    step = max(1, adj.n_rows * edges // max(adj.nnz, 1))
+    out = []
+    for start in range(0, adj.n_rows, step):
+        stop = min(adj.n_rows, start + step)
+        out.append((int(adj.indptr[start]), int(adj.indptr[stop]), start, stop))
+    return out
+
+
 def _mean(values: np.ndarray) -> float:
     return float(_sequential_sum(values) / len(values)) if len(values) else float("nan")
-
-
-def _filter(pairs: Catchment, keep: np.ndarray) -> Catchment:
-    counts = np.bincount(pairs.row_of_edges()[keep], minlength=pairs.n_rows)
-    indptr = np.zeros(pairs.n_rows + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    return Catchment(
-        indptr=indptr,
-        indices=pairs.indices[keep],
-        tenths=pairs.tenths[keep],
-        n_cols=pairs.n_cols,
-    )
 
 
 def _apportion(

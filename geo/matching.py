@@ -66,14 +66,15 @@ def max_flow_assignment(adjacency: Catchment, capacity: np.ndarray) -> np.ndarra
         ]
     )
     graph = csr_array((data, indices, indptr.astype(np.int32)), shape=(n_c + n_k + 2,) * 2)
-    result = maximum_flow(graph, source, sink, method="dinic")
-    flow = result.flow
-    # The flow matrix has the graph's pattern plus reverse edges; child rows come first.
-    child_part = csr_array(flow[:n_c, n_c : n_c + n_k])
-    child_part.eliminate_zeros()
-    rows = np.repeat(np.arange(n_c), np.diff(child_part.indptr))
-    positive = child_part.data > 0
-    assigned[rows[positive]] = child_part.indices[positive]
+    del indices, data
+    flow = maximum_flow(graph, source, sink, method="dinic").flow
+    del graph
+    # The flow matrix holds the graph's edges plus reverse ones; the child rows come first.
+    end = int(flow.indptr[n_c])
+    cols = flow.indices[:end]
+    pos = np.flatnonzero((flow.data[:end] > 0) & (cols >= n_c) & (cols < n_c + n_k))
+    rows = np.searchsorted(flow.indptr[: n_c + 1], pos, side="right") - 1
+    assigned[rows] = cols[pos].astype(np.int64) - n_c
     return assigned
 
 
@@ -120,19 +121,18 @@ class Shortage:
             return np.where(self.at_risk, self.deficiency / self.component_children, 0.0)
 
 
-@dataclass(eq=False)
-class _Search:
-    child_parent: np.ndarray  # -2 unvisited, -1 root, else the carer the child occupies
-    carer_parent: np.ndarray  # -1 unvisited, else the child whose edge reached the carer
-    free_carer: int  # a reached carer with a free place, or -1
-    edges: tuple[np.ndarray, np.ndarray] | None  # (child, carer) edges of reached children
+_CHUNK_EDGES = 2_000_000  # edges gathered at once in a search (bounds memory at any scale)
 
 
 class Matching:
     """A maximum assignment that stays maximum while carers are added and removed.
 
     ``base``: child × carer adjacency (suitable and within reach); carers added later carry
-    their own edges. ``capacity`` is per carer (0 = removed). Not thread-safe; copy() is cheap.
+    their own edges. ``capacity`` is per carer (0 = removed). Edits use local augmenting-path
+    searches (a new carer searches backwards from itself for the nearest child without a place;
+    a removed carer's children search forwards for a free place); the shortage structure is
+    recomputed only when asked for. Not thread-safe; copy() is cheap (arrays of the children
+    and carers, never the edges).
     """
 
     def __init__(
@@ -151,8 +151,8 @@ class Matching:
         self.extra_child = np.zeros(0, dtype=np.int64)
         self.extra_carer = np.zeros(0, dtype=np.int64)
         self._degree = base.degree()
+        self._by_carer: Catchment | None = None
         self._shortage: Shortage | None = None
-        self._search: _Search | None = None
 
     # -- state -------------------------------------------------------------------------------
 
@@ -177,15 +177,15 @@ class Matching:
         other.extra_child = self.extra_child
         other.extra_carer = self.extra_carer
         other._degree = self._degree
+        other._by_carer = self._by_carer
         other._shortage = self._shortage
-        other._search = self._search
         return other
 
     def children_of(self, carer: int) -> np.ndarray:
         """Children with an edge to ``carer`` (ascending)."""
         if carer < self.base.n_cols:
-            pos = np.flatnonzero(self.base.indices == carer)
-            return np.searchsorted(self.base.indptr, pos, side="right") - 1
+            t = self._transposed()
+            return t.indices[t.indptr[carer] : t.indptr[carer + 1]].astype(np.int64)
         return np.sort(self.extra_child[self.extra_carer == carer])
 
     # -- edits -------------------------------------------------------------------------------
@@ -195,21 +195,24 @@ class Matching:
         matched children). The matching stays maximum."""
         key = self.n_carers
         children = np.unique(np.asarray(children, dtype=np.int64))
-        shortage = self.shortage()  # before the edit: who can reach a new carer's places
-        self.capacity = np.append(self.capacity, int(capacity))
+        self.capacity = np.append(self.capacity, max(int(capacity), 0))
         self.load = np.append(self.load, 0)
         if len(children):
             self.extra_child = np.concatenate([self.extra_child, children])
             self.extra_carer = np.concatenate(
                 [self.extra_carer, np.full(len(children), key, dtype=np.int64)]
             )
-        if capacity <= 0 or not shortage.at_risk[children].any():
-            # No child at risk can reach it: no augmenting path, nothing else changes.
+        if capacity <= 0 or not len(children):
             return key, 0
-        before = self.matched
-        self._invalidate()
-        self._augment_all()
-        return key, self.matched - before
+        if self._shortage is not None and not self._shortage.at_risk[children].any():
+            # No child at risk can reach it: no augmenting path, the structure stands.
+            return key, 0
+        gained = 0
+        while gained < capacity and self._augment_into(key):
+            gained += 1
+        if gained:
+            self._shortage = None
+        return key, gained
 
     def remove_carer(self, key: int) -> int:
         """Remove carer ``key`` (its places go); returns the change in matched children (≤ 0)."""
@@ -228,8 +231,16 @@ class Matching:
             # maximum matching, so the shortage structure does not change.
             return 0
         self.assigned[freed] = -1
-        self._invalidate()
-        self._augment_all()
+        self._shortage = None
+        # Only the freed children can start an augmenting path (the others could not before).
+        while True:
+            roots = freed[self.assigned[freed] < 0]
+            if not len(roots):
+                break
+            search = self._forward(roots, stop_at_free=True)
+            if search.free_carer < 0:
+                break
+            self._augment(search)
         return self.matched - before
 
     # -- shortage ----------------------------------------------------------------------------
@@ -237,27 +248,32 @@ class Matching:
     def shortage(self) -> Shortage:
         """The Dulmage–Mendelsohn shortage structure of the current (maximum) matching."""
         if self._shortage is None:
-            self._augment_all()
-            search = self._search
-            assert search is not None and search.edges is not None
+            while True:
+                search = self._forward(np.flatnonzero(self.assigned < 0), stop_at_free=False)
+                if search.free_carer < 0:
+                    break
+                self._augment(search)  # only if the assignment given was not maximum
             self._shortage = self._decompose(search)
         return self._shortage
 
-    def _invalidate(self) -> None:
-        self._shortage = None
-        self._search = None
+    # -- searches ----------------------------------------------------------------------------
 
-    def _augment_all(self) -> None:
-        """Augment until no path is left; the last (complete) search is kept for the DM."""
-        while True:
-            roots = np.flatnonzero(self.assigned < 0)
-            search = self._bfs(roots)
-            if search.free_carer < 0:
-                self._search = search
-                return
-            self._augment(search)
+    def _transposed(self) -> Catchment:
+        """Carer → children adjacency of the base edges (built once, shared by copies)."""
+        if self._by_carer is None:
+            b = self.base
+            m = csr_array(
+                (np.ones(b.nnz, dtype=np.int8), b.indices, b.indptr), shape=(b.n_rows, b.n_cols)
+            ).tocsc()
+            self._by_carer = Catchment(
+                indptr=m.indptr.astype(np.int64),
+                indices=m.indices,
+                tenths=np.zeros(0, dtype=np.uint16),
+                n_cols=b.n_rows,
+            )
+        return self._by_carer
 
-    def _neighbours(self, children: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _child_edges(self, children: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(child, carer) edges of ``children`` to carers with places."""
         pos = self.base.edges_of(children)
         ch = np.repeat(children, self._degree[children])
@@ -270,44 +286,121 @@ class Matching:
         live = self.capacity[cr] > 0
         return ch[live], cr[live]
 
-    def _bfs(self, roots: np.ndarray) -> _Search:
-        """Level-by-level alternating search from the unmatched ``roots``; stops at the first
-        level that reaches a carer with a free place."""
-        child_parent = np.full(self.n_children, -2, dtype=np.int64)
-        carer_parent = np.full(self.n_carers, -1, dtype=np.int64)
+    def _carer_edges(self, carers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(child, carer) edges of ``carers`` (base and added)."""
+        base = carers[carers < self.base.n_cols]
+        t = self._transposed()
+        pos = t.edges_of(base)
+        ch = t.indices[pos].astype(np.int64)
+        cr = np.repeat(base, np.diff(t.indptr)[base] if len(base) else 0)
+        if len(self.extra_child):
+            m = np.isin(self.extra_carer, carers)
+            if m.any():
+                ch = np.concatenate([ch, self.extra_child[m]])
+                cr = np.concatenate([cr, self.extra_carer[m]])
+        return ch, cr
+
+    def _chunks(self, children: np.ndarray) -> list[np.ndarray]:
+        """Split ``children`` so each part has at most about ``_CHUNK_EDGES`` edges."""
+        if len(children) < 2:
+            return [children]
+        ends = np.cumsum(self._degree[children])
+        if ends[-1] <= _CHUNK_EDGES:
+            return [children]
+        cuts = np.searchsorted(ends, np.arange(_CHUNK_EDGES, ends[-1], _CHUNK_EDGES))
+        return [c for c in np.split(children, np.unique(cuts)) if len(c)]
+
+    def _augment_into(self, target: int) -> bool:
+        """Search backwards from carer ``target`` (which has a free place) for the nearest
+        child without a place; if found, move children along the path. Local: it stops at the
+        first level holding an unmatched child."""
+        n_c, n_k = self.n_children, self.n_carers
+        move_to = np.full(n_c, -1, dtype=np.int64)  # the carer a reached child would move into
+        freed_by = np.full(n_k, -1, dtype=np.int64)  # the child whose move frees a carer's place
+        carer_seen = np.zeros(n_k, dtype=bool)
+        carer_seen[target] = True
+        frontier = np.array([target], dtype=np.int64)
+        while len(frontier):
+            ch, cr = self._carer_edges(frontier)
+            fresh = move_to[ch] < 0
+            ch, cr = ch[fresh], cr[fresh]
+            if not len(ch):
+                return False
+            reached, first = np.unique(ch, return_index=True)
+            move_to[reached] = cr[first]
+            free = reached[self.assigned[reached] < 0]
+            if len(free):
+                child = int(free[0])
+                while True:
+                    carer = int(move_to[child])
+                    after = int(freed_by[carer]) if carer != target else -1
+                    self.assigned[child] = carer
+                    if carer == target:
+                        self.load[target] += 1
+                        return True
+                    child = after
+            held = self.assigned[reached]
+            carers, first = np.unique(held, return_index=True)
+            new = ~carer_seen[carers]
+            carers = carers[new]
+            freed_by[carers] = reached[first[new]]
+            carer_seen[carers] = True
+            frontier = carers
+        return False
+
+    def _forward(self, roots: np.ndarray, *, stop_at_free: bool) -> _Search:
+        """Level-by-level alternating search from the unmatched ``roots``.
+
+        With ``stop_at_free`` it stops at the first level that reaches a carer with a free
+        place. Otherwise it runs to the end and records, for the shortage structure, which
+        search trees (one per root) touch each other.
+        """
+        n_c, n_k = self.n_children, self.n_carers
+        child_parent = np.full(n_c, -2, dtype=np.int64)
+        carer_parent = np.full(n_k, -1, dtype=np.int64)
+        child_tree = np.full(n_c, -1, dtype=np.int64)
+        carer_tree = np.full(n_k, -1, dtype=np.int64)
         child_parent[roots] = -1
+        child_tree[roots] = np.arange(len(roots))
+        n_trees = max(len(roots), 1)
+        links: list[np.ndarray] = []
         matched = np.flatnonzero(self.assigned >= 0)
         by_carer = matched[np.argsort(self.assigned[matched], kind="stable")]
         sorted_carer = self.assigned[by_carer]
-        edge_parts: list[tuple[np.ndarray, np.ndarray]] = []
         frontier = roots
         while len(frontier):
-            ch, cr = self._neighbours(frontier)
-            edge_parts.append((ch, cr))
-            new = carer_parent[cr] == -1
-            ch, cr = ch[new], cr[new]
-            if not len(cr):
+            reached_parts = []
+            for part in self._chunks(frontier):
+                ch, cr = self._child_edges(part)
+                new = carer_parent[cr] == -1
+                if len(cr) > int(new.sum()) and not stop_at_free:
+                    old = ~new
+                    links.append(np.unique(child_tree[ch[old]] * n_trees + carer_tree[cr[old]]))
+                ch, cr = ch[new], cr[new]
+                if not len(cr):
+                    continue
+                reached, first = np.unique(cr, return_index=True)
+                carer_parent[reached] = ch[first]
+                carer_tree[reached] = child_tree[ch[first]]
+                if not stop_at_free and len(cr) > len(reached):
+                    links.append(np.unique(child_tree[ch] * n_trees + carer_tree[cr]))
+                free = reached[self.load[reached] < self.capacity[reached]]
+                if len(free):
+                    # Only when the matching is not maximum yet (or in an augmenting search).
+                    return _Search(child_parent, carer_parent, int(free[0]), None, None)
+                reached_parts.append(reached)
+            if not reached_parts:
                 break
-            reached, first = np.unique(cr, return_index=True)
-            carer_parent[reached] = ch[first]
-            free = reached[self.load[reached] < self.capacity[reached]]
-            if len(free):
-                return _Search(child_parent, carer_parent, int(free[0]), None)
+            reached = np.concatenate(reached_parts)
             lo = np.searchsorted(sorted_carer, reached, side="left")
             hi = np.searchsorted(sorted_carer, reached, side="right")
             occupants = by_carer[_ranges(lo, hi)]
             occupants = occupants[child_parent[occupants] == -2]
             child_parent[occupants] = self.assigned[occupants]
+            child_tree[occupants] = carer_tree[self.assigned[occupants]]
             frontier = occupants
-        edges = (
-            (
-                np.concatenate([e[0] for e in edge_parts]),
-                np.concatenate([e[1] for e in edge_parts]),
-            )
-            if edge_parts
-            else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        )
-        return _Search(child_parent, carer_parent, -1, edges)
+        link = np.unique(np.concatenate(links)) if links else np.zeros(0, dtype=np.int64)
+        return _Search(child_parent, carer_parent, -1, child_tree, link)
 
     def _augment(self, search: _Search) -> None:
         carer = search.free_carer
@@ -322,7 +415,7 @@ class Matching:
             child = int(search.carer_parent[carer])
 
     def _decompose(self, search: _Search) -> Shortage:
-        n_c, n_k = self.n_children, self.n_carers
+        n_c = self.n_children
         at_risk = search.child_parent != -2
         deficiency = np.zeros(n_c, dtype=np.int64)
         size = np.zeros(n_c, dtype=np.int64)
@@ -330,17 +423,30 @@ class Matching:
         gap = int(unmatched.sum())
         if not at_risk.any():
             return Shortage(gap, at_risk, deficiency, size, 0)
-        ch, cr = search.edges  # type: ignore[misc]
-        n = n_c + n_k
-        graph = csr_array((np.ones(len(ch), dtype=np.int8), (ch, n_c + cr)), shape=(n, n))
-        _, labels = connected_components(graph, directed=False)
-        child_label = labels[:n_c]
-        risk_labels = child_label[at_risk]
-        comp_size = np.bincount(risk_labels, minlength=labels.max() + 1)
-        comp_short = np.bincount(child_label[unmatched], minlength=labels.max() + 1)
-        deficiency[at_risk] = comp_short[risk_labels]
-        size[at_risk] = comp_size[risk_labels]
+        # Components of the children at risk and their carers = search trees joined by links.
+        assert search.child_tree is not None and search.links is not None
+        n_trees = gap
+        a, b = np.divmod(search.links, max(n_trees, 1))
+        graph = csr_array(
+            (np.ones(len(a), dtype=np.int8), (a, b)), shape=(max(n_trees, 1), max(n_trees, 1))
+        )
+        n_comp, labels = connected_components(graph, directed=False)
+        tree = search.child_tree[at_risk]
+        comp = labels[tree]
+        comp_size = np.bincount(comp, minlength=n_comp)
+        comp_short = np.bincount(labels[:n_trees], minlength=n_comp)  # one root per tree
+        deficiency[at_risk] = comp_short[comp]
+        size[at_risk] = comp_size[comp]
         return Shortage(gap, at_risk, deficiency, size, int(np.count_nonzero(comp_short)))
+
+
+@dataclass(eq=False)
+class _Search:
+    child_parent: np.ndarray  # -2 unvisited, -1 root, else the carer the child occupies
+    carer_parent: np.ndarray  # -1 unvisited, else the child whose edge reached the carer
+    free_carer: int  # a reached carer with a free place, or -1
+    child_tree: np.ndarray | None  # the root (search tree) each reached child belongs to
+    links: np.ndarray | None  # pairs of trees joined by an edge, as tree_a * n_trees + tree_b
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

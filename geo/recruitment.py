@@ -82,8 +82,8 @@ class RecruitmentPlan:
     """Suggested sites in order, with each one's marginal and cumulative gain (children who get
     a suitable place within 20 miles), and the gap before and after.
 
-    ``children_at_risk_within_20mi``: children at risk (see :mod:`geo.matching`) whose home is
-    within 20 miles of the site when it is chosen. Where the shortage is one county-wide chain
+    ``children_at_risk_within_20mi``: children at risk (see :mod:`geo.matching`) before any new
+    household, whose home is within 20 miles of the site (and who suit the household). Where the shortage is one county-wide chain
     of children competing for places, many sites have the same gain (a new place anywhere in the
     chain frees one); this column then says where the new place is closest to the shortage.
     """
@@ -179,20 +179,19 @@ def recommend_sites(
                 chosen = (i, hit[1], hit[2])
                 break
             kids = catch.of(i)
-            reach = int(state.shortage().at_risk[kids].sum())
+            reach = int(at_risk[kids].sum())
             gained, trial = _gain(state, kids, kind.places)
             fresh[i] = (round_, gained, trial)
             if gained > 0:
                 heapq.heappush(heap, (-gained, score(reach, i), i))
         if chosen is None:
             break
-        reach_before = int(state.shortage().at_risk[catch.of(chosen[0])].sum())
         i, gained, state = chosen
+        reach = int(at_risk[catch.of(i)].sum())
         total += gained
         placed[i] += 1
         # Submodular: this site's next household gains at most what this one did.
-        reach_after = int(state.shortage().at_risk[catch.of(i)].sum())
-        heapq.heappush(heap, (-gained, score(reach_after, i), i))
+        heapq.heappush(heap, (-gained, score(reach, i), i))
         code = str(sites.district_code[i])
         rows.append(
             {
@@ -204,7 +203,7 @@ def recommend_sites(
                 else district_name(code),
                 "marginal_gain": gained,
                 "cumulative_gain": total,
-                "children_at_risk_within_20mi": reach_before,
+                "children_at_risk_within_20mi": reach,
             }
         )
     table = (

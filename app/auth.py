@@ -105,6 +105,7 @@ CALLBACK_PERMISSIONS: dict[str, Permission] = {
     Id.DT_PENDING: Permission.UPLOAD,
     Id.DT_ALERT: Permission.UPLOAD,
     Id.DT_REJECTS_DL: Permission.UNSUPPRESSED_EXPORT,
+    Id.DT_DELETED: Permission.DELETE_DATASET,
 }
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._@\\-]{0,63}")

@@ -61,3 +61,5 @@ class Id(StrEnum):
     DT_REJECTS_BTN = "dt-rejects-button"
     DT_PENDING = "dt-pending"
     DT_ALERT = "dt-alert"
+    DT_DELETE = "dt-delete"
+    DT_DELETED = "dt-deleted"

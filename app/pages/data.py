@@ -71,6 +71,16 @@ def layout(**_kwargs: Any) -> html.Div:
                     ),
                     dbc.Col(
                         dbc.Button(
+                            "Delete the uploaded data in use",
+                            id=Id.DT_DELETE,
+                            color="danger",
+                            outline=True,
+                            title="Removes the uploaded files from this server for good",
+                        ),
+                        width="auto",
+                    ),
+                    dbc.Col(
+                        dbc.Button(
                             "Download rejected rows (CSV)",
                             id=Id.DT_REJECTS_BTN,
                             color="link",
@@ -81,6 +91,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 ],
                 className="g-2 mt-2",
             ),
+            html.Div(id=Id.DT_DELETED),
             dcc.Download(id=Id.DT_REJECTS_DL),
         ]
     )
@@ -234,3 +245,27 @@ def download_rejects(_n: int | None, pending: str | None) -> Any:
         return no_update
     ds = store().get(pending)
     return dcc.send_bytes(csv_bytes(neutralise_formulas(ds.data.rejects)), "rejected.csv")
+
+
+@callback(
+    Output(Id.DATASET, "data", allow_duplicate=True),
+    Output(Id.DT_DELETED, "children"),
+    Input(Id.DT_DELETE, "n_clicks"),
+    State(Id.DATASET, "data"),
+    prevent_initial_call=True,
+)
+def delete_current(_n: int | None, dataset_id: str | None) -> Any:
+    """Delete the uploaded dataset in use (files and caches) and go back to the default data."""
+    from app.security import delete_dataset
+    from app.uploads import is_upload_id
+
+    if not dataset_id or not is_upload_id(dataset_id):
+        return no_update, dbc.Alert(
+            "The data in use is not an upload: nothing to delete.",
+            color="secondary",
+            className="mt-2",
+        )
+    delete_dataset(dataset_id)
+    return store().default_id(), dbc.Alert(
+        "The uploaded data were deleted from this server.", color="success", className="mt-2"
+    )

@@ -28,6 +28,7 @@ def app(app_cache_dir, tmp_path_factory):
 @pytest.fixture
 def ctx(app):
     with app.server.test_request_context("/"):
+        app.server.preprocess_request()  # sign-in hooks: the local analyst in local mode
         yield app
 
 
@@ -143,3 +144,24 @@ def test_unusable_configured_data_shows_the_cli_message(tmp_path):
         main(["analyse", "--placements", str(bad / "episodes.csv"), "--out", str(tmp_path / "out")])
         == 2
     )
+
+
+def test_delete_the_uploaded_data_in_use(ctx):
+    from app.datasets import load_dataset
+    from app.pages.data import delete_current
+    from app.uploads import store_upload, upload_root
+
+    s = store()
+    episodes = (
+        b"CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
+        b"HOME_POST,PL_POST,URN\nA,01/01/2018,S,C2,N1,U1,PR1,,,,ME14 1XQ,CT1 2RX,\n"
+    )
+    stored = store_upload(upload_root(s.settings), [("episodes.csv", episodes)])
+    s.add(load_dataset(stored.files, label="test", synthetic=False, dataset_id=stored.dataset_id))
+    assert stored.folder.exists()
+    new_id, alert = delete_current(1, stored.dataset_id)
+    assert new_id == s.default_id() and "deleted" in str(alert.children)
+    assert not stored.folder.exists()
+    # the demo is not an upload: nothing is deleted
+    _, alert = delete_current(1, s.default_id())
+    assert "nothing to delete" in str(alert.children)

@@ -20,7 +20,7 @@ def postcode_sector(postcodes: pd.Series) -> pd.Series:
     blank or not a valid postcode."""
     norm = pc.normalise(postcodes)
     valid = pc.is_valid_format(norm)
-    return norm.str[:-2].where(valid, pd.NA).astype("string")
+    return norm.str[:-2].mask(~valid).astype("string")
 
 
 def grid_cell(easting_m: np.ndarray, northing_m: np.ndarray, *, size_m: float) -> np.ndarray:

@@ -232,8 +232,8 @@ def read_carers(path: str | Path, *, as_at: date | None = None) -> CarersRegiste
 
     masks = []
     bad_cats = []
-    for text in f["CATEGORIES"].astype("string").fillna("").tolist():
-        m, unknown = parse_categories(text)
+    for value in f["CATEGORIES"].astype("string").fillna("").tolist():
+        m, unknown = parse_categories(str(value))
         masks.append(m)
         bad_cats.append(unknown)
     mask = pd.Series(masks, index=f.index, dtype=np.int64)

@@ -330,6 +330,8 @@ class PointIndex:
             dtype=np.int64,
         )
         keys.sort()
-        miles = dfe_miles(easting_m, northing_m, self._xy[keys, 0], self._xy[keys, 1])
+        miles = dfe_miles(
+            np.asarray(easting_m), np.asarray(northing_m), self._xy[keys, 0], self._xy[keys, 1]
+        )
         keep = within(miles, radius_miles=radius_miles)
         return keys[keep], np.rint(miles[keep] * 10.0).astype(np.uint16)

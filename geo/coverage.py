@@ -114,7 +114,7 @@ def age_band_bits(age_years: np.ndarray) -> np.ndarray:
     return bits
 
 
-def suits(needs: np.ndarray, categories: np.ndarray) -> np.ndarray:
+def suits(needs: np.ndarray | int, categories: np.ndarray | int) -> np.ndarray:
     """True where a carer with ``categories`` (bit mask) is approved for a child with ``needs``
     (bit mask: age band bit, or none when unknown, plus need bits). Arrays broadcast."""
     needs = np.asarray(needs, dtype=np.int64)
@@ -668,7 +668,9 @@ class CoverageModel:
         self._vac[kids] += vacant
         self._districts.add_carer(self._district_of(district_code))
         self._sectors.add_carer(sector)
-        self._grid.add_carer(str(grid_cell([easting_m], [northing_m], size_m=self.grid_m)[0]))
+        self._grid.add_carer(
+            str(grid_cell(np.array([easting_m]), np.array([northing_m]), size_m=self.grid_m)[0])
+        )
         for layer in self._layers:
             layer.reach[np.unique(layer.child_area[kids])] += cap
         self.matching.add_carer(kids, cap)

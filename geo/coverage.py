@@ -726,10 +726,7 @@ class CoverageModel:
         )
 
     def _children_of(self, key: int) -> np.ndarray:
-        if key < self.adjacency.n_cols:
-            pos = np.flatnonzero(self.adjacency.indices == key)
-            return np.searchsorted(self.adjacency.indptr, pos, side="right") - 1
-        return self._extra_child[self._extra_carer == key]
+        return self.matching.children_of(key)
 
     def _refresh_fca(self, kids: np.ndarray) -> None:
         """Recompute the 2SFCA sums of ``kids`` in the canonical order (carer keys ascending:

@@ -232,6 +232,8 @@ class Matching:
             return 0
         self.assigned[freed] = -1
         self._shortage = None
+        if not (self.load < self.capacity).any():
+            return self.matched - before  # no free place anywhere: nobody can move up
         # Only the freed children can start an augmenting path (the others could not before).
         while True:
             roots = freed[self.assigned[freed] < 0]

@@ -46,6 +46,7 @@ from geo.carers import (
     Category,
 )
 from geo.catchments import DEFAULT_METHOD, Catchment, PairMethod, PointIndex, pairs_within
+from geo.distance import dfe_miles
 from geo.matching import Matching, greedy_assignment
 from geo.placements import Cohort
 
@@ -56,6 +57,9 @@ RADIUS_MILES = 20.0
 GRID_M = 5000.0
 # E2SFCA distance bands: (upper bound in DfE miles, weight).
 E2SFCA_BANDS: tuple[tuple[float, float], ...] = ((5.0, 1.0), (10.0, 0.68), (20.0, 0.22))
+# 2SFCA sums are kept as integers in units of 2**-32 places: adding or taking away one carer's
+# term is then exact, so what-if edits equal a full recompute without re-summing anything.
+_FCA_UNIT = 2.0**32
 
 DISTRICT_COLUMNS = [
     "district_code",
@@ -371,6 +375,24 @@ def band_weights(tenths: np.ndarray) -> np.ndarray:
     return w
 
 
+def _weight_percent(tenths: np.ndarray) -> np.ndarray:
+    """E2SFCA weights in whole percent (100, 68, 22, 0), so weight sums are exact integers."""
+    return np.rint(band_weights(tenths) * 100).astype(np.int64)
+
+
+def _eratio(places: np.ndarray, weight_percent_sum: np.ndarray) -> np.ndarray:
+    """E2SFCA step 1: places ÷ distance-weighted children (0 where nobody is in reach)."""
+    wsum = np.asarray(weight_percent_sum, dtype=float)
+    return np.divide(
+        np.asarray(places, dtype=float) * 100.0, wsum, out=np.zeros(len(wsum)), where=wsum > 0
+    )
+
+
+def _eterms(tenths: np.ndarray, eratio: np.ndarray) -> np.ndarray:
+    """E2SFCA step 2 terms (weight × ratio) in fixed-point units, as whole numbers."""
+    return np.rint(band_weights(tenths) * eratio * _FCA_UNIT)
+
+
 def _sequential_sum(values: np.ndarray) -> float:
     """Left-to-right float sum (what ``np.bincount`` does), unlike ``np.sum``'s pairwise sum."""
     if not len(values):
@@ -527,32 +549,47 @@ class CoverageModel:
         )
 
     def _init_fca(self) -> None:
-        """2SFCA/E2SFCA state. Sums run left to right in edge order (children ascending, then
-        carers ascending), chunk by chunk, so what-if updates reproduce them bit for bit."""
+        """2SFCA/E2SFCA state: per-carer ratios (step 1) and per-child sums (step 2), the sums
+        as exact fixed-point integers (see ``_FCA_UNIT``)."""
         adj = self.adjacency
         n_c, n_k = adj.n_rows, adj.n_cols
         places = self._cap.astype(float)
-        denom = np.bincount(adj.indices, minlength=n_k).astype(float)
+        denom = np.bincount(adj.indices, minlength=n_k)
         self._reaches = denom > 0
-        self._ratio = np.divide(places, denom, out=np.zeros(n_k), where=denom > 0)
-        wden = np.zeros(n_k)
+        ratio = np.divide(places, denom, out=np.zeros(n_k), where=denom > 0)
+        self._ratio_units = np.rint(ratio * _FCA_UNIT).astype(np.int64)
+        wden = np.zeros(n_k, dtype=np.int64)
         for lo, hi, _, _ in _row_chunks(adj):
-            np.add.at(wden, adj.indices[lo:hi], band_weights(adj.tenths[lo:hi]))
-        self._eratio = np.divide(places, wden, out=np.zeros(n_k), where=wden > 0)
-        self._fca = np.zeros(n_c)
-        self._efca = np.zeros(n_c)
+            wden += np.bincount(
+                adj.indices[lo:hi], _weight_percent(adj.tenths[lo:hi]), minlength=n_k
+            ).astype(np.int64)
+        self._eratio = _eratio(self._cap, wden)
+        self._fca_units = np.zeros(n_c, dtype=np.int64)
+        self._efca_units = np.zeros(n_c, dtype=np.int64)
         self._vac = np.zeros(n_c, dtype=np.int64)
         for lo, hi, start, stop in _row_chunks(adj):
             cols = adj.indices[lo:hi]
             rows = np.repeat(np.arange(stop - start), np.diff(adj.indptr[start : stop + 1]))
-            w = band_weights(adj.tenths[lo:hi])
-            self._fca[start:stop] = np.bincount(rows, self._ratio[cols], minlength=stop - start)
-            self._efca[start:stop] = np.bincount(
-                rows, w * self._eratio[cols], minlength=stop - start
-            )
-            self._vac[start:stop] = np.bincount(
-                rows, self._vacant[cols], minlength=stop - start
+            n = stop - start
+            # Integer sums below 2**53 are exact in bincount's float accumulator.
+            self._fca_units[start:stop] = np.bincount(
+                rows, self._ratio_units[cols], minlength=n
             ).astype(np.int64)
+            self._efca_units[start:stop] = np.bincount(
+                rows, _eterms(adj.tenths[lo:hi], self._eratio[cols]), minlength=n
+            ).astype(np.int64)
+            self._vac[start:stop] = np.bincount(rows, self._vacant[cols], minlength=n).astype(
+                np.int64
+            )
+
+    @property
+    def _fca(self) -> np.ndarray:
+        """2SFCA places per child, per child (float)."""
+        return self._fca_units / _FCA_UNIT
+
+    @property
+    def _efca(self) -> np.ndarray:
+        return self._efca_units / _FCA_UNIT
 
     def _init_areas(self, supply: Supply) -> None:
         d = self.demand
@@ -654,17 +691,15 @@ class CoverageModel:
         self._extra_carer = np.concatenate([self._extra_carer, np.full(len(kids), key)])
         self._extra_tenths = np.concatenate([self._extra_tenths, tenths])
 
-        # 2SFCA: the new carer is the last term of each of its children's sums.
-        denom = float(len(kids))
-        ratio = float(cap) / denom if denom else 0.0
-        w = band_weights(tenths)
-        wden = _sequential_sum(w)
-        eratio = float(cap) / wden if wden else 0.0
-        self._ratio = np.append(self._ratio, ratio)
+        # 2SFCA: step 1 for the new carer, then its term joins each of its children's sums.
+        ratio = float(cap) / len(kids) if len(kids) else 0.0
+        ratio_units = int(np.rint(ratio * _FCA_UNIT))
+        eratio = _eratio(np.array([cap]), np.array([_weight_percent(tenths).sum()]))
+        self._ratio_units = np.append(self._ratio_units, ratio_units)
         self._eratio = np.append(self._eratio, eratio)
         self._reaches = np.append(self._reaches, len(kids) > 0)
-        self._fca[kids] += ratio
-        self._efca[kids] += w * eratio
+        self._fca_units[kids] += ratio_units
+        self._efca_units[kids] += _eterms(tenths, np.full(len(kids), eratio[0])).astype(np.int64)
         self._vac[kids] += vacant
         self._districts.add_carer(self._district_of(district_code))
         self._sectors.add_carer(sector)
@@ -681,17 +716,28 @@ class CoverageModel:
         if not (0 <= key < self.n_carers and self._active[key]):
             raise KeyError(f"carer key {key} is not in the model")
         kids = self._children_of(key)
+        # The same DfE distances as when its terms were added (same points, same formula).
+        miles = dfe_miles(
+            self.demand.easting_m[kids],
+            self.demand.northing_m[kids],
+            np.full(len(kids), self._e[key]),
+            np.full(len(kids), self._n[key]),
+        )
+        tenths = np.rint(miles * 10.0).astype(np.int64)
         self._active[key] = False
         self.carer_index.delete(key)
         cap = int(self._cap[key])
-        self._ratio[key] = 0.0
+        self._fca_units[kids] -= self._ratio_units[key]
+        self._efca_units[kids] -= _eterms(tenths, np.full(len(kids), self._eratio[key])).astype(
+            np.int64
+        )
+        self._ratio_units[key] = 0
         self._eratio[key] = 0.0
         if key >= self.adjacency.n_cols:  # an added carer: drop its edges, keep sessions lean
             keep = self._extra_carer != key
             self._extra_child = self._extra_child[keep]
             self._extra_carer = self._extra_carer[keep]
             self._extra_tenths = self._extra_tenths[keep]
-        self._refresh_fca(kids)
         self._vac[kids] -= self._vacant[key]
         for layer in self._layers:
             layer.reach[np.unique(layer.child_area[kids])] -= cap
@@ -727,30 +773,6 @@ class CoverageModel:
 
     def _children_of(self, key: int) -> np.ndarray:
         return self.matching.children_of(key)
-
-    def _refresh_fca(self, kids: np.ndarray) -> None:
-        """Recompute the 2SFCA sums of ``kids`` in the canonical order (carer keys ascending:
-        base carers, then added ones in key order), so the floats equal a full recompute's bit
-        for bit."""
-        if not len(kids):
-            return
-        kids = np.unique(kids)
-        adj = self.adjacency
-        pos = adj.edges_of(kids)
-        ch = np.repeat(np.arange(len(kids)), self._degree[kids])
-        cr = adj.indices[pos]
-        w = band_weights(adj.tenths[pos])
-        fca = np.bincount(ch, weights=self._ratio[cr], minlength=len(kids))
-        efca = np.bincount(ch, weights=w * self._eratio[cr], minlength=len(kids))
-        m = np.isin(self._extra_child, kids)
-        if m.any():
-            # Added carers come after the base ones; np.add.at adds in the order given.
-            xch = np.searchsorted(kids, self._extra_child[m])
-            xcr = self._extra_carer[m]
-            np.add.at(fca, xch, self._ratio[xcr])
-            np.add.at(efca, xch, band_weights(self._extra_tenths[m]) * self._eratio[xcr])
-        self._fca[kids] = fca
-        self._efca[kids] = efca
 
     # -- queries ------------------------------------------------------------------------------
 

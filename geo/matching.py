@@ -232,9 +232,11 @@ class Matching:
             return 0
         self.assigned[freed] = -1
         self._shortage = None
-        if not (self.load < self.capacity).any():
-            return self.matched - before  # no free place anywhere: nobody can move up
-        # Only the freed children can start an augmenting path (the others could not before).
+        # Only the freed children can start an augmenting path (the others could not before),
+        # and only towards a free place: check from the free places backwards first, which is
+        # quick where places are short (few free) and finds a meeting quickly where they are not.
+        if not self._free_places_reach(np.unique(self._child_edges(freed)[1])):
+            return self.matched - before
         while True:
             roots = freed[self.assigned[freed] < 0]
             if not len(roots):
@@ -311,6 +313,27 @@ class Matching:
             return [children]
         cuts = np.searchsorted(ends, np.arange(_CHUNK_EDGES, ends[-1], _CHUNK_EDGES))
         return [c for c in np.split(children, np.unique(cuts)) if len(c)]
+
+    def _free_places_reach(self, carers: np.ndarray) -> bool:
+        """Whether a place could be freed up at any of ``carers``: one of them has a free
+        place, or holds a child who could move (along an alternating path) to a free place."""
+        wanted = np.zeros(self.n_carers, dtype=bool)
+        wanted[carers] = True
+        carer_seen = np.zeros(self.n_carers, dtype=bool)
+        child_seen = np.zeros(self.n_children, dtype=bool)
+        frontier = np.flatnonzero(self.load < self.capacity)
+        carer_seen[frontier] = True
+        while len(frontier):
+            if wanted[frontier].any():
+                return True
+            ch, _ = self._carer_edges(frontier)
+            ch = np.unique(ch[~child_seen[ch]])
+            child_seen[ch] = True
+            held = self.assigned[ch]
+            held = np.unique(held[held >= 0])
+            frontier = held[~carer_seen[held]]
+            carer_seen[frontier] = True
+        return False
 
     def _augment_into(self, target: int) -> bool:
         """Search backwards from carer ``target`` (which has a free place) for the nearest

@@ -93,7 +93,7 @@ def _sequence(
     """Filter states, each one click (one filter changed) from the previous, all unseen."""
     rng = np.random.default_rng(seed)
     state = dict(start)
-    out = []
+    out: list[dict[str, Any]] = []
     tries = 0
     while len(out) < steps and tries < 100 * steps:
         tries += 1

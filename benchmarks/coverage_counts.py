@@ -16,6 +16,8 @@ children (both methods are linear in children for a fixed set of carers).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from benchmarks.inputs import Points, Scale
@@ -83,7 +85,7 @@ def _compare(
     base: tuple[np.ndarray, np.ndarray] | None = None
     for _ in range(max(1, runs)):
         for m in methods:
-            t, got[m] = seconds(lambda m=m: project_counts(children, carers, m))
+            t, got[m] = seconds(partial(project_counts, children, carers, m))
             times[m].append(t)
         t, base = seconds(lambda: sjoin_counts(children, carers))
         base_times.append(t)

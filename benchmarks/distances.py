@@ -10,6 +10,8 @@ Both must give identical miles, NaN where not known.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -63,6 +65,10 @@ def baseline_miles(home: pd.Series, placement: pd.Series, ref: pd.DataFrame) -> 
     return miles.where(english).to_numpy(dtype=float)
 
 
+def project_miles(home: pd.Series, placement: pd.Series) -> np.ndarray:
+    return pair_distances(home, placement).miles
+
+
 def run(source: Scale, *, sizes: tuple[int, ...], runs: tuple[int, ...]) -> CaseResult:
     res = CaseResult("1", "DfE distances for home → placement postcode pairs (lookup included)")
     for n, k in zip(sizes, runs, strict=True):
@@ -70,8 +76,8 @@ def run(source: Scale, *, sizes: tuple[int, ...], runs: tuple[int, ...]) -> Case
         ref = reference_frame(home, placement)
         pair_distances(home, placement)  # warm up (every letter file of this sample)
         p, b, ours, theirs = alternate(
-            lambda h=home, pl=placement: pair_distances(h, pl).miles,
-            lambda h=home, pl=placement, r=ref: baseline_miles(h, pl, r),
+            partial(project_miles, home, placement),
+            partial(baseline_miles, home, placement, ref),
             runs=k,
             baseline_runs=k,
         )

@@ -10,6 +10,8 @@ so ``k`` near 1 is the floor for any method that lists the pairs.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from benchmarks.coverage_counts import project_counts
@@ -42,14 +44,12 @@ def run(
         children = national.children.take(np.sort(rng.choice(len(national.children), nc, False)))
         carers = national.carers.take(np.sort(rng.choice(len(national.carers), nk, False)))
         ts = []
-        pairs = 0
+        n_pairs = 0
         for _ in range(max(1, k)):
-            t, (_, keys) = seconds(
-                lambda c=children, k_=carers: project_counts(c, k_, DEFAULT_METHOD)
-            )
+            t, (_, keys) = seconds(partial(project_counts, children, carers, DEFAULT_METHOD))
             ts.append(t)
-            pairs = len(keys)
-        points.append((nc, nk, pairs, median(ts), ts))
+            n_pairs = len(keys)
+        points.append((nc, nk, n_pairs, median(ts), ts))
     if full is not None:
         points.append(
             (

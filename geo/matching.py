@@ -177,7 +177,7 @@ class Matching:
         other.extra_child = self.extra_child
         other.extra_carer = self.extra_carer
         other._degree = self._degree
-        other._by_carer = self._by_carer
+        other._by_carer = self._transposed()  # built once here, shared by every copy
         other._shortage = self._shortage
         return other
 

@@ -78,6 +78,16 @@ class PostcodeFrame:
     district_code: pd.Series
     status: pd.Series
 
+    def take(self, positions: np.ndarray) -> PostcodeFrame:
+        """Rows at ``positions`` (in that order), re-indexed from 0."""
+        return PostcodeFrame(
+            postcode=self.postcode.iloc[positions].reset_index(drop=True),
+            easting_m=self.easting_m[positions],
+            northing_m=self.northing_m[positions],
+            district_code=self.district_code.iloc[positions].reset_index(drop=True),
+            status=self.status.iloc[positions].reset_index(drop=True),
+        )
+
     def split(self, n: int) -> tuple[PostcodeFrame, PostcodeFrame]:
         """The first ``n`` rows and the rest, each re-indexed from 0."""
 
@@ -184,7 +194,21 @@ def lookup(postcodes: pd.Series) -> PostcodeFrame:
     Never raises for a bad value: blank, malformed and unknown postcodes come back with NaN
     coordinates and a :class:`PostcodeStatus` saying why.
     """
-    norm = normalise(postcodes.reset_index(drop=True))
+    values = postcodes.reset_index(drop=True).astype("string")
+    codes, uniques = pd.factorize(values)
+    if len(uniques) * 2 > len(values):
+        return _lookup_each(values)
+    # A return repeats the same postcodes many times: normalise and probe each one once.
+    distinct = pd.concat(
+        [pd.Series(uniques, dtype="string"), pd.Series([pd.NA], dtype="string")],
+        ignore_index=True,
+    )
+    codes = np.where(codes < 0, len(uniques), codes)
+    return _lookup_each(distinct).take(codes)
+
+
+def _lookup_each(postcodes: pd.Series) -> PostcodeFrame:
+    norm = normalise(postcodes)
     valid = is_valid_format(norm)
     compact = norm.str.replace(" ", "", regex=False)
     table = reference_table(compact[valid].str[0].dropna().unique())

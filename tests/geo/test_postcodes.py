@@ -61,3 +61,10 @@ def test_lookup_loads_only_needed_letters():
 
 def test_data_version_is_recorded():
     assert pc.data_version().startswith("20")
+
+
+def test_repeated_postcodes_give_the_same_answer_as_one_by_one():
+    raw = pd.Series(["me141xq", "ME14 1XQ", None, "XX", "ct1 2rx", "", "ZZ99 9ZZ"] * 5)
+    many = pc.lookup(raw).to_frame()  # factorised path (few distinct values)
+    each = pc._lookup_each(raw.astype("string")).to_frame()
+    pd.testing.assert_frame_equal(many, each)

@@ -122,6 +122,8 @@ class Shortage:
 
 
 _CHUNK_EDGES = 2_000_000  # edges gathered at once in a search (bounds memory at any scale)
+_FIRST_BUDGET = 200_000  # edges a bounded search may look at before the other side is tried
+_NO_PATH, _OVER_BUDGET = -1, -2
 
 
 class Matching:
@@ -233,18 +235,24 @@ class Matching:
         self.assigned[freed] = -1
         self._shortage = None
         # Only the freed children can start an augmenting path (the others could not before),
-        # and only towards a free place: check from the free places backwards first, which is
-        # quick where places are short (few free) and finds a meeting quickly where they are not.
-        if not self._free_places_reach(np.unique(self._child_edges(freed)[1])):
-            return self.matched - before
+        # and it must end at a free place. Search forwards from the children and backwards from
+        # the free places with doubling edge budgets: whichever side is small settles it (where
+        # places are short the backward side is tiny; where they are plentiful the forward one).
+        budget = _FIRST_BUDGET
         while True:
             roots = freed[self.assigned[freed] < 0]
             if not len(roots):
                 break
-            search = self._forward(roots, stop_at_free=True)
-            if search.free_carer < 0:
+            search = self._forward(roots, stop_at_free=True, max_edges=budget)
+            if search.free_carer >= 0:
+                self._augment(search)
+                continue
+            if search.free_carer == _NO_PATH:
                 break
-            self._augment(search)
+            near = np.unique(self._child_edges(roots)[1])
+            if self._free_places_reach(near, max_edges=budget) is False:
+                break
+            budget *= 4
         return self.matched - before
 
     # -- shortage ----------------------------------------------------------------------------
@@ -314,19 +322,24 @@ class Matching:
         cuts = np.searchsorted(ends, np.arange(_CHUNK_EDGES, ends[-1], _CHUNK_EDGES))
         return [c for c in np.split(children, np.unique(cuts)) if len(c)]
 
-    def _free_places_reach(self, carers: np.ndarray) -> bool:
+    def _free_places_reach(self, carers: np.ndarray, *, max_edges: int) -> bool | None:
         """Whether a place could be freed up at any of ``carers``: one of them has a free
-        place, or holds a child who could move (along an alternating path) to a free place."""
+        place, or holds a child who could move (along an alternating path) to a free place.
+        ``None`` when more than ``max_edges`` edges would have to be looked at."""
         wanted = np.zeros(self.n_carers, dtype=bool)
         wanted[carers] = True
         carer_seen = np.zeros(self.n_carers, dtype=bool)
         child_seen = np.zeros(self.n_children, dtype=bool)
         frontier = np.flatnonzero(self.load < self.capacity)
         carer_seen[frontier] = True
+        looked = 0
         while len(frontier):
             if wanted[frontier].any():
                 return True
             ch, _ = self._carer_edges(frontier)
+            looked += len(ch)
+            if looked > max_edges:
+                return None
             ch = np.unique(ch[~child_seen[ch]])
             child_seen[ch] = True
             held = self.assigned[ch]
@@ -373,12 +386,15 @@ class Matching:
             frontier = carers
         return False
 
-    def _forward(self, roots: np.ndarray, *, stop_at_free: bool) -> _Search:
+    def _forward(
+        self, roots: np.ndarray, *, stop_at_free: bool, max_edges: int | None = None
+    ) -> _Search:
         """Level-by-level alternating search from the unmatched ``roots``.
 
         With ``stop_at_free`` it stops at the first level that reaches a carer with a free
         place. Otherwise it runs to the end and records, for the shortage structure, which
-        search trees (one per root) touch each other.
+        search trees (one per root) touch each other. With ``max_edges`` it gives up
+        (``free_carer`` = ``_OVER_BUDGET``) after looking at that many edges.
         """
         n_c, n_k = self.n_children, self.n_carers
         child_parent = np.full(n_c, -2, dtype=np.int64)
@@ -393,10 +409,14 @@ class Matching:
         by_carer = matched[np.argsort(self.assigned[matched], kind="stable")]
         sorted_carer = self.assigned[by_carer]
         frontier = roots
+        looked = 0
         while len(frontier):
             reached_parts = []
             for part in self._chunks(frontier):
                 ch, cr = self._child_edges(part)
+                looked += len(ch)
+                if max_edges is not None and looked > max_edges:
+                    return _Search(child_parent, carer_parent, _OVER_BUDGET, None, None)
                 new = carer_parent[cr] == -1
                 if len(cr) > int(new.sum()) and not stop_at_free:
                     old = ~new

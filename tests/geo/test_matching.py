@@ -71,7 +71,10 @@ def test_max_flow_is_maximum_and_valid():
         assert s.share.sum() == pytest.approx(s.gap)
 
 
-def test_add_and_remove_keep_the_matching_maximum():
+@pytest.mark.parametrize("budget", [None, 1])
+def test_add_and_remove_keep_the_matching_maximum(budget, monkeypatch):
+    if budget is not None:  # force the bounded forward/backward searches to alternate
+        monkeypatch.setattr("geo.matching._FIRST_BUDGET", budget)
     rng = np.random.default_rng(8)
     for _ in range(25):
         adj, cap = random_case(rng)

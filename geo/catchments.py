@@ -335,3 +335,36 @@ class PointIndex:
         )
         keep = within(miles, radius_miles=radius_miles)
         return keys[keep], np.rint(miles[keep] * 10.0).astype(np.uint16)
+
+
+def count_within(
+    a_easting_m: np.ndarray,
+    a_northing_m: np.ndarray,
+    b_easting_m: np.ndarray,
+    b_northing_m: np.ndarray,
+    *,
+    radius_miles: float = 20.0,
+) -> np.ndarray:
+    """How many ``b`` points lie within ``radius_miles`` DfE miles of each ``a`` point.
+
+    Exactly the counts of :func:`pairs_within` (the DfE rounded distance) without listing the
+    pairs: two k-d tree counting queries bracket the rounding boundary 1 mm either side, and only
+    the rows with a point inside that 2 mm band get the exact DfE check. Raises ``ValueError``
+    for NaN coordinates, as :func:`pairs_within` does.
+    """
+    from scipy.spatial import cKDTree
+
+    a = _as_xy(a_easting_m, a_northing_m).stack()
+    b = _as_xy(b_easting_m, b_northing_m).stack()
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros(len(a), dtype=np.int64)
+    tree = cKDTree(b)
+    edge = max_metres_within(radius_miles)
+    inner = np.asarray(tree.query_ball_point(a, edge - 1e-3, return_length=True), np.int64)
+    outer = np.asarray(tree.query_ball_point(a, edge + 1e-3, return_length=True), np.int64)
+    counts = inner.copy()
+    for i in np.flatnonzero(outer != inner):
+        near = np.asarray(tree.query_ball_point(a[i], edge + 1e-3), dtype=np.int64)
+        miles = dfe_miles(a[i, 0], a[i, 1], b[near, 0], b[near, 1])
+        counts[i] = int(within(miles, radius_miles=radius_miles).sum())
+    return counts

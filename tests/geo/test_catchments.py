@@ -78,3 +78,23 @@ def test_point_index_insert_delete_and_radius_query(points):
         idx.insert(10_000, easting_m=1.0, northing_m=1.0)
     with pytest.raises(KeyError):
         idx.delete(0)
+
+
+def test_count_within_equals_pair_counts_including_rounding_boundaries():
+    from geo.catchments import count_within, pairs_within
+    from geo.distance import METRES_PER_MILE, max_metres_within
+
+    rng = np.random.default_rng(11)
+    a_e = rng.uniform(500_000, 600_000, 400)
+    a_n = rng.uniform(100_000, 200_000, 400)
+    b_e = rng.uniform(480_000, 620_000, 300)
+    b_n = rng.uniform(80_000, 220_000, 300)
+    # carers exactly on and just either side of the rounding edge of child 0
+    edge = max_metres_within(20.0)
+    for d in (edge - 0.0005, edge, edge + 0.0005, 20.0 * METRES_PER_MILE, 20.1 * METRES_PER_MILE):
+        b_e = np.append(b_e, a_e[0] + d)
+        b_n = np.append(b_n, a_n[0])
+    pairs = pairs_within(a_e, a_n, b_e, b_n, radius_miles=20.0)
+    counts = count_within(a_e, a_n, b_e, b_n, radius_miles=20.0)
+    assert np.array_equal(counts, pairs.degree())
+    assert count_within(a_e[:0], a_n[:0], b_e, b_n).shape == (0,)

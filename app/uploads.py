@@ -93,8 +93,47 @@ _MAGIC = {
 }
 
 
+UPLOAD_EXTENSIONS = (".csv", ".xml", ".xlsx")  # stored names: <role><ext>, never the client's
+XLSX_MAX_UNPACKED = 200 * 1024 * 1024
+XLSX_MAX_RATIO = 100
+
+
+def is_xlsx(raw: bytes) -> bool:
+    """An Excel workbook whose zip directory is sane: read from the central directory only,
+    nothing is decompressed here; unpacked size and compression ratio are capped (zip bombs)."""
+    if not raw.startswith(b"PK\x03\x04"):
+        return False
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return False
+    names = {i.filename for i in infos}
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    return (
+        "xl/workbook.xml" in names
+        and unpacked <= XLSX_MAX_UNPACKED
+        and unpacked / packed <= XLSX_MAX_RATIO
+    )
+
+
+def is_ssda903_xml(raw: bytes) -> bool:
+    """The DfE SSDA903 XML return (root EXPSSDA903), UTF-8 or UTF-16."""
+    head = raw[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and b"EXPSSDA903" in head
+
+
 def sniff_text(raw: bytes, *, name: str) -> None:
-    """Refuse content that is not text (by magic bytes, NUL and control bytes, not extension)."""
+    """Refuse content that is not CSV text, an SSDA903 XML return or an Excel workbook (by
+    magic bytes, NUL and control bytes, not extension)."""
+    if is_xlsx(raw) or is_ssda903_xml(raw):
+        return  # parsed safely by geo (defusedxml; openpyxl read-only, values only)
     for magic, what in _MAGIC.items():
         if raw.startswith(magic):
             raise InputError(
@@ -136,7 +175,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def guess_role(name: str, raw: bytes) -> str:
-    """episodes / header / uasc / carers from the header line (or the file name as a hint)."""
+    """episodes / header / uasc / carers from the header line (or the file name as a hint).
+    An SSDA903 XML return or a workbook holds every table: it is the placements input."""
+    if is_xlsx(raw) or is_ssda903_xml(raw):
+        return "episodes"
     first = raw[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
     cols = {c.strip().strip('"').upper() for c in (first[0].split(",") if first else [])}
     if {"CARER_ID", "APPROVED_PLACES"} & cols:
@@ -212,8 +254,9 @@ def store_upload(
                     f"Two uploads look like the {role} table ('{names[role]}' and "
                     f"'{safe_name(name)}'). Upload one file per table."
                 )
-            _write_private(staging / f"{role}.csv", raw)
-            files[role] = root / dataset_id / f"{role}.csv"
+            ext = ".xlsx" if is_xlsx(raw) else ".xml" if is_ssda903_xml(raw) else ".csv"
+            _write_private(staging / f"{role}{ext}", raw)
+            files[role] = root / dataset_id / f"{role}{ext}"
             names[role] = safe_name(name)
         if "episodes" not in files:
             raise InputError(
@@ -257,7 +300,12 @@ def open_upload(root: Path, dataset_id: str) -> StoredUpload | None:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    files = {role: folder / f"{role}.csv" for role in ROLES if (folder / f"{role}.csv").is_file()}
+    files = {
+        role: folder / f"{role}{ext}"
+        for role in ROLES
+        for ext in UPLOAD_EXTENSIONS
+        if (folder / f"{role}{ext}").is_file()
+    }
     if "episodes" not in files:
         return None
     names = {str(k): str(v) for k, v in dict(meta.get("original_names") or {}).items()}

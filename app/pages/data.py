@@ -26,7 +26,8 @@ def layout(**_kwargs: Any) -> html.Div:
             html.H1("Data", className="page-title"),
             html.P(
                 [
-                    "Upload your SSDA903 return as CSV files — ",
+                    "Upload your SSDA903 return — the DfE XML file, an Excel workbook, or CSV "
+                    "files: ",
                     html.B("Episodes"),
                     " (required), ",
                     html.B("Header"),
@@ -48,7 +49,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 max_size=limit * 1024 * 1024,
                 children=html.Div(
                     [
-                        html.B("Drag and drop CSV files here"),
+                        html.B("Drag and drop CSV, XML or XLSX files here"),
                         f" or click to choose (up to {limit} MB each)",
                     ]
                 ),

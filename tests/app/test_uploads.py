@@ -365,3 +365,41 @@ def test_upload_root_is_private_and_cleans_interrupted_uploads(tmp_path):
     uploads.upload_root(settings)
     assert not stale.exists() and fresh.exists()  # a fresh one may be an upload in progress
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
+
+
+def test_xml_return_and_xlsx_workbook_uploads_load_like_the_csv_set(tmp_path):
+    """The app's upload takes the files a council has: the DfE XML return and a workbook."""
+    from app.datasets import load_dataset
+    from app.uploads import store_upload
+    from geo.analysis import analyse
+    from geo.authority import load_authority
+    from tests.geo.test_ssda903_xml import kent_children, write_xlsx, xml_text
+
+    children = kent_children()
+    kent = load_authority()
+    results = []
+    for name, raw in [
+        ("return.xml", xml_text(children).encode("utf-8")),
+        ("return.xlsx", write_xlsx(tmp_path / "r.xlsx", children).read_bytes()),
+    ]:
+        stored = store_upload(tmp_path / "uploads", [(name, raw)])
+        ds = load_dataset(stored.files, label=name, synthetic=False, dataset_id=stored.dataset_id)
+        a = analyse(ds.data, kent)
+        results.append(a.compliance_home.to_csv(index=False))
+        assert a.summary["children_in_census"] > 0
+    assert results[0] == results[1]
+
+
+def test_xlsx_bomb_is_refused_unopened():
+    import io
+    import zipfile
+
+    from app.uploads import decode_contents
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", b"<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"0" * (32 * 1024 * 1024))
+    url = "data:application/octet-stream;base64," + base64.b64encode(buf.getvalue()).decode()
+    with pytest.raises(InputError, match="zip archive"):
+        decode_contents(url, name="episodes.xlsx", max_bytes=20 * 1024 * 1024)

@@ -40,6 +40,7 @@ from geo import postcodes as pc
 from geo.authority import DATA_DIR, load_authority
 from geo.distance import METRES_PER_MILE, dfe_miles_from_metres
 from geo.errors import InputError
+from geo.placements import EPISODE_COLUMNS
 from geo.writing import atomic_write_bytes, csv_bytes
 
 RECIPE_PATH = DATA_DIR / "demo" / "recipe.json"
@@ -58,22 +59,7 @@ CARER_CATEGORIES = (
     "emergency",
     "respite",
 )
-EPISODE_FILE_COLUMNS = [
-    "CHILD",
-    "DECOM",
-    "RNE",
-    "LS",
-    "CIN",
-    "PLACE",
-    "PLACE_PROVIDER",
-    "DEC",
-    "REC",
-    "REASON_PLACE_CHANGE",
-    "HOME_POST",
-    "PL_POST",
-    "URN",
-    "DISABLED",
-]
+EPISODE_FILE_COLUMNS = [*EPISODE_COLUMNS, "DISABLED"]  # SSDA903 + the local flag
 HEADER_FILE_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
 UASC_FILE_COLUMNS = ["CHILD", "SEX", "DOB", "DUC"]
 CARER_FILE_COLUMNS = [

@@ -156,6 +156,18 @@ def _flags(values: Iterable[Any] | None, n: int, name: str) -> np.ndarray:
     return out
 
 
+def _points(
+    easting_m: Iterable[float], northing_m: Iterable[float], what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Easting and northing arrays of equal length with every point located."""
+    e = np.asarray(list(easting_m), dtype=float)
+    n = np.asarray(list(northing_m), dtype=float)
+    if len(n) != len(e):
+        raise ValueError(f"{len(e)} eastings but {len(n)} northings")
+    _located(e, n, what)
+    return e, n
+
+
 def _located(e: np.ndarray, n: np.ndarray, what: str) -> None:
     bad = ~(np.isfinite(e) & np.isfinite(n))
     if bad.any():
@@ -202,12 +214,8 @@ class Demand:
 
         Raises ``ValueError`` for a missing location or arrays of different lengths.
         """
-        e = np.asarray(list(easting_m), dtype=float)
-        n_ = np.asarray(list(northing_m), dtype=float)
+        e, n_ = _points(easting_m, northing_m, "children")
         n = len(e)
-        if len(n_) != n:
-            raise ValueError(f"{n} eastings but {len(n_)} northings")
-        _located(e, n_, "children")
         age = np.full(n, np.nan) if age_years is None else _floats(age_years, n, "age_years")
         dis = _flags(disabled, n, "disabled")
         sib = _flags(siblings, n, "siblings")
@@ -265,12 +273,8 @@ class Supply:
     ) -> Supply:
         """Build supply from arrays; ``vacant`` defaults to 0. Raises ``ValueError`` for a
         missing location, negative places or arrays of different lengths."""
-        e = np.asarray(list(easting_m), dtype=float)
-        n_ = np.asarray(list(northing_m), dtype=float)
+        e, n_ = _points(easting_m, northing_m, "carers")
         n = len(e)
-        if len(n_) != n:
-            raise ValueError(f"{n} eastings but {len(n_)} northings")
-        _located(e, n_, "carers")
         p = np.asarray(list(places), dtype=np.int64)
         v = np.zeros(n, dtype=np.int64) if vacant is None else np.asarray(list(vacant), np.int64)
         c = np.asarray(list(categories), dtype=np.int64)

@@ -212,22 +212,22 @@ def _lookup_each(postcodes: pd.Series) -> PostcodeFrame:
     valid = is_valid_format(norm)
     compact = norm.str.replace(" ", "", regex=False)
     table = reference_table(compact[valid].str[0].dropna().unique())
-    idx = table.index.get_indexer(compact.where(valid, "").fillna("").to_numpy(dtype=object))
+    idx = table.index.get_indexer(pd.Index(compact.where(valid, "").fillna("").to_numpy(object)))
     idx = np.where(valid.to_numpy(), idx, -1)
     found = idx >= 0
     take = np.where(found, idx, 0)
     if len(table):
         easting = np.where(found, table["easting_m"].to_numpy()[take], np.nan)
         northing = np.where(found, table["northing_m"].to_numpy()[take], np.nan)
-        district = pd.array(table["district_code"].to_numpy()[take], dtype="string")
+        codes = pd.Series(table["district_code"].to_numpy()[take], dtype="string")
     else:
         easting = np.full(len(norm), np.nan)
         northing = np.full(len(norm), np.nan)
-        district = pd.array([pd.NA] * len(norm), dtype="string")
+        codes = pd.Series([pd.NA] * len(norm), dtype="string")
     has_xy = found & np.isfinite(easting) & np.isfinite(northing)
     easting = np.where(has_xy, easting, np.nan)
     northing = np.where(has_xy, northing, np.nan)
-    district = pd.Series(district).where(has_xy, pd.NA).astype("string")
+    district = codes.where(has_xy, pd.NA).astype("string")
 
     status = np.full(len(norm), PostcodeStatus.UNKNOWN.value, dtype=object)
     status[has_xy] = PostcodeStatus.OK.value

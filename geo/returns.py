@@ -130,10 +130,10 @@ def merge_rows(
         new = _as_text(pairs[f"{column}_new"], column)
         carrying = [f for f, cols in columns_by_file.items() if column in cols]
         both = pairs["_file_old"].isin(carrying) & pairs["_file_new"].isin(carrying)
-        differ = both.to_numpy() & (old != new).to_numpy()
-        if not differ.any():
+        differs = both.to_numpy() & (old != new).to_numpy()
+        if not differs.any():
             continue
-        differ = pd.Series(differ, index=pairs.index)
+        differ = pd.Series(differs, index=pairs.index)
         o, n = old[differ], new[differ]
         change = pd.Series("changed", index=o.index)
         change[o == ""] = "filled"

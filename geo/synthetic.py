@@ -45,7 +45,7 @@ from geo.writing import atomic_write_bytes, csv_bytes
 
 RECIPE_PATH = DATA_DIR / "demo" / "recipe.json"
 # Bump when the output for a given seed changes, so cached demos are regenerated.
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"
 SCALES = ("kent", "national")
 CARER_CATEGORIES = (
     "0-4",
@@ -527,6 +527,7 @@ class _Generator:
             authority = load_authority(self.cfg["authority"])
             self.homes = allp.take(allp.in_codes(authority.district_codes))
             group_of = {c: authority.group_of(c) or "" for c in authority.district_codes}
+            self.group_of_district = group_of
             self.home_group = np.array([group_of[d] for d in self.homes.district], dtype=object)
             # Regions for placements away from home; "afield" is everything else loaded.
             self.regions = {
@@ -609,7 +610,7 @@ class _Generator:
         years = rng.gamma(2.0, 2.5, total) + 0.2
         approval = self.as_at - (years * 365.25).astype(int) * _DAY
         approval = np.where(status == "in_assessment", np.datetime64("NaT"), approval)
-        cats = self._carer_categories(rng, places)
+        cats = self._carer_categories(rng, places, self._category_factors(where))
         return _Carers(
             compact=where.compact,
             e=where.e,
@@ -621,7 +622,25 @@ class _Generator:
             approval=approval.astype("datetime64[D]"),
         )
 
-    def _carer_categories(self, rng: np.random.Generator, places: np.ndarray) -> np.ndarray:
+    def _category_factors(self, where: _Pool) -> dict[str, np.ndarray]:
+        """Per carer, a multiplier of each category's approval rate by the carer's area group
+        (recipe ``carers.categories_by_group``; 1 outside the authority and where unlisted)."""
+        by_group = self.cfg.get("carers", {}).get("categories_by_group", {})
+        if not by_group or self.scale != "kent":
+            return {}
+        group = np.array([self.group_of_district.get(d, "") for d in where.district], dtype=object)
+        return {
+            name: np.array([float(factors.get(g, 1.0)) for g in group])
+            for name, factors in by_group.items()
+            if not name.startswith("_")
+        }
+
+    def _carer_categories(
+        self,
+        rng: np.random.Generator,
+        places: np.ndarray,
+        factors: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
         n = len(places)
         first = rng.integers(0, 4, n)
         length = rng.choice([1, 2, 3, 4], size=n, p=[0.25, 0.4, 0.2, 0.15])
@@ -631,7 +650,8 @@ class _Generator:
         extras = self.recipe["carer_categories_pct"]
         for name, pct in extras.items():
             bit = 1 << CARER_CATEGORIES.index(name)
-            has = rng.random(n) < float(pct) / 100
+            rate = float(pct) / 100 * (factors or {}).get(name, 1.0)
+            has = rng.random(n) < rate
             if name == "siblings":
                 has &= places >= 2
             cats |= np.where(has, bit, 0)

@@ -212,6 +212,22 @@ def recruitment_plan(
     return ds.cached(("recruit", households, places, categories), compute)
 
 
+def recruitment_baselines(store: DatasetStore, dataset_id: str | None, plan: Any) -> Any:
+    """The plan against random sectors and "biggest district" siting (cached with the plan)."""
+    from geo.recruitment import candidate_sites, compare_with_baselines
+
+    ds = require_carers(store, dataset_id)
+
+    def compute() -> Any:
+        model = coverage_model(store, ds.id)
+        sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
+        with _lock(ds.id):
+            return compare_with_baselines(model, sites, plan)
+
+    key = ("recruit_baselines", plan.households, plan.kind.places, plan.kind.categories)
+    return ds.cached(key, compute)
+
+
 def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:
     """Carer figures for the district comparison report (the same as ``placemap report``)."""
     from geo.reports import coverage_figures

@@ -15,6 +15,7 @@ from app.components import data_table, error_alert, fmt_int, panel
 from app.coverage_view import (
     Edit,
     grid_geojson,
+    recruitment_baselines,
     recruitment_plan,
     result_with_edits,
     sector_lonlat,
@@ -309,13 +310,33 @@ def _recruitment(
         )
     return (
         fig,
-        _suggestions(plan),
+        _suggestions(plan, recruitment_baselines(s, dataset_id, plan)),
         _district_change(base.district, res.district, len(what_if)),
         None,
     )
 
 
-def _suggestions(plan: Any) -> html.Div:
+def _baseline_note(plan: Any, cmp: Any) -> str:
+    """How the plan compares with naive siting, in a sentence."""
+    if not plan.total_gain:
+        return ""
+    used = len(plan.suggestions)
+    enough = (
+        f" {used} of the {plan.households} households are enough: after them no further "
+        "child can be reached."
+        if used < plan.households
+        else ""
+    )
+    code = cmp.biggest_district_code
+    name = store().authority.districts.get(code, code) if code else "the biggest district"
+    return (
+        f" The same households in random sectors would bring {cmp.random_mean:.1f} on average "
+        f"({len(cmp.random_draws)} draws); in {name}, where most children come from, "
+        f"{cmp.biggest_district}.{enough}"
+    )
+
+
+def _suggestions(plan: Any, cmp: Any) -> html.Div:
     sugg = plan.suggestions
     # Several households may go to the same sector: one row per sector, in first-pick order.
     grouped = (
@@ -345,7 +366,7 @@ def _suggestions(plan: Any) -> html.Div:
     return panel(
         f"Suggested areas for {plan.households} new household(s): {plan.kind.label}",
         f"Coverage gap {plan.gap_before} → {plan.gap_after} children: {plan.total_gain} more "
-        "children could be placed within 20 miles of home.",
+        "children could be placed within 20 miles of home." + _baseline_note(plan, cmp),
         data_table(
             ["#", "Sector", "District", "Households", "Children gained", "Running total"],
             rows,

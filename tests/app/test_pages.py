@@ -116,6 +116,20 @@ def test_recruitment_callback_and_click_recording(ctx):
     assert apply_click({"points": [{"location": "E07000110"}]}, [], "add", 2, None) is no_update
 
 
+def test_recruitment_panel_compares_the_plan_with_naive_siting(ctx):
+    """On the demo, West and North Kent are short of disability places: the panel says what
+    random sectors and the district most children come from (Thanet) would bring instead."""
+    from app.pages.recruitment import update_recruitment
+
+    cats = ["0-4", "5-10", "11-15", "16+", "disability"]
+    _, suggestions, _, alert = update_recruitment(None, None, [], 5, 2, cats)
+    text = str(suggestions)
+    assert alert is None
+    assert "10 more children could be placed within 20 miles" in text
+    assert "random sectors would bring 6.4 on average (20 draws)" in text
+    assert "in Thanet, where most children come from, 0." in text
+
+
 def test_unusable_configured_data_shows_the_cli_message(tmp_path):
     """The app shows the same one-paragraph message the CLI prints (exit 2), not a traceback."""
     bad = tmp_path / "data"

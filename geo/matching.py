@@ -155,6 +155,11 @@ class Matching:
         self._degree = base.degree()
         self._by_carer: Catchment | None = None
         self._shortage: Shortage | None = None
+        # A superset of the children at risk, kept while carers are only added: adding places
+        # never puts a child at risk (a maximum matching of the larger graph that misses a child
+        # gives one of the smaller graph that misses it too), so a new carer none of these
+        # children can reach gains nothing — without a search.
+        self._risk_cover: np.ndarray | None = None
 
     # -- state -------------------------------------------------------------------------------
 
@@ -181,6 +186,7 @@ class Matching:
         other._degree = self._degree
         other._by_carer = self._transposed()  # built once here, shared by every copy
         other._shortage = self._shortage
+        other._risk_cover = self._risk_cover
         return other
 
     def children_of(self, carer: int) -> np.ndarray:
@@ -209,6 +215,8 @@ class Matching:
         if self._shortage is not None and not self._shortage.at_risk[children].any():
             # No child at risk can reach it: no augmenting path, the structure stands.
             return key, 0
+        if self._risk_cover is not None and not self._risk_cover[children].any():
+            return key, 0  # nobody it could take was at risk before the carers added since
         gained = 0
         while gained < capacity and self._augment_into(key):
             gained += 1
@@ -234,6 +242,7 @@ class Matching:
             return 0
         self.assigned[freed] = -1
         self._shortage = None
+        self._risk_cover = None  # fewer places can put more children at risk
         # Only the freed children can start an augmenting path (the others could not before),
         # and it must end at a free place. Search forwards from the children and backwards from
         # the free places with doubling edge budgets: whichever side is small settles it (where
@@ -266,6 +275,7 @@ class Matching:
                     break
                 self._augment(search)  # only if the assignment given was not maximum
             self._shortage = self._decompose(search)
+            self._risk_cover = self._shortage.at_risk
         return self._shortage
 
     # -- searches ----------------------------------------------------------------------------

@@ -148,9 +148,10 @@ def recommend_sites(
     if households < 0:
         raise ValueError(f"households must be ≥ 0, got {households}")
     catch = _SiteCatchments(model, sites, kind, method)
+    shortage = model.matching.shortage()  # cached on the model, carried by its copies
     state = model.matching.copy()
-    gap_before = state.shortage().gap
-    at_risk = state.shortage().at_risk
+    gap_before = shortage.gap
+    at_risk = shortage.at_risk
     # Heap of (-gain bound, -tie score, site). Equal gains are common (a shortage spread over
     # the county is one chain: a place anywhere in it frees one child), so ties go to the site
     # with the most children at risk within reach per household already suggested there, which
@@ -234,9 +235,10 @@ def siting_gain(
     site indices (one household per entry; exact, independent of the order). ``gap``: the
     model's gap when the caller knows it already (saves one shortage search)."""
     catch = catchments or _SiteCatchments(model, sites, kind, method)
+    shortage = model.matching.shortage()  # cached: lets households out of reach skip a search
     state = model.matching.copy()
     before = state.matched
-    gap = model.gap if gap is None else gap
+    gap = shortage.gap if gap is None else gap
     for i in chosen:
         if state.matched - before >= gap:
             break  # nobody is left to place: further households gain nothing

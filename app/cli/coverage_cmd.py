@@ -25,6 +25,8 @@ from geo.coverage import (
     demand_from_analysis,
     supply_from_register,
 )
+from geo.coverage_disclosure import suppress_coverage
+from geo.disclosure import NO_SUPPRESSION_NOTE, SUPPRESSION_NOTE
 from geo.errors import InputError
 from geo.placements import read_placements
 from geo.recruitment import (
@@ -73,6 +75,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=5.0,
         metavar="KM",
         help="side of the square grid cells in km (default 5)",
+    )
+    p.add_argument(
+        "--suppress",
+        action="store_true",
+        help="disclosure control for sharing the tables: counts of 1-5 children shown as c, "
+        "with secondary suppression; per-child ratios of hidden counts hidden too",
     )
     p.set_defaults(func=run_coverage)
 
@@ -211,12 +219,26 @@ def run_coverage(args: argparse.Namespace) -> int:
         "grid_km": args.grid_km,
         "definitions": DEFINITIONS,
     }
+    district, areas, shortage = (
+        _rounded(result.district),
+        _rounded(result.areas),
+        _rounded(result.shortage),
+    )
+    if args.suppress:
+        hidden = suppress_coverage(district, areas, shortage, authority_code=inputs.authority.code)
+        district, areas, shortage = hidden.district, hidden.areas, hidden.shortage
+        summary["disclosure_control"] = {
+            "note": SUPPRESSION_NOTE,
+            "hidden_cells": hidden.hidden_cells,
+        }
+    else:
+        summary["disclosure_control"] = {"note": NO_SUPPRESSION_NOTE, "hidden_cells": 0}
     write_outputs(
         args.out,
         {
-            "district_coverage.csv": csv_bytes(_rounded(result.district)),
-            "area_coverage.csv": csv_bytes(_rounded(result.areas)),
-            "shortage_areas.csv": csv_bytes(_rounded(result.shortage)),
+            "district_coverage.csv": csv_bytes(district),
+            "area_coverage.csv": csv_bytes(areas),
+            "shortage_areas.csv": csv_bytes(shortage),
             "carers_rejected.csv": csv_bytes(inputs.register.report()),
             "coverage_summary.json": json_bytes(summary),
         },
@@ -227,7 +249,8 @@ def run_coverage(args: argparse.Namespace) -> int:
         f"{inputs.authority.name}, as at {inputs.as_at:%d/%m/%Y}: {result.children} children, "
         f"{result.carers} carers with {int(total['approved_places'])} approved places; "
         f"{result.gap} children cannot be matched to a suitable place within 20 miles "
-        f"({result.children_at_risk} at risk); {rejected} carers rows rejected. "
+        f"({result.children_at_risk} at risk); {rejected} carers rows rejected"
+        f"{'; disclosure control on' if args.suppress else ''}. "
         f"Written to {args.out}"
     )
     return 0

@@ -91,6 +91,29 @@ def test_add_and_remove_keep_the_matching_maximum(budget, monkeypatch):
         assert gained == fresh.matched - Matching(adj, cap2).matched
 
 
+def test_successive_additions_use_the_earlier_risk_set_and_stay_exact():
+    """After one shortage search, carers are added one after another with no new search (the
+    earlier at-risk set screens out carers nobody at risk can reach); every gain equals the
+    reference matching of the grown graph."""
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        adj, cap = random_case(rng)
+        m = Matching(adj, cap)
+        m.shortage()
+        graph, caps = adj, cap.copy()
+        matched = reference_matched(graph, caps)
+        for _ in range(4):
+            kids = np.flatnonzero(rng.random(adj.n_rows) < 0.2)
+            places = int(rng.integers(1, 3))
+            _, gained = m.add_carer(kids, places)
+            graph, caps = with_column(graph, kids), np.append(caps, places)
+            now = reference_matched(graph, caps)
+            assert gained == now - matched
+            matched = now
+            assert m.matched == matched
+        assert same_structure(m, Matching(graph, caps))
+
+
 def test_line_example_where_greedy_falls_short():
     miles = np.array([33, 38, 52, 43]) * METRES_PER_MILE
     carers = np.array([37, 57, 15]) * METRES_PER_MILE

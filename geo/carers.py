@@ -127,6 +127,32 @@ def format_categories(mask: int) -> str:
     return ";".join(c.value for c in Category if mask & CATEGORY_BIT[c])
 
 
+_PLAIN = {
+    Category.SIBLINGS: "sibling groups",
+    Category.DISABILITY: "disabled children",
+    Category.PARENT_AND_CHILD: "parent and child",
+    Category.SHORT_BREAK: "short breaks",
+    Category.EMERGENCY: "emergencies",
+    Category.RESPITE: "respite",
+}
+_AGES = (Category.AGE_0_4, Category.AGE_5_10, Category.AGE_11_15, Category.AGE_16_PLUS)
+
+
+def describe_categories(mask: int) -> str:
+    """A bit mask in plain words, e.g. "any age, sibling groups and disabled children"."""
+    ages = [c for c in _AGES if mask & CATEGORY_BIT[c]]
+    if len(ages) == len(_AGES):
+        parts = ["any age"]
+    elif ages:
+        parts = ["ages " + ", ".join(c.value for c in ages)]
+    else:
+        parts = []
+    parts += [_PLAIN[c] for c in Category if c in _PLAIN and mask & CATEGORY_BIT[c]]
+    if not parts:
+        return "no category"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 @dataclass(frozen=True)
 class CarersRegister:
     """A validated carers register.

@@ -23,6 +23,7 @@ from app.coverage_view import (
 from app.ids import Id
 from app.pages.coverage import area_layer
 from app.state import store
+from geo.carers import describe_categories
 
 CATEGORY_OPTIONS = [
     {"label": "Ages 0-4", "value": "0-4"},
@@ -364,7 +365,8 @@ def _suggestions(plan: Any, cmp: Any) -> html.Div:
         for r in grouped.itertuples(index=False)
     ]
     return panel(
-        f"Suggested areas for {plan.households} new household(s): {plan.kind.label}",
+        f"Suggested areas for {plan.households} new household(s) of {plan.kind.places} "
+        f"place(s), approved for {describe_categories(plan.kind.categories)}",
         f"Coverage gap {plan.gap_before} → {plan.gap_after} children: {plan.total_gain} more "
         "children could be placed within 20 miles of home." + _baseline_note(plan, cmp),
         data_table(

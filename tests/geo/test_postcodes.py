@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,11 +53,25 @@ def test_lookup_postcode_without_grid_reference_is_unknown():
 
 
 def test_lookup_loads_only_needed_letters():
+    pc._letter_arrays.cache_clear()
     pc._letter_table.cache_clear()
     pc._combined_table.cache_clear()
     pc.lookup(pd.Series(["ME14 1XQ", "CT1 2RX"]))
-    info = pc._letter_table.cache_info()
-    assert info.currsize == 2  # C and M only
+    assert pc._letter_arrays.cache_info().currsize == 2  # C and M only
+    assert pc._letter_table.cache_info().currsize == 0  # no DataFrame of postcodes is built
+
+
+def test_lookup_by_binary_search_agrees_with_the_reference_table():
+    """Every postcode of a letter (in file order, with duplicates resolved as the table does)
+    looks up to exactly the row the reference table holds."""
+    table = pc.reference_table(["T"])
+    spaced = pd.Series(table.index.str[:-3] + " " + table.index.str[-3:])
+    f = pc.lookup(spaced)
+    has_xy = table["easting_m"].notna().to_numpy() & table["northing_m"].notna().to_numpy()
+    assert (np.asarray(f.status) == "ok").sum() == has_xy.sum()
+    np.testing.assert_array_equal(np.asarray(f.easting_m)[has_xy], table["easting_m"][has_xy])
+    np.testing.assert_array_equal(np.asarray(f.northing_m)[has_xy], table["northing_m"][has_xy])
+    assert (np.asarray(f.district_code)[has_xy] == table["district_code"].to_numpy()[has_xy]).all()
 
 
 def test_data_version_is_recorded():

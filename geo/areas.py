@@ -94,5 +94,4 @@ def _postcodes_of_districts(codes: tuple[str, ...]) -> pd.DataFrame:
     """
     if not codes:
         return pd.DataFrame()
-    table = pc.all_postcodes()
-    return table[table["district_code"].isin(codes).to_numpy()]
+    return pc.postcodes_in_districts(codes)

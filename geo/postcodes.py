@@ -321,6 +321,43 @@ def _lookup_each(postcodes: pd.Series) -> PostcodeFrame:
     )
 
 
+def postcodes_in_districts(district_codes: Iterable[str]) -> pd.DataFrame:
+    """ONSPD postcodes with a grid reference in the given districts (GSS codes), indexed by
+    compact postcode like :func:`reference_table`, letter by letter in file order.
+
+    Every letter is scanned (a district's postcodes can start with several letters: Sevenoaks
+    has BR8 as well as TN) but only the matching rows are turned into a table.
+    """
+    wanted = {str(c) for c in district_codes}
+    parts = []
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        arrays = _letter_arrays(letter)
+        if not len(arrays):
+            continue
+        hit_names = np.flatnonzero(np.isin(arrays.names.astype(str), list(wanted)))
+        if not len(hit_names):
+            continue
+        at = arrays.file_order
+        keep = at[
+            np.isin(arrays.district[at], hit_names)
+            & np.isfinite(arrays.easting_m[at])
+            & np.isfinite(arrays.northing_m[at])
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "easting_m": arrays.easting_m[keep],
+                    "northing_m": arrays.northing_m[keep],
+                    "district_code": pd.Series(
+                        arrays.district_codes(keep), dtype="string"
+                    ).to_numpy(),
+                },
+                index=pd.Index(arrays.keys[keep].astype(str).astype(object), name="compact"),
+            )
+        )
+    return pd.concat(parts) if parts else _empty_table()
+
+
 def all_postcodes() -> pd.DataFrame:
     """Every ONSPD postcode with a grid reference (all letters): for national-scale work."""
     table = reference_table(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))

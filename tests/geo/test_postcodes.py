@@ -83,3 +83,15 @@ def test_repeated_postcodes_give_the_same_answer_as_one_by_one():
     many = pc.lookup(raw).to_frame()  # factorised path (few distinct values)
     each = pc._lookup_each(raw.astype("string")).to_frame()
     pd.testing.assert_frame_equal(many, each)
+
+
+def test_postcodes_in_districts_are_the_reference_rows_of_those_districts():
+    codes = ["E07000110", "E07000111"]  # Maidstone (ME) and Sevenoaks (TN and BR8)
+    got = pc.postcodes_in_districts(codes)
+    assert set(got["district_code"]) == set(codes)
+    assert got.index.str[0].isin(["B", "D", "M", "T"]).all() and (got.index.str[:2] == "BR").any()
+    table = pc.reference_table(sorted(set(got.index.str[0])))
+    ref = table[table["district_code"].isin(codes) & table["easting_m"].notna()]
+    ref = ref[ref["northing_m"].notna()]
+    pd.testing.assert_frame_equal(got, ref)
+    assert pc.postcodes_in_districts(["E99999999"]).empty

@@ -152,7 +152,34 @@ def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filte
     cov = coverage_by_district(store, dataset_id)
     if cov is not None:
         t = t.merge(cov, on="district_code", how="left")
+        hidden = suppressed_gap(t["gap"].to_numpy(float), t["is_total"].to_numpy(bool))
+        t["gap_shown"] = gap_text(t["gap"].to_numpy(float), hidden)
+        t["gap_sort"] = t["gap"].where(~hidden, np.nan)
     return t
+
+
+def suppressed_gap(gap: np.ndarray, is_total: np.ndarray) -> np.ndarray:
+    """Which coverage-gap cells to hide: the gap counts children, so 1-5 is hidden, with
+    secondary suppression against the total row (the other rows add up to it)."""
+    from geo.disclosure import suppress_counts
+
+    totals = np.flatnonzero(is_total)
+    return suppress_counts(gap, total_index=int(totals[0]) if len(totals) else None)
+
+
+def gap_text(gap: np.ndarray, hidden: np.ndarray) -> list[str]:
+    return [
+        "c" if h else ("–" if not np.isfinite(g) else f"{int(g):,}")
+        for g, h in zip(gap, hidden, strict=True)
+    ]
+
+
+def exact_counts_allowed() -> bool:
+    """Whether the signed-in user may see unsuppressed small numbers (analysts)."""
+    from app.auth import Permission, current_user
+
+    user = current_user()
+    return user is not None and user.can(Permission.UNSUPPRESSED_EXPORT)
 
 
 def coverage_by_district(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame | None:

@@ -121,12 +121,14 @@ COLUMNS = [
     ("not_known_shown", "Not known", "not_known_sort"),
     ("carers", "Carer households", "carers"),
     ("vacant_places", "Vacant places", "vacant_places"),
-    ("gap", "Coverage gap", "gap"),
+    ("gap_shown", "Coverage gap", "gap_sort"),
 ]
 
 
 def _cell(value: Any, col: str) -> str:
-    if col in ("district_name", "children_shown", "not_known_shown") or col.endswith("_text"):
+    if col in ("district_name", "children_shown", "not_known_shown", "gap_shown") or col.endswith(
+        "_text"
+    ):
         return str(value)
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "c" if col.startswith("pct") else "–"

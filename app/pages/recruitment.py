@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from app import figures
-from app.components import data_table, error_alert, fmt_int, panel
+from app.components import data_table, error_alert, panel
 from app.coverage_view import (
     Edit,
     grid_geojson,
@@ -23,6 +24,7 @@ from app.coverage_view import (
 from app.ids import Id
 from app.pages.coverage import area_layer
 from app.state import store
+from app.views import exact_counts_allowed, gap_text, suppressed_gap
 from geo.carers import describe_categories
 
 CATEGORY_OPTIONS = [
@@ -312,7 +314,7 @@ def _recruitment(
     return (
         fig,
         _suggestions(plan, recruitment_baselines(s, dataset_id, plan)),
-        _district_change(base.district, res.district, len(what_if)),
+        _district_change(base.district, res.district, len(what_if), exact=exact_counts_allowed()),
         None,
     )
 
@@ -380,9 +382,19 @@ def _suggestions(plan: Any, cmp: Any) -> html.Div:
     )
 
 
-def _district_change(before: pd.DataFrame, after: pd.DataFrame, n_edits: int) -> html.Div:
+def _district_change(
+    before: pd.DataFrame, after: pd.DataFrame, n_edits: int, *, exact: bool = False
+) -> html.Div:
+    """Gap before and after the edits by district. The gap counts children: unless ``exact``
+    (analysts), 1-5 is shown as c with secondary suppression against the total."""
     b = before.set_index("district_code")
-    a = after.set_index("district_code")
+    a = after.set_index("district_code").reindex(b.index)
+    total = (b.index == b.index[-1]) if len(b) else np.zeros(0, dtype=bool)
+    shown = {}
+    for name, frame in (("before", b), ("after", a)):
+        gap = frame["gap"].to_numpy(float)
+        hidden = np.zeros(len(gap), dtype=bool) if exact else suppressed_gap(gap, total)
+        shown[name] = dict(zip(frame.index, gap_text(gap, hidden), strict=True))
     rows = []
     for code in a.index:
         if code == "OUTSIDE":
@@ -394,8 +406,8 @@ def _district_change(before: pd.DataFrame, after: pd.DataFrame, n_edits: int) ->
             html.Tr(
                 [
                     html.Td(a.loc[code, "district_name"]),
-                    html.Td(fmt_int(gb), className="num"),
-                    html.Td(fmt_int(ga), className="num"),
+                    html.Td(shown["before"][code], className="num"),
+                    html.Td(shown["after"][code], className="num"),
                     html.Td(f"{pa:.2f}", className="num"),
                 ],
                 className="changed-row" if changed else None,

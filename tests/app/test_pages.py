@@ -179,3 +179,30 @@ def test_delete_the_uploaded_data_in_use(ctx):
     # the demo is not an upload: nothing is deleted
     _, alert = delete_current(1, s.default_id())
     assert "nothing to delete" in str(alert.children)
+
+
+def test_coverage_gap_is_suppressed_in_the_comparison_table(ctx):
+    """The gap counts children: districts with a gap of 1-5 show c (the demo's five short
+    districts have 1-4 each), the Kent total of 12 is shown, and sorting by it cannot rank the
+    hidden cells."""
+    from app.datasets import Filters
+    from app.pages.comparison import update_table
+    from app.views import comparison_table
+
+    t = comparison_table(store(), None, Filters()).set_index("district_code")
+    assert t.loc["E07000111", "gap"] == 4 and t.loc["E07000111", "gap_shown"] == "c"
+    assert t.loc["E10000016", "gap_shown"] == "12"
+    assert t.loc["E07000105", "gap_shown"] == "0"
+    assert t["gap_sort"].isna().sum() == 5
+    html = str(update_table(None, {"col": "gap_shown", "asc": False}))
+    assert "'c'" in html and "'12'" in html
+
+
+def test_what_if_gaps_are_exact_for_analysts_and_suppressed_otherwise(ctx):
+    from app.pages.recruitment import _district_change
+
+    base = result_with_edits(store(), None).district
+    exact = str(_district_change(base, base, 0, exact=True))
+    hidden = str(_district_change(base, base, 0, exact=False))
+    assert "'4'" in exact and "'c'" not in exact  # Sevenoaks' gap of 4
+    assert "'4'" not in hidden and "'c'" in hidden and "'12'" in hidden

@@ -160,6 +160,17 @@ class _LetterArrays:
         d = self.district[rows]
         return names[np.where(d >= 0, d, len(self.names))]
 
+    def frame(self, rows: np.ndarray) -> pd.DataFrame:
+        """The given rows as a table indexed by compact postcode (see :func:`reference_table`)."""
+        return pd.DataFrame(
+            {
+                "easting_m": self.easting_m[rows],
+                "northing_m": self.northing_m[rows],
+                "district_code": pd.Series(self.district_codes(rows), dtype="string").to_numpy(),
+            },
+            index=pd.Index(self.keys[rows].astype(str).astype(object), name="compact"),
+        )
+
 
 _KEY = "S8"  # compact postcodes are at most 7 characters (A9 9AA … AA9A 9AA)
 
@@ -220,15 +231,7 @@ def _letter_table(letter: str) -> pd.DataFrame:
     arrays = _letter_arrays(letter)
     if not len(arrays):
         return _empty_table()
-    at = arrays.file_order
-    return pd.DataFrame(
-        {
-            "easting_m": arrays.easting_m[at],
-            "northing_m": arrays.northing_m[at],
-            "district_code": pd.Series(arrays.district_codes(at), dtype="string").to_numpy(),
-        },
-        index=pd.Index(arrays.keys[at].astype(str).astype(object), name="compact"),
-    )
+    return arrays.frame(arrays.file_order)
 
 
 def _empty_table() -> pd.DataFrame:
@@ -343,18 +346,7 @@ def postcodes_in_districts(district_codes: Iterable[str]) -> pd.DataFrame:
             & np.isfinite(arrays.easting_m[at])
             & np.isfinite(arrays.northing_m[at])
         ]
-        parts.append(
-            pd.DataFrame(
-                {
-                    "easting_m": arrays.easting_m[keep],
-                    "northing_m": arrays.northing_m[keep],
-                    "district_code": pd.Series(
-                        arrays.district_codes(keep), dtype="string"
-                    ).to_numpy(),
-                },
-                index=pd.Index(arrays.keys[keep].astype(str).astype(object), name="compact"),
-            )
-        )
+        parts.append(arrays.frame(keep))
     return pd.concat(parts) if parts else _empty_table()
 
 

@@ -62,6 +62,19 @@ def _empty(message: str) -> go.Figure:
     return fig
 
 
+def wrap_note(note: str, width: int = 60) -> str:
+    """Break a map's source note into lines of at most about ``width`` characters (at spaces),
+    joined with ``<br>``, so it stays in the map's corner beside the legend instead of running
+    off the left edge."""
+    lines: list[str] = []
+    for word in note.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def _geo_layout(
     fig: go.Figure, *, title: str, basemap: str, center: dict[str, float] | None, note: str
 ) -> go.Figure:
@@ -90,7 +103,8 @@ def _geo_layout(
         )
     if note:
         fig.add_annotation(
-            text=note,
+            text=wrap_note(note),
+            align="right",
             showarrow=False,
             xref="paper",
             yref="paper",

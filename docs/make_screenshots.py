@@ -23,9 +23,13 @@ def wait_idle(driver, timeout: float = 120) -> None:
     end = time.time() + timeout
     time.sleep(1.5)
     while time.time() < end:
+        # busy while a callback runs, before the page renders, or while a graph is still
+        # empty (the first page after start-up computes the demo's tables first)
         busy = driver.execute_script(
             "return document.querySelector('[data-dash-is-loading=\"true\"]') !== null"
-            " || document.querySelector('.page-title') === null;")
+            " || document.querySelector('.page-title') === null"
+            " || Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            "      .some(g => !g.data || g.data.length === 0);")
         if not busy:
             time.sleep(1.0)
             return

@@ -207,7 +207,9 @@ def read_carers(path: str | Path, *, as_at: date | None = None) -> CarersRegiste
     this date supply no places.
     """
     table = read_csv_text(path, what="carers register")
-    require_columns(table, CARER_COLUMNS, what="carers register")
+    require_columns(
+        table, CARER_COLUMNS, what="carers register", naming="see 'Carers register' in the README"
+    )
     rejects = _Rejects()
     notes = _Rejects()
     rejects.add_bad_rows(table)

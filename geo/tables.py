@@ -258,12 +258,15 @@ def _sheet_table(path: Path, sheet: object) -> tuple[RawTable | None, str]:
     )
 
 
-def require_columns(table: RawTable, required: list[str], *, what: str) -> None:
-    """Raise :class:`InputError` naming the missing and the found columns."""
+def require_columns(
+    table: RawTable, required: list[str], *, what: str, naming: str = "DfE SSDA903 names"
+) -> None:
+    """Raise :class:`InputError` naming the missing and the found columns (``naming``: where
+    the expected column names come from)."""
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
         found = [c for c in table.frame.columns if not str(c).startswith("_")]
         raise InputError(
             f"The {what} '{table.name}' is missing required column(s) {missing}. Columns found: "
-            f"{found}. Expected at least {required} (DfE SSDA903 names)."
+            f"{found}. Expected at least {required} ({naming})."
         )

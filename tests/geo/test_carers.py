@@ -137,8 +137,9 @@ def test_carers_approved_after_the_as_at_date_supply_nothing(write_csv):
 
 def test_missing_column_is_an_input_error(write_csv):
     path = write_csv("carers.csv", ["CARER_ID,POSTCODE,STATUS", "K1,ME14 1XQ,approved"])
-    with pytest.raises(InputError, match="APPROVED_PLACES"):
+    with pytest.raises(InputError, match="APPROVED_PLACES") as err:
         read_carers(path)
+    assert "Carers register' in the README" in str(err.value)  # not an SSDA903 table
 
 
 def test_category_masks():

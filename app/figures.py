@@ -349,7 +349,14 @@ def district_bars(
             orientation="h",
             marker_color=colours,
             text=text,
-            textposition="outside",
+            # inside the bar's end (contrasting colour): outside, labels near the target
+            # collided with its dashed line
+            textposition=[
+                "inside" if np.isfinite(v) and v > 0 else "outside"
+                for v in t[value_col].to_numpy(float)
+            ],  # a suppressed (c) or zero bar has no inside: its label goes beside it
+            insidetextanchor="end",
+            constraintext="none",
             cliponaxis=False,
             hovertemplate="%{y}: %{text}<extra></extra>",
             name=value_label,
@@ -359,6 +366,7 @@ def district_bars(
         x=target,
         line_dash="dash",
         line_color="#222",
+        layer="below",  # behind the bars and their labels, visible between them
         annotation_text=f"Target {target:g} %",
         annotation_position="top",
     )

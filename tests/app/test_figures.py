@@ -14,3 +14,15 @@ def test_long_source_notes_wrap_at_spaces_and_keep_every_word():
     assert " ".join(lines) == note
     assert wrap_note("short note") == "short note"
     assert wrap_note("") == ""
+
+
+def test_district_bars_label_suppressed_and_zero_bars_beside_them():
+    import numpy as np
+    import pandas as pd
+
+    from app.figures import district_bars
+
+    t = pd.DataFrame({"district_name": ["A", "B", "C"], "pct": [85.0, np.nan, 0.0]})
+    bar = district_bars(t, value_col="pct", target=80, title="t", value_label="v").data[0]
+    labels = dict(zip(bar.y, zip(bar.text, bar.textposition, strict=True), strict=True))
+    assert labels == {"A": ("85.0 %", "inside"), "B": ("c", "outside"), "C": ("0.0 %", "outside")}

@@ -65,6 +65,15 @@ def fmt_int(value: Any) -> str:
         return "–"
 
 
+def fmt_children(value: Any, *, exact: bool) -> str:
+    """A count of children for display: 1-5 shown as c unless ``exact`` (analysts)."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return "–"
+    return "c" if not exact and 1 <= n <= 5 else f"{n:,}"
+
+
 def data_table(
     headings: list[str],
     rows: list[Any],

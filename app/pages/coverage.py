@@ -11,10 +11,11 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from app import figures
-from app.components import data_table, error_alert, fmt_int, kpi, panel
+from app.components import data_table, error_alert, fmt_children, fmt_int, kpi, panel
 from app.coverage_view import grid_geojson, result_with_edits
 from app.ids import Id
 from app.state import store
+from app.views import exact_counts_allowed
 
 # measure -> (title, colour-bar label, kind, colour scale). Single-hue sequential scales are
 # colour-blind safe: oranges where more is worse, blues where more is better.
@@ -191,10 +192,11 @@ def _coverage(dataset_id: str | None, measure: str, cohort: str) -> tuple[Any, .
         note=getattr(s.boundaries, "label", ""),
     )
     total = res.district.iloc[-1]
+    exact = exact_counts_allowed()
     kpis = [
         kpi(
             "Children (headline cohort, located)",
-            fmt_int(res.children),
+            fmt_children(res.children, exact=exact),
             "originating address known, in England",
         ),
         kpi("Approved fostering households", fmt_int(res.carers), "supplying places"),
@@ -205,11 +207,15 @@ def _coverage(dataset_id: str | None, measure: str, cohort: str) -> tuple[Any, .
         ),
         kpi(
             "Coverage gap",
-            fmt_int(res.gap),
+            fmt_children(res.gap, exact=exact),
             "children who cannot be matched to a suitable place within 20 miles",
             colour="warning" if res.gap else "light",
         ),
-        kpi("Children at risk", fmt_int(res.children_at_risk), "left out by some best matching"),
+        kpi(
+            "Children at risk",
+            fmt_children(res.children_at_risk, exact=exact),
+            "left out by some best matching",
+        ),
         kpi(
             "Places per child (2SFCA)",
             f"{total['places_per_child_2sfca']:.2f}",

@@ -12,7 +12,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from app import figures
-from app.components import data_table, error_alert, panel
+from app.components import data_table, error_alert, fmt_children, panel
 from app.coverage_view import (
     Edit,
     grid_geojson,
@@ -339,6 +339,16 @@ def _baseline_note(plan: Any, cmp: Any) -> str:
     )
 
 
+def _gap_words(plan: Any) -> str:
+    """ "12 → 0 children: 12"; the gap counts children, so a small one (1-5) is c for users
+    without unsuppressed access — and then the gain too, which would give it away."""
+    exact = exact_counts_allowed()
+    before = fmt_children(plan.gap_before, exact=exact)
+    after = fmt_children(plan.gap_after, exact=exact)
+    gain = plan.total_gain if "c" not in (before, after) else "c"
+    return f"{before} → {after} children: {gain}"
+
+
 def _suggestions(plan: Any, cmp: Any) -> html.Div:
     sugg = plan.suggestions
     # Several households may go to the same sector: one row per sector, in first-pick order.
@@ -369,7 +379,7 @@ def _suggestions(plan: Any, cmp: Any) -> html.Div:
     return panel(
         f"Suggested areas for {plan.households} new household(s) of {plan.kind.places} "
         f"place(s), approved for {describe_categories(plan.kind.categories)}",
-        f"Coverage gap {plan.gap_before} → {plan.gap_after} children: {plan.total_gain} more "
+        f"Coverage gap {_gap_words(plan)} more "
         "children could be placed within 20 miles of home." + _baseline_note(plan, cmp),
         data_table(
             ["#", "Sector", "District", "Households", "Children gained", "Running total"],

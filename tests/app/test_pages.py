@@ -206,3 +206,22 @@ def test_what_if_gaps_are_exact_for_analysts_and_suppressed_otherwise(ctx):
     hidden = str(_district_change(base, base, 0, exact=False))
     assert "'4'" in exact and "'c'" not in exact  # Sevenoaks' gap of 4
     assert "'4'" not in hidden and "'c'" in hidden and "'12'" in hidden
+
+
+def test_small_authority_totals_are_c_for_users_without_unsuppressed_access():
+    """Outside a signed-in analyst's request, a gap of 1-5 (and the gain that would give it
+    away) is shown as c; larger totals are shown."""
+    from types import SimpleNamespace
+
+    from app.components import fmt_children
+    from app.pages.recruitment import _gap_words
+
+    small = SimpleNamespace(gap_before=4, gap_after=0, total_gain=4)
+    large = SimpleNamespace(gap_before=12, gap_after=2, total_gain=10)
+    assert _gap_words(small) == "c → 0 children: c"
+    assert _gap_words(large) == "12 → c children: c"
+    assert _gap_words(SimpleNamespace(gap_before=12, gap_after=0, total_gain=12)) == (
+        "12 → 0 children: 12"
+    )
+    assert fmt_children(3, exact=True) == "3" and fmt_children(3, exact=False) == "c"
+    assert fmt_children(0, exact=False) == "0" and fmt_children(1604, exact=False) == "1,604"

@@ -235,7 +235,7 @@ def download_report(
     _x: int | None, _p: int | None, _h: int | None, dataset_id: str | None
 ) -> tuple[Any, Any]:
     fmt = {Id.CP_DL_XLSX: "xlsx", Id.CP_DL_PDF: "pdf", Id.CP_DL_HTML: "html"}.get(ctx.triggered_id)
-    if fmt is None:
+    if fmt is None or not (_x or _p or _h):  # no button clicked (the page being drawn)
         return no_update, no_update
     try:
         from app.reports_view import render_report

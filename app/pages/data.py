@@ -242,7 +242,7 @@ def switch_dataset(_use: int | None, _demo: int | None, pending: str | None) -> 
 )
 def download_rejects(_n: int | None, pending: str | None) -> Any:
     require(Permission.UNSUPPRESSED_EXPORT)
-    if not pending:
+    if not _n or not pending:
         return no_update
     ds = store().get(pending)
     return dcc.send_bytes(csv_bytes(neutralise_formulas(ds.data.rejects)), "rejected.csv")
@@ -260,6 +260,8 @@ def delete_current(_n: int | None, dataset_id: str | None) -> Any:
     from app.security import delete_dataset
     from app.uploads import is_upload_id
 
+    if not _n:  # the page being drawn, not a click
+        return no_update, no_update
     if not dataset_id or not is_upload_id(dataset_id):
         return no_update, dbc.Alert(
             "The data in use is not an upload: nothing to delete.",

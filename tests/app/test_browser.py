@@ -78,6 +78,7 @@ def test_every_page_loads_without_console_errors(dash_duo, app):
         dash_duo.wait_for_no_elements("._dash-loading", timeout=60)
         wait_idle(dash_duo)
         assert not dash_duo.find_elements(".alert-danger"), path
+        assert "nothing to delete" not in dash_duo.find_element("body").text, path  # no click
         assert severe_logs(dash_duo) == [], path
 
 

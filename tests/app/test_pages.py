@@ -179,6 +179,10 @@ def test_delete_the_uploaded_data_in_use(ctx):
     # the demo is not an upload: nothing is deleted
     _, alert = delete_current(1, s.default_id())
     assert "nothing to delete" in str(alert.children)
+    # drawing the page (no click) says nothing
+    from dash import no_update
+
+    assert delete_current(None, s.default_id()) == (no_update, no_update)
 
 
 def test_coverage_gap_is_suppressed_in_the_comparison_table(ctx):

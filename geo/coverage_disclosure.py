@@ -3,19 +3,23 @@
 The three tables :class:`geo.coverage.CoverageResult` gives count children in three columns —
 ``children``, ``gap`` and ``children_at_risk`` — and those follow the DfE convention of
 DESIGN.md §7: 1 to 5 is shown as ``c``, with secondary suppression so a hidden cell cannot be
-worked out from the totals. Carer households and places are supply figures and are shown (as in
-the district comparison report). Ratios computed over a district's or an area's children (places
-per child by 2SFCA / E2SFCA, vacant suitable places per child) are hidden with its children.
+worked out from what the three files publish together. Carer households and places are supply
+figures and are shown (as in the district comparison report). Ratios computed over a district's
+or an area's children (places per child by 2SFCA / E2SFCA, vacant suitable places per child) are
+hidden with its children.
 
-Relations used for the secondary suppression:
+Relations the secondary suppression respects (declaring one that does not hold exactly only
+hides more):
 
 * district table: the districts (and "outside") add up to the authority total row;
 * area table: within each area type (postcode sectors, grid squares) the areas add up to the
   authority total of the district table, which is published beside it;
-* shortage table: its rows repeat area and district cells (the ``all`` cohort; areas of West
-  Kent in the ``West Kent`` cohort), so each row hides what the same area hides in those tables;
-  cohorts list only areas with a shortage and no cohort totals are published, so beyond that
-  primary suppression is what they need.
+* shortage table: within each cohort and area type the rows add up to the cohort's total (the
+  rows are every area with a child at risk, so this holds for ``children_at_risk``); in each
+  area the area-group cohorts (West, North, East Kent) add up to the ``all`` row;
+* across tables: a shortage cell that repeats the same area's cell in the district or area
+  table (same value) is hidden in both or neither — the three tables are suppressed again until
+  nothing changes.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.disclosure import SUPPRESSED, is_small, suppress_table
+from geo.disclosure import SUPPRESSED, suppress_table
 
 CHILD_COUNTS = ["children", "gap", "children_at_risk"]
 PER_CHILD = [
@@ -64,42 +68,120 @@ def _hide(frame: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _forced(values: pd.DataFrame, force: np.ndarray) -> pd.DataFrame:
+    """``values`` with the ``force`` cells set to 1, so primary suppression hides them."""
+    out = values.astype(float).copy()
+    arr = out.to_numpy(copy=True)
+    arr[force] = 1.0
+    return pd.DataFrame(arr, index=out.index, columns=out.columns)
+
+
 def suppress_coverage(
     district: pd.DataFrame,
     areas: pd.DataFrame,
     shortage: pd.DataFrame,
     *,
     authority_code: str,
+    group_cohorts: tuple[str, ...] = (),
 ) -> SuppressedCoverage:
     """Apply disclosure control to the district, area and shortage tables of a coverage result.
 
-    ``district`` must hold a row whose ``district_code`` is ``authority_code`` (the total).
-    Raises ``ValueError`` when it does not.
+    ``district`` must hold a row whose ``district_code`` is ``authority_code`` (the total);
+    ``group_cohorts``: the cohorts of the authority's area groups (they add up to ``all`` in
+    every area). Raises ``ValueError`` when the total row is missing.
     """
     codes = district["district_code"].astype(str)
     if authority_code not in set(codes):
         raise ValueError(f"the district table has no total row {authority_code!r}")
     counts = _present(district, CHILD_COUNTS)
+    s_counts = _present(shortage, CHILD_COUNTS)
+    force_d = np.zeros((len(district), len(counts)), dtype=bool)
+    force_a = np.zeros((len(areas), len(counts)), dtype=bool)
+    # Where each shortage row's area sits in the district / area table (-1: not there).
+    d_pos = pd.Series(np.arange(len(district)), index=codes.to_numpy())
+    a_pos = pd.Series(
+        np.arange(len(areas)),
+        index=pd.MultiIndex.from_arrays(
+            [areas["area_type"].astype(str).to_numpy(), areas["area_id"].astype(str).to_numpy()]
+        ),
+    )
+    kinds = shortage["area_type"].astype(str).to_numpy() if len(shortage) else np.zeros(0, str)
+    ids = shortage["area_id"].astype(str).to_numpy() if len(shortage) else np.zeros(0, str)
+    in_d = np.where(kinds == "district", d_pos.reindex(ids).fillna(-1).to_numpy(int), -1)
+    in_a = (
+        a_pos.reindex(pd.MultiIndex.from_arrays([kinds, ids])).fillna(-1).to_numpy(int)
+        if len(shortage)
+        else np.zeros(0, int)
+    )
+    in_a = np.where(kinds == "district", -1, in_a)
 
-    # Districts: rows add up to the total row.
+    while True:
+        d_mask = _district_mask(district, codes, counts, force_d, authority_code)
+        a_mask = _area_mask(areas, counts, force_a, district, codes, authority_code)
+        s_mask = _shortage_mask(shortage, s_counts, d_mask, a_mask, in_d, in_a, group_cohorts)
+        # A hidden shortage cell equal to its area's shown cell gives that cell away: hide it
+        # there too and go round again.
+        grew = False
+        for j, c in enumerate(counts):
+            if c not in s_counts:
+                continue
+            hidden_s = s_mask[c].to_numpy()
+            value = pd.to_numeric(shortage[c], errors="coerce").to_numpy(float)
+            for where, mask, values, force in (
+                (in_d, d_mask, district, force_d),
+                (in_a, a_mask, areas, force_a),
+            ):
+                rows = hidden_s & (where >= 0)
+                at = where[rows]
+                same = value[rows] == pd.to_numeric(values[c], errors="coerce").to_numpy(float)[at]
+                new = at[same & ~mask[c].to_numpy()[at]]
+                if len(new):
+                    force[new, j] = True
+                    grew = True
+        if not grew:
+            break
+    hidden = int(d_mask.to_numpy().sum() + a_mask.to_numpy().sum() + s_mask.to_numpy().sum())
+    return SuppressedCoverage(
+        _hide(district, d_mask), _hide(areas, a_mask), _hide(shortage, s_mask), hidden
+    )
+
+
+def _district_mask(
+    district: pd.DataFrame,
+    codes: pd.Series,
+    counts: list[str],
+    force: np.ndarray,
+    authority_code: str,
+) -> pd.DataFrame:
     d = district.set_index(codes.to_numpy())
-    d_res = suppress_table(
-        d[[*counts, *_derived(d)]],
+    table = d[[*counts, *_derived(d)]].copy()
+    table[counts] = _forced(table[counts], force)
+    res = suppress_table(
+        table,
         counts=counts,
         derived=_derived(d),
         total_row=authority_code,
         row_base="children" if "children" in counts else None,
     )
-    d_mask = d_res.mask.reindex(columns=district.columns, fill_value=False).set_axis(district.index)
-    hidden = int(d_res.mask.to_numpy().sum())
-    district_out = _hide(district, d_mask)
+    return res.mask.reindex(columns=district.columns, fill_value=False).set_axis(district.index)
 
-    # Areas: within each area type the rows add up to the published authority total.
-    total = d.loc[authority_code, counts]
-    area_masks = []
+
+def _area_mask(
+    areas: pd.DataFrame,
+    counts: list[str],
+    force: np.ndarray,
+    district: pd.DataFrame,
+    codes: pd.Series,
+    authority_code: str,
+) -> pd.DataFrame:
+    """Within each area type the areas add up to the authority total (published)."""
+    total = district.set_index(codes.to_numpy()).loc[authority_code, counts]
+    masks = []
     for _, group in areas.groupby("area_type", sort=False):
+        at = areas.index.get_indexer(group.index)
         g = group.set_index(group["area_id"].astype(str).to_numpy())
         table = g[[*counts, *_derived(g)]].copy()
+        table[counts] = _forced(table[counts], force[at])
         table.loc[_TOTAL] = np.nan
         table.loc[_TOTAL, counts] = total.to_numpy(dtype=float)
         res = suppress_table(
@@ -109,42 +191,56 @@ def suppress_coverage(
             total_row=_TOTAL,
             row_base="children" if "children" in counts else None,
         )
-        mask = res.mask.drop(index=_TOTAL)
-        area_masks.append(mask.set_axis(group.index))
-    a_mask = (
-        pd.concat(area_masks).reindex(index=areas.index, columns=areas.columns, fill_value=False)
-        if area_masks
-        else pd.DataFrame(False, index=areas.index, columns=areas.columns)
-    )
-    hidden += int(a_mask.to_numpy().sum())
-    areas_out = _hide(areas, a_mask)
+        masks.append(res.mask.drop(index=_TOTAL).set_axis(group.index))
+    if not masks:
+        return pd.DataFrame(False, index=areas.index, columns=areas.columns)
+    return pd.concat(masks).reindex(index=areas.index, columns=areas.columns, fill_value=False)
 
-    # Shortage: primary suppression on every row; and cohort rows can repeat an area's own
-    # cells (all children; West Kent areas), so each row also hides what its area hides in the
-    # tables above (hiding more is safe).
-    s_counts = _present(shortage, CHILD_COUNTS)
-    s_mask = pd.DataFrame(False, index=shortage.index, columns=shortage.columns)
-    if len(shortage) and s_counts:
-        kinds = shortage["area_type"].astype(str).to_numpy()
-        ids = shortage["area_id"].astype(str).to_numpy()
-        d_keys = pd.MultiIndex.from_arrays([np.full(len(codes), "district"), codes.to_numpy()])
-        a_keys = pd.MultiIndex.from_arrays(
-            [areas["area_type"].astype(str).to_numpy(), areas["area_id"].astype(str).to_numpy()]
-        )
-        row_keys = pd.MultiIndex.from_arrays([kinds, ids])
-        for c in s_counts:
-            values = pd.to_numeric(shortage[c], errors="coerce").to_numpy(dtype=float)
-            small = is_small(values)
-            from_district = pd.Series(d_mask[c].to_numpy(), index=d_keys).reindex(row_keys)
-            from_areas = pd.Series(a_mask[c].to_numpy(), index=a_keys).reindex(row_keys)
-            s_mask[c] = (
-                small
-                | from_district.fillna(False).to_numpy(dtype=bool)
-                | from_areas.fillna(False).to_numpy(dtype=bool)
-            )
-        if "children" in s_counts:
-            for col in _present(shortage, PER_CHILD):
-                s_mask[col] = s_mask["children"]
-    hidden += int(s_mask.to_numpy().sum())
-    shortage_out = _hide(shortage, s_mask)
-    return SuppressedCoverage(district_out, areas_out, shortage_out, hidden)
+
+def _shortage_mask(
+    shortage: pd.DataFrame,
+    counts: list[str],
+    d_mask: pd.DataFrame,
+    a_mask: pd.DataFrame,
+    in_d: np.ndarray,
+    in_a: np.ndarray,
+    group_cohorts: tuple[str, ...],
+) -> pd.DataFrame:
+    mask = pd.DataFrame(False, index=shortage.index, columns=shortage.columns)
+    if not len(shortage) or not counts:
+        return mask
+    # Each row starts with what its area hides in the district / area table.
+    force = np.zeros((len(shortage), len(counts)), dtype=bool)
+    for j, c in enumerate(counts):
+        for where, m in ((in_d, d_mask), (in_a, a_mask)):
+            ok = where >= 0
+            force[ok, j] |= m[c].to_numpy()[where[ok]]
+    table = _forced(shortage[counts].apply(pd.to_numeric, errors="coerce"), force)
+    table.index = pd.RangeIndex(len(table))
+    cohort = shortage["cohort"].astype(str).to_numpy()
+    kinds = shortage["area_type"].astype(str).to_numpy()
+    ids = shortage["area_id"].astype(str).to_numpy()
+    row_groups: list[tuple[object, list[object]]] = []
+    totals: dict[str, np.ndarray] = {}
+    for (name, _kind), rows in pd.Series(np.arange(len(table))).groupby([cohort, kinds]):
+        label = f"__total__{name!s}"
+        if label not in totals:
+            totals[label] = table.iloc[rows.to_numpy()].sum().to_numpy()
+        row_groups.append((label, rows.tolist()))
+    if group_cohorts:
+        for _, rows in pd.Series(np.arange(len(table))).groupby([kinds, ids]):
+            r = rows.to_numpy()
+            alls = r[cohort[r] == "all"]
+            parts = r[np.isin(cohort[r], list(group_cohorts))]
+            if len(alls) and len(parts):
+                row_groups.append((int(alls[0]), parts.tolist()))
+    for label, values in totals.items():
+        table.loc[label] = values
+    res = suppress_table(table, counts=counts, row_groups=row_groups)
+    hidden = res.mask.iloc[: len(shortage)]
+    for c in counts:
+        mask[c] = hidden[c].to_numpy()
+    if "children" in counts:
+        for col in _present(shortage, PER_CHILD):
+            mask[col] = mask["children"]
+    return mask

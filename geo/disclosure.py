@@ -308,32 +308,58 @@ def _complement(
 
 
 def _determined_cells(hidden: np.ndarray, relations: list[_Relation]) -> list[tuple[int, int]]:
-    """Hidden cells whose value follows exactly from the shown cells through the relations."""
+    """Hidden cells whose value follows exactly from the shown cells through the relations.
+
+    A hidden cell is determined when its unit vector lies in the row space of the relations
+    restricted to the hidden cells, i.e. when every vector of that matrix's null space is zero
+    there. The matrix falls apart into independent blocks (cells linked through relations);
+    each block gets one SVD, so large tables stay fast.
+    """
     cells = [(int(i), int(j)) for i, j in np.argwhere(hidden)]
     if not cells or not relations:
         return []
     index = {c: k for k, c in enumerate(cells)}
-    rows = []
+    rows: list[list[tuple[int, float]]] = []
     for rel in relations:
-        row = np.zeros(len(cells))
-        row_has = False
-        for c, coef in ((rel.total, -1.0), *((p, 1.0) for p in rel.parts)):
-            if c in index:
-                row[index[c]] += coef
-                row_has = True
-        if row_has:
-            rows.append(row)
-    if not rows:
-        return []
-    a = np.vstack(rows)
-    rank = np.linalg.matrix_rank(a)
-    out = []
-    for k, c in enumerate(cells):
-        e = np.zeros(len(cells))
-        e[k] = 1.0
-        if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
-            out.append(c)
-    return out
+        entries = [
+            (index[c], coef)
+            for c, coef in ((rel.total, -1.0), *((p, 1.0) for p in rel.parts))
+            if c in index
+        ]
+        if entries:
+            rows.append(entries)
+    parent = list(range(len(cells)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for entries in rows:
+        first = root(entries[0][0])
+        for k, _ in entries[1:]:
+            other = root(k)
+            if other != first:
+                parent[other] = first
+    blocks: dict[int, list[list[tuple[int, float]]]] = {}
+    for entries in rows:
+        blocks.setdefault(root(entries[0][0]), []).append(entries)
+    determined = np.zeros(len(cells), dtype=bool)
+    for block_rows in blocks.values():
+        members = sorted({k for entries in block_rows for k, _ in entries})
+        col = {k: n for n, k in enumerate(members)}
+        a = np.zeros((len(block_rows), len(members)))
+        for r, entries in enumerate(block_rows):
+            for k, coef in entries:
+                a[r, col[k]] += coef
+        _, sv, vt = np.linalg.svd(a, full_matrices=True)
+        tol = (sv.max() if len(sv) else 0.0) * max(a.shape) * np.finfo(float).eps
+        rank = int((sv > tol).sum())
+        null = vt[rank:]
+        fixed = np.all(np.abs(null) < 1e-9, axis=0) if len(null) else np.ones(len(members), bool)
+        determined[np.asarray(members)[fixed]] = True
+    return [c for k, c in enumerate(cells) if determined[k]]
 
 
 def _hide_one_more(

@@ -26,7 +26,7 @@ from geo.coverage import (
     supply_from_register,
 )
 from geo.coverage_disclosure import suppress_coverage
-from geo.disclosure import NO_SUPPRESSION_NOTE, SUPPRESSION_NOTE
+from geo.disclosure import NO_SUPPRESSION_NOTE, SUPPRESSED, SUPPRESSION_NOTE
 from geo.errors import InputError
 from geo.placements import read_placements
 from geo.recruitment import (
@@ -225,8 +225,15 @@ def run_coverage(args: argparse.Namespace) -> int:
         _rounded(result.shortage),
     )
     if args.suppress:
-        hidden = suppress_coverage(district, areas, shortage, authority_code=inputs.authority.code)
+        hidden = suppress_coverage(
+            district,
+            areas,
+            shortage,
+            authority_code=inputs.authority.code,
+            group_cohorts=tuple(inputs.authority.groups),
+        )
         district, areas, shortage = hidden.district, hidden.areas, hidden.shortage
+        _suppress_summary(summary)
         summary["disclosure_control"] = {
             "note": SUPPRESSION_NOTE,
             "hidden_cells": hidden.hidden_cells,
@@ -246,14 +253,25 @@ def run_coverage(args: argparse.Namespace) -> int:
     total = result.district.iloc[-1]
     rejected = inputs.register.summary["rejected_rows"]
     print(
-        f"{inputs.authority.name}, as at {inputs.as_at:%d/%m/%Y}: {result.children} children, "
+        f"{inputs.authority.name}, as at {inputs.as_at:%d/%m/%Y}: {summary['children']['with_home_location']} children, "
         f"{result.carers} carers with {int(total['approved_places'])} approved places; "
-        f"{result.gap} children cannot be matched to a suitable place within 20 miles "
-        f"({result.children_at_risk} at risk); {rejected} carers rows rejected"
+        f"{summary['gap']} children cannot be matched to a suitable place within 20 miles "
+        f"({summary['children_at_risk']} at risk); {rejected} carers rows rejected"
         f"{'; disclosure control on' if args.suppress else ''}. "
         f"Written to {args.out}"
     )
     return 0
+
+
+def _suppress_summary(summary: dict[str, Any]) -> None:
+    """Counts of children in the summary: 1-5 becomes "c" (as in the suppressed tables)."""
+
+    def c(value: Any) -> Any:
+        return SUPPRESSED if isinstance(value, int) and 1 <= value <= 5 else value
+
+    for key in ("gap", "gap_greedy_by_scarcity", "children_at_risk"):
+        summary[key] = c(summary[key])
+    summary["children"] = {k: c(v) for k, v in summary["children"].items()}
 
 
 def run_recruit(args: argparse.Namespace) -> int:

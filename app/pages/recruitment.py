@@ -268,6 +268,7 @@ def _recruitment(
     grid, hover = area_layer(res, "children_at_risk")
     size_m = 5000.0
     sugg = plan.suggestions
+    hide = _hide_gains(plan)
     sites = sector_lonlat(sugg["sector"].drop_duplicates().tolist(), s) if len(sugg) else None
     highlight = None
     if sites is not None and len(sites):
@@ -277,7 +278,9 @@ def _recruitment(
         highlight = sites.assign(
             label=[f"#{int(first.loc[x, 'rank'])} {x}" for x in sites["sector"]],
             hover=[
-                f"{x}: {counts[x]} household(s), +{gains[x]} children within 20 miles"
+                f"{x}: {counts[x]} household(s), "
+                + ("children gained hidden (small numbers)" if hide else f"+{gains[x]} children")
+                + " within 20 miles"
                 for x in sites["sector"]
             ],
         )
@@ -319,9 +322,17 @@ def _recruitment(
     )
 
 
+def _hide_gains(plan: Any) -> bool:
+    """Whether the plan's gains must be hidden: when the gap before or after is 1-5 and the user
+    may not see small numbers, any gain would give it away (before = after + gain)."""
+    if exact_counts_allowed():
+        return False
+    return any(1 <= int(n) <= 5 for n in (plan.gap_before, plan.gap_after))
+
+
 def _baseline_note(plan: Any, cmp: Any) -> str:
     """How the plan compares with naive siting, in a sentence."""
-    if not plan.total_gain:
+    if not plan.total_gain or _hide_gains(plan):
         return ""
     used = len(plan.suggestions)
     enough = (
@@ -345,12 +356,13 @@ def _gap_words(plan: Any) -> str:
     exact = exact_counts_allowed()
     before = fmt_children(plan.gap_before, exact=exact)
     after = fmt_children(plan.gap_after, exact=exact)
-    gain = plan.total_gain if "c" not in (before, after) else "c"
+    gain = "c" if _hide_gains(plan) else plan.total_gain
     return f"{before} → {after} children: {gain}"
 
 
 def _suggestions(plan: Any, cmp: Any) -> html.Div:
     sugg = plan.suggestions
+    hide = _hide_gains(plan)
     # Several households may go to the same sector: one row per sector, in first-pick order.
     grouped = (
         sugg.groupby(["sector", "district_name"], sort=False)
@@ -370,8 +382,8 @@ def _suggestions(plan: Any, cmp: Any) -> html.Div:
                 html.Td(r.sector),
                 html.Td(r.district_name),
                 html.Td(int(r.households), className="num"),
-                html.Td(f"+{int(r.gain)}", className="num"),
-                html.Td(int(r.total), className="num"),
+                html.Td("c" if hide else f"+{int(r.gain)}", className="num"),
+                html.Td("c" if hide else int(r.total), className="num"),
             ]
         )
         for r in grouped.itertuples(index=False)

@@ -229,3 +229,20 @@ def test_small_authority_totals_are_c_for_users_without_unsuppressed_access():
     )
     assert fmt_children(3, exact=True) == "3" and fmt_children(3, exact=False) == "c"
     assert fmt_children(0, exact=False) == "0" and fmt_children(1604, exact=False) == "1,604"
+
+
+def test_recruitment_gains_hidden_when_they_would_reveal_a_small_gap(app):
+    """Without unsuppressed access, a plan leaving a gap of 1-5 (12 → 2 on the demo) shows its
+    gains, running totals and the comparison as c / not at all: gap before = after + gain."""
+    from app.coverage_view import recruitment_baselines, recruitment_plan
+    from app.pages.recruitment import _suggestions
+
+    with app.server.app_context():  # no request: nobody signed in, so no exact access
+        s = store()
+        plan = recruitment_plan(
+            s, None, households=5, places=2, categories="0-4;5-10;11-15;16+;disability"
+        )
+        assert (plan.gap_before, plan.gap_after) == (12, 2)
+        text = str(_suggestions(plan, recruitment_baselines(s, None, plan)))
+    assert "Coverage gap 12 → c children: c more" in text
+    assert "+2" not in text and "random sectors" not in text

@@ -133,3 +133,57 @@ def test_cli_suppress_on_the_kent_demo(tmp_path):
     per_child = areas["places_per_child_2sfca"]
     assert (per_child[areas["children"] == "c"].fillna("c") == "c").all()
     assert np.isfinite(pd.to_numeric(district["carers"])).all()
+
+
+def test_area_group_rows_that_add_up_to_all_are_protected_together():
+    """A sector straddling two area groups: 'all' = West + North. With North small, West is
+    hidden too, or North would be 'all' minus West."""
+    district = district_table([40, 40, 40], [10, 10, 0], [20, 20, 0])
+    areas = area_table([9, 31, 40, 40], [6, 4, 10, 0], [9, 11, 20, 0])
+    shortage = pd.DataFrame(
+        {
+            "cohort": ["all", "West", "North"],
+            "area_type": "sector",
+            "area_id": "ME0 1",
+            "rank": 1,
+            "children": [9, 7, 2],
+            "children_at_risk": [9, 7, 2],
+            "gap": [6, 6, 0],
+        }
+    )
+    res = suppress_coverage(
+        district, areas, shortage, authority_code="E10000016", group_cohorts=("West", "North")
+    )
+    s = res.shortage.set_index("cohort")
+    for col in ("children", "children_at_risk"):
+        assert s.loc["North", col] == "c" and s.loc["West", col] == "c"
+
+
+def test_cli_suppress_hides_small_totals_in_the_summary_too(tmp_path, write_csv):
+    import json
+
+    from app.cli import main
+
+    children = write_csv(
+        "children.csv",
+        [
+            "CHILD,HOME_POST,PL_POST,DOB,DISABLED,PLACE",
+            "C1,ME14 1XQ,ME14 1XQ,01/01/2008,0,U1",
+            "C2,ME15 8DE,TN1 1RS,01/01/2006,0,U1",
+            "C3,ME14 1XQ,CT1 2RX,01/01/2004,0,U4",
+            "C4,CT1 2RX,CT1 2RX,01/01/2010,0,U1",
+        ],
+    )
+    carers = write_csv(
+        "carers.csv",
+        [
+            "CARER_ID,POSTCODE,STATUS,APPROVED_PLACES,OCCUPIED_PLACES,PROVIDER,CATEGORIES",
+            "M1,ME14 1XQ,approved,1,1,in_house,0-4;5-10;11-15;16+",
+        ],
+    )
+    out = tmp_path / "out"
+    argv = ["coverage", "--placements", str(children), "--carers", str(carers)]
+    assert main([*argv, "--as-at", "2018-12-31", "--out", str(out), "--suppress"]) == 0
+    summary = json.loads((out / "coverage_summary.json").read_text())
+    assert summary["gap"] == "c" and summary["children_at_risk"] == "c"
+    assert summary["children"]["headline_cohort"] == "c"

@@ -95,3 +95,8 @@ def test_postcodes_in_districts_are_the_reference_rows_of_those_districts():
     ref = ref[ref["northing_m"].notna()]
     pd.testing.assert_frame_equal(got, ref)
     assert pc.postcodes_in_districts(["E99999999"]).empty
+
+
+def test_reference_keys_tolerate_odd_values_without_false_matches():
+    keys = pc._compact_bytes(np.array(["ME14 1XQ", "MÉ14 1XQ", "A" * 40, "B1  1AA", ""], object))
+    assert keys.tolist() == [b"ME141XQ", b"M?141XQ", b"", b"B11AA", b""]

@@ -178,14 +178,13 @@ _KEY = "S8"  # compact postcodes are at most 7 characters (A9 9AA … AA9A 9AA)
 def _compact_bytes(values: np.ndarray) -> np.ndarray:
     """Compact postcodes (spaces removed) as ``S8`` bytes; blank for anything longer. A value
     that is not ASCII keeps a ``?`` in its place, so it can never match a valid postcode."""
-    strings = np.asarray(values, dtype=object).astype(str)
     try:
-        raw = strings.astype("S32")
+        raw = np.asarray(values, dtype="S32")  # longer values are cut: blanked below
     except UnicodeEncodeError:
-        raw = np.array([v.encode("ascii", "replace")[:32] for v in strings], dtype="S32")
-    long = np.char.str_len(strings) > 32
+        raw = np.array([str(v).encode("ascii", "replace")[:32] for v in values], dtype="S32")
+    cut = np.char.str_len(raw) >= 32
     wide = np.char.replace(raw, b" ", b"")
-    return np.where((np.char.str_len(wide) <= 8) & ~long, wide, b"").astype(_KEY)
+    return np.where((np.char.str_len(wide) <= 8) & ~cut, wide, b"").astype(_KEY)
 
 
 @cache

@@ -154,16 +154,34 @@ def _district_mask(
     authority_code: str,
 ) -> pd.DataFrame:
     d = district.set_index(codes.to_numpy())
-    table = d[[*counts, *_derived(d)]].copy()
+    mask = _against_total(d, counts, force, total_row=authority_code)
+    return mask.reindex(columns=district.columns, fill_value=False).set_axis(district.index)
+
+
+def _against_total(
+    frame: pd.DataFrame,
+    counts: list[str],
+    force: np.ndarray,
+    *,
+    total_row: str,
+    total: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Suppression of ``frame``'s counts (``force`` cells hidden first) where the rows add up to
+    ``total_row`` — a row of ``frame``, or one added with the values ``total`` and dropped from
+    the mask returned."""
+    table = frame[[*counts, *_derived(frame)]].copy()
     table[counts] = _forced(table[counts], force)
+    if total is not None:
+        table.loc[total_row] = np.nan
+        table.loc[total_row, counts] = total.to_numpy(dtype=float)
     res = suppress_table(
         table,
         counts=counts,
-        derived=_derived(d),
-        total_row=authority_code,
+        derived=_derived(frame),
+        total_row=total_row,
         row_base="children" if "children" in counts else None,
     )
-    return res.mask.reindex(columns=district.columns, fill_value=False).set_axis(district.index)
+    return res.mask.drop(index=total_row) if total is not None else res.mask
 
 
 def _area_mask(
@@ -175,23 +193,16 @@ def _area_mask(
     authority_code: str,
 ) -> pd.DataFrame:
     """Within each area type the areas add up to the authority total (published)."""
-    total = district.set_index(codes.to_numpy()).loc[authority_code, counts]
+    total = pd.Series(
+        district.set_index(codes.to_numpy()).loc[authority_code, counts].to_numpy(dtype=float),
+        index=counts,
+    )
     masks = []
     for _, group in areas.groupby("area_type", sort=False):
         at = areas.index.get_indexer(group.index)
         g = group.set_index(group["area_id"].astype(str).to_numpy())
-        table = g[[*counts, *_derived(g)]].copy()
-        table[counts] = _forced(table[counts], force[at])
-        table.loc[_TOTAL] = np.nan
-        table.loc[_TOTAL, counts] = total.to_numpy(dtype=float)
-        res = suppress_table(
-            table,
-            counts=counts,
-            derived=_derived(g),
-            total_row=_TOTAL,
-            row_base="children" if "children" in counts else None,
-        )
-        masks.append(res.mask.drop(index=_TOTAL).set_axis(group.index))
+        mask = _against_total(g, counts, force[at], total_row=_TOTAL, total=total)
+        masks.append(mask.set_axis(group.index))
     if not masks:
         return pd.DataFrame(False, index=areas.index, columns=areas.columns)
     return pd.concat(masks).reindex(index=areas.index, columns=areas.columns, fill_value=False)

@@ -212,11 +212,10 @@ class Matching:
             )
         if capacity <= 0 or not len(children):
             return key, 0
-        if self._shortage is not None and not self._shortage.at_risk[children].any():
-            # No child at risk can reach it: no augmenting path, the structure stands.
-            return key, 0
         if self._risk_cover is not None and not self._risk_cover[children].any():
-            return key, 0  # nobody it could take was at risk before the carers added since
+            # No child at risk (now, or before the carers added since) can reach it: no
+            # augmenting path, the structure stands.
+            return key, 0
         gained = 0
         while gained < capacity and self._augment_into(key):
             gained += 1

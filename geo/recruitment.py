@@ -229,16 +229,15 @@ def siting_gain(
     kind: HouseholdKind = HouseholdKind(),
     method: PairMethod | str = DEFAULT_METHOD,
     catchments: _SiteCatchments | None = None,
-    gap: int | None = None,
 ) -> int:
     """Children brought within 20 miles of a suitable place by households at the ``chosen``
-    site indices (one household per entry; exact, independent of the order). ``gap``: the
-    model's gap when the caller knows it already (saves one shortage search)."""
+    site indices (one household per entry; exact, independent of the order)."""
     catch = catchments or _SiteCatchments(model, sites, kind, method)
-    shortage = model.matching.shortage()  # cached: lets households out of reach skip a search
+    # Cached on the model after the first call; its copies carry the children at risk, which
+    # lets households nobody at risk can reach skip a search.
+    gap = model.matching.shortage().gap
     state = model.matching.copy()
     before = state.matched
-    gap = shortage.gap if gap is None else gap
     for i in chosen:
         if state.matched - before >= gap:
             break  # nobody is left to place: further households gain nothing
@@ -279,7 +278,6 @@ def compare_with_baselines(
             rng.integers(0, len(sites), n).tolist(),
             kind=kind,
             catchments=catch,
-            gap=plan.gap_before,
         )
         for _ in range(draws)
     )
@@ -288,9 +286,7 @@ def compare_with_baselines(
         greedy=plan.total_gain,
         random_mean=float(np.mean(random_gains)) if random_gains else 0.0,
         random_draws=random_gains,
-        biggest_district=siting_gain(
-            model, sites, chosen, kind=kind, catchments=catch, gap=plan.gap_before
-        ),
+        biggest_district=siting_gain(model, sites, chosen, kind=kind, catchments=catch),
         biggest_district_code=code,
     )
 

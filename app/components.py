@@ -8,6 +8,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from geo.disclosure import SUPPRESSED, is_small
 from geo.errors import PlacemapError
 
 
@@ -71,7 +72,7 @@ def fmt_children(value: Any, *, exact: bool) -> str:
         n = int(value)
     except (TypeError, ValueError):
         return "–"
-    return "c" if not exact and 1 <= n <= 5 else f"{n:,}"
+    return SUPPRESSED if not exact and is_small(n) else f"{n:,}"
 
 
 def data_table(

@@ -26,7 +26,7 @@ from geo.coverage import (
     supply_from_register,
 )
 from geo.coverage_disclosure import suppress_coverage
-from geo.disclosure import NO_SUPPRESSION_NOTE, SUPPRESSED, SUPPRESSION_NOTE
+from geo.disclosure import NO_SUPPRESSION_NOTE, SUPPRESSED, SUPPRESSION_NOTE, is_small
 from geo.errors import InputError
 from geo.placements import read_placements
 from geo.recruitment import (
@@ -267,7 +267,7 @@ def _suppress_summary(summary: dict[str, Any]) -> None:
     """Counts of children in the summary: 1-5 becomes "c" (as in the suppressed tables)."""
 
     def c(value: Any) -> Any:
-        return SUPPRESSED if isinstance(value, int) and 1 <= value <= 5 else value
+        return SUPPRESSED if isinstance(value, int) and is_small(value) else value
 
     for key in ("gap", "gap_greedy_by_scarcity", "children_at_risk"):
         summary[key] = c(summary[key])

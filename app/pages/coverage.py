@@ -16,6 +16,7 @@ from app.coverage_view import grid_geojson, result_with_edits
 from app.ids import Id
 from app.state import store
 from app.views import exact_counts_allowed
+from geo.disclosure import SMALLEST_SHOWN, is_small
 
 # measure -> (title, colour-bar label, kind, colour scale). Single-hue sequential scales are
 # colour-blind safe: oranges where more is worse, blues where more is better.
@@ -120,7 +121,7 @@ def layout(**_kwargs: Any) -> html.Div:
 def _shown_count(v: float) -> str:
     if not np.isfinite(v):
         return "–"
-    return "1–5" if 0 < v < 6 else f"{int(v):,}"
+    return f"1–{SMALLEST_SHOWN - 1}" if is_small(v) else f"{int(v):,}"
 
 
 @callback(
@@ -150,7 +151,7 @@ def area_layer(res: Any, measure: str) -> tuple[pd.DataFrame, pd.Series]:
     grid = grid[grid["carers"] > 0] if measure == "carers" else grid[grid["children"] > 0]
     values = grid[measure].to_numpy(dtype=float)
     if kind == "count":
-        grid["value"] = np.where((values > 0) & (values < 6), 3.0, values)
+        grid["value"] = np.where(is_small(values), 3.0, values)
     else:
         grid["value"] = values
     hover = [

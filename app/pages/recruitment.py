@@ -26,6 +26,7 @@ from app.pages.coverage import area_layer
 from app.state import store
 from app.views import exact_counts_allowed, gap_text, suppressed_gap
 from geo.carers import describe_categories
+from geo.disclosure import is_small
 
 CATEGORY_OPTIONS = [
     {"label": "Ages 0-4", "value": "0-4"},
@@ -327,7 +328,7 @@ def _hide_gains(plan: Any) -> bool:
     may not see small numbers, any gain would give it away (before = after + gain)."""
     if exact_counts_allowed():
         return False
-    return any(1 <= int(n) <= 5 for n in (plan.gap_before, plan.gap_after))
+    return bool(is_small([plan.gap_before, plan.gap_after]).any())
 
 
 def _baseline_note(plan: Any, cmp: Any) -> str:

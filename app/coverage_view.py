@@ -189,43 +189,51 @@ def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
     return pd.DataFrame({"sector": sectors, "lon": lon, "lat": lat})
 
 
+def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
+    """``search(model, sites)`` on the dataset's coverage model and the authority's candidate
+    sectors (cached), under the dataset's lock."""
+    from geo.recruitment import candidate_sites
+
+    model = coverage_model(store, ds.id)
+    sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
+    with _lock(ds.id):
+        return search(model, sites)
+
+
 def recruitment_plan(
     store: DatasetStore, dataset_id: str | None, *, households: int, places: int, categories: str
 ) -> Any:
     from geo.carers import parse_categories
-    from geo.recruitment import HouseholdKind, candidate_sites, recommend_sites
+    from geo.recruitment import HouseholdKind, recommend_sites
 
     ds = require_carers(store, dataset_id)
     mask, _unknown = parse_categories(categories)
+    kind = HouseholdKind(places=int(places), categories=mask)
 
     def compute() -> Any:
-        model = coverage_model(store, ds.id)
-        sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
-        with _lock(ds.id):
-            return recommend_sites(
-                model,
-                sites,
-                households=int(households),
-                kind=HouseholdKind(places=int(places), categories=mask),
-            )
+        return _on_sites(
+            store,
+            ds,
+            lambda model, sites: recommend_sites(
+                model, sites, households=int(households), kind=kind
+            ),
+        )
 
     return ds.cached(("recruit", households, places, categories), compute)
 
 
 def recruitment_baselines(store: DatasetStore, dataset_id: str | None, plan: Any) -> Any:
     """The plan against random sectors and "biggest district" siting (cached with the plan)."""
-    from geo.recruitment import candidate_sites, compare_with_baselines
+    from geo.recruitment import compare_with_baselines
 
     ds = require_carers(store, dataset_id)
-
-    def compute() -> Any:
-        model = coverage_model(store, ds.id)
-        sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
-        with _lock(ds.id):
-            return compare_with_baselines(model, sites, plan)
-
     key = ("recruit_baselines", plan.households, plan.kind.places, plan.kind.categories)
-    return ds.cached(key, compute)
+    return ds.cached(
+        key,
+        lambda: _on_sites(
+            store, ds, lambda model, sites: compare_with_baselines(model, sites, plan)
+        ),
+    )
 
 
 def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:

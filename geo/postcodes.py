@@ -9,6 +9,7 @@ stores one file per initial letter; only the letters needed are decompressed.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -339,7 +340,7 @@ def postcodes_in_districts(district_codes: Iterable[str]) -> pd.DataFrame:
     """
     wanted = {str(c) for c in district_codes}
     parts = []
-    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    for letter in string.ascii_uppercase:
         arrays = _letter_arrays(letter)
         if not len(arrays):
             continue
@@ -358,7 +359,7 @@ def postcodes_in_districts(district_codes: Iterable[str]) -> pd.DataFrame:
 
 def all_postcodes() -> pd.DataFrame:
     """Every ONSPD postcode with a grid reference (all letters): for national-scale work."""
-    table = reference_table(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    table = reference_table(string.ascii_uppercase)
     return table[np.isfinite(table["easting_m"]) & np.isfinite(table["northing_m"])]
 
 

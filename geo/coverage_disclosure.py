@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.disclosure import SUPPRESSED, suppress_table
+from geo.disclosure import mark_hidden, suppress_table
 
 CHILD_COUNTS = ["children", "gap", "children_at_risk"]
 PER_CHILD = [
@@ -59,21 +59,15 @@ def _derived(frame: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def _hide(frame: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in mask.columns:
-        if mask[col].any():
-            shown = out[col].astype(object)
-            shown[mask[col].to_numpy()] = SUPPRESSED
-            out[col] = shown
-    return out
+    """``"c"`` in the hidden cells; columns with nothing hidden keep their type."""
+    return mark_hidden(frame, mask, [c for c in mask.columns if mask[c].any()])
 
 
 def _forced(values: pd.DataFrame, force: np.ndarray) -> pd.DataFrame:
     """``values`` with the ``force`` cells set to 1, so primary suppression hides them."""
-    out = values.astype(float).copy()
-    arr = out.to_numpy(copy=True)
+    arr = values.to_numpy(dtype=float, copy=True)
     arr[force] = 1.0
-    return pd.DataFrame(arr, index=out.index, columns=out.columns)
+    return pd.DataFrame(arr, index=values.index, columns=values.columns)
 
 
 def suppress_coverage(

@@ -152,15 +152,21 @@ def suppress_table(
             src |= hidden[:, cpos[s]]
         hidden[:, cpos[col]] |= src
 
-    out = table.copy()
-    hide_cols = list(dict.fromkeys([*counts, *derived]))
-    for c in hide_cols:
-        shown = out[c].astype(object)
-        shown[hidden[:, cpos[c]]] = SUPPRESSED
-        out[c] = shown
     mask = pd.DataFrame(hidden, index=table.index, columns=table.columns)
     prim = pd.DataFrame(primary, index=table.index, columns=table.columns)
+    out = mark_hidden(table, mask, list(dict.fromkeys([*counts, *derived])))
     return Suppressed(table=out, mask=mask, primary=prim)
+
+
+def mark_hidden(table: pd.DataFrame, mask: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy of ``table`` whose ``columns`` are ``object`` dtype with ``"c"`` where ``mask``
+    (same index and columns) is True."""
+    out = table.copy()
+    for c in columns:
+        shown = out[c].astype(object)
+        shown[mask[c].to_numpy()] = SUPPRESSED
+        out[c] = shown
+    return out
 
 
 def suppress_counts(

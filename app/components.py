@@ -8,7 +8,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from geo.disclosure import SUPPRESSED, is_small
+from geo.disclosure.suppression import SUPPRESSED, is_small
 from geo.errors import PlacemapError
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from app.datasets import DatasetStore
+from app.data.store import DatasetStore
 from geo.errors import InputError
 
 _TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
@@ -51,7 +51,7 @@ def require_carers(store: DatasetStore, dataset_id: str | None) -> Any:
 
 def coverage_model(store: DatasetStore, dataset_id: str | None) -> Any:
     """The dataset's CoverageModel at its default census date (built once, then edited)."""
-    from geo.coverage import CoverageModel, demand_from_analysis, supply_from_register
+    from geo.coverage.model import CoverageModel, demand_from_analysis, supply_from_register
 
     ds = require_carers(store, dataset_id)
 
@@ -77,7 +77,7 @@ def result_with_edits(
     ds = require_carers(store, dataset_id)
 
     def compute() -> Any:
-        from geo.carers import parse_categories
+        from geo.ssda903.carers import parse_categories
 
         model = coverage_model(store, ds.id)
         with _lock(ds.id):
@@ -120,7 +120,7 @@ def _net(edits: tuple[Edit, ...]) -> list[Edit]:
 
 
 def _district_at(store: DatasetStore, e: float, n: float) -> str:
-    from geo.districts import assign_points
+    from geo.spatial.boundaries import assign_points
 
     codes = assign_points(np.array([e]), np.array([n]), store.boundaries)
     code = codes[0] if len(codes) else ""
@@ -172,7 +172,7 @@ def cell_centre_lonlat(cells: list[str], size_m: float) -> tuple[list[float], li
 
 @lru_cache(maxsize=4)
 def _sector_table_for(codes: tuple[str, ...]) -> pd.DataFrame:
-    from geo.areas import sector_centroids
+    from geo.spatial.areas import sector_centroids
 
     return sector_centroids(codes).set_index("sector")
 
@@ -192,7 +192,7 @@ def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
 def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
     """``search(model, sites)`` on the dataset's coverage model and the authority's candidate
     sectors (cached), under the dataset's lock."""
-    from geo.recruitment import candidate_sites
+    from geo.coverage.recruitment import candidate_sites
 
     model = coverage_model(store, ds.id)
     sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
@@ -203,8 +203,8 @@ def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
 def recruitment_plan(
     store: DatasetStore, dataset_id: str | None, *, households: int, places: int, categories: str
 ) -> Any:
-    from geo.carers import parse_categories
-    from geo.recruitment import HouseholdKind, recommend_sites
+    from geo.coverage.recruitment import HouseholdKind, recommend_sites
+    from geo.ssda903.carers import parse_categories
 
     ds = require_carers(store, dataset_id)
     mask, _unknown = parse_categories(categories)
@@ -224,7 +224,7 @@ def recruitment_plan(
 
 def recruitment_baselines(store: DatasetStore, dataset_id: str | None, plan: Any) -> Any:
     """The plan against random sectors and "biggest district" siting (cached with the plan)."""
-    from geo.recruitment import compare_with_baselines
+    from geo.coverage.recruitment import compare_with_baselines
 
     ds = require_carers(store, dataset_id)
     key = ("recruit_baselines", plan.households, plan.kind.places, plan.kind.categories)
@@ -238,7 +238,7 @@ def recruitment_baselines(store: DatasetStore, dataset_id: str | None, plan: Any
 
 def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:
     """Carer figures for the district comparison report (the same as ``placemap report``)."""
-    from geo.reports import coverage_figures
+    from app.reports.model import coverage_figures
 
     ds = require_carers(store, dataset_id)
     return ds.cached(

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from importlib.resources import files
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
-from app.auth import user_links
-from app.datasets import DatasetStore
+from app.auth.access import user_links
+from app.data.state import STORE_KEY
+from app.data.store import DatasetStore
 from app.ids import Id
 from app.settings import Settings
-from app.state import STORE_KEY
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PAGES = [
     ("app.pages.overview", "/", "Compliance map"),
     ("app.pages.coverage", "/coverage", "Carer coverage"),
@@ -82,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         __name__,
         use_pages=True,
         pages_folder="",
-        assets_folder=str(ASSETS),
+        assets_folder=str(files("app.assets")),  # an installed folder, never a zip
         external_stylesheets=[],  # Bootstrap is served from assets/vendor: works offline
         suppress_callback_exceptions=True,
         title=f"placemap · {store.authority.name}",
@@ -105,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         )
     app.layout = _shell(settings, store)
     from app import shell_callbacks  # noqa: F401  (registers the banner callback)
-    from app.security import install_security
+    from app.auth.security import install_security
 
     install_security(app, settings)  # sign-in, roles, audit log, headers, upload limits
     _adopt_module_callbacks(app)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.authority import DEFAULT_AUTHORITY
+from geo.spatial.authority import DEFAULT_AUTHORITY
 
 
 def _path(name: str) -> Path | None:

@@ -6,8 +6,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html
 
 from app.components import error_alert
+from app.data.state import store
 from app.ids import Id
-from app.state import store
 from geo.errors import PlacemapError
 
 

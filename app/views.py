@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from app.datasets import DatasetStore, Filters
-from geo.analysis import Analysis
-from geo.compliance import district_compliance
-from geo.placements import PlacementData
+from app.data.store import DatasetStore, Filters
+from geo.measures.analysis import Analysis
+from geo.measures.compliance import district_compliance
+from geo.ssda903.placements import PlacementData
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class ComplianceView:
 def quarter_ends(data: PlacementData, *, last: int = 8, latest: date | None = None) -> list[date]:
     """The last ``last`` quarter ends up to ``latest`` (default: the latest date in the data),
     plus that date when it is not a quarter end."""
-    from geo.placements import latest_date
+    from geo.ssda903.placements import latest_date
 
     latest = latest or latest_date(data)
     ends = pd.date_range(end=pd.Timestamp(latest), periods=last, freq="QE")
@@ -67,7 +67,7 @@ def compliance_view(
 def suppress(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     """Add display columns with DfE disclosure control: counts of 1-5 hidden (``c``), secondary
     suppression so no hidden cell follows from the total, percentages of hidden counts hidden."""
-    from geo.disclosure import suppress_table
+    from geo.disclosure.suppression import suppress_table
 
     pct_col, within_col = f"pct_within_{threshold}", f"within_{threshold}"
     t = table.reset_index(drop=True).copy()
@@ -161,7 +161,7 @@ def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filte
 def suppressed_gap(gap: np.ndarray, is_total: np.ndarray) -> np.ndarray:
     """Which coverage-gap cells to hide: the gap counts children, so 1-5 is hidden, with
     secondary suppression against the total row (the other rows add up to it)."""
-    from geo.disclosure import suppress_counts
+    from geo.disclosure.suppression import suppress_counts
 
     totals = np.flatnonzero(is_total)
     return suppress_counts(gap, total_index=int(totals[0]) if len(totals) else None)
@@ -176,7 +176,7 @@ def gap_text(gap: np.ndarray, hidden: np.ndarray) -> list[str]:
 
 def exact_counts_allowed() -> bool:
     """Whether the signed-in user may see unsuppressed small numbers (analysts)."""
-    from app.auth import Permission, current_user
+    from app.auth.access import Permission, current_user
 
     user = current_user()
     return user is not None and user.can(Permission.UNSUPPRESSED_EXPORT)

@@ -11,7 +11,7 @@ or run gunicorn yourself (production mode is implied)::
 
 Several workers are safe: sessions are signed cookies (same secret key everywhere), login
 throttling is shared through SQLite, uploads are files on disk that any worker loads by id
-(:meth:`app.datasets.DatasetStore.get`), and results caches are per worker and only ever derived
+(:meth:`app.data.store.DatasetStore.get`), and results caches are per worker and only ever derived
 from those files, so a killed worker loses nothing but its cache.
 """
 
@@ -75,7 +75,7 @@ def run_production(
     """
     from gunicorn.app.base import BaseApplication
 
-    from app.security import check_startup
+    from app.auth.security import check_startup
 
     check_startup(settings)
     server = build_app(settings)

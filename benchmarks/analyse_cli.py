@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks.inputs import Scale, episodes_subset
 from benchmarks.timing import CaseResult, Row, median
-from geo.synthetic import write_demo
+from geo.demo.synthetic import write_demo
 from geo.writing import atomic_write_bytes, json_bytes
 
 CLI = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -71,7 +71,7 @@ def baseline(episodes: str, uasc: str, as_at: str) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from geo import postcodes as pc
+    from geo.spatial import postcodes as pc
 
     when = pd.Timestamp(as_at)
     ep = pd.read_csv(episodes, dtype=str, keep_default_na=False)

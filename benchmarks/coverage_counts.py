@@ -1,6 +1,6 @@
 """Case 3: how many carers are within 20 DfE miles of every child, Kent and national.
 
-Project: :func:`geo.catchments.pairs_within` (every method :class:`~geo.catchments.PairMethod`
+Project: :func:`geo.spatial.catchments.pairs_within` (every method :class:`~geo.spatial.catchments.PairMethod`
 offers; the default is the one the coverage model uses), then the per-child count.
 Baseline: ``geopandas.sjoin(children, carers, predicate="dwithin",
 distance=max_metres_within(20))`` on the same points, then the same DfE confirmation
@@ -22,8 +22,8 @@ import numpy as np
 
 from benchmarks.inputs import Points, Scale
 from benchmarks.timing import CaseResult, Row, Table, fmt_s, median, seconds
-from geo.catchments import DEFAULT_METHOD, PairMethod, count_within, pairs_within
-from geo.distance import dfe_miles, max_metres_within, within
+from geo.spatial.catchments import DEFAULT_METHOD, PairMethod, count_within, pairs_within
+from geo.spatial.distance import dfe_miles, max_metres_within, within
 
 RADIUS_MILES = 20.0
 
@@ -179,7 +179,7 @@ def run(
     full_pairs = len(keys)
     full_counts = counts
     del keys
-    # Counts without listing pairs (geo.catchments.count_within): same answers, checked.
+    # Counts without listing pairs (geo.spatial.catchments.count_within): same answers, checked.
     counting: list[float] = []
     for _ in range(3):
         t, fast = seconds(

@@ -1,6 +1,6 @@
 """Case 1: DfE distances for home → placement postcode pairs, postcode lookup included.
 
-Project: :func:`geo.distance.pair_distances` (normalise, look up and measure both columns).
+Project: :func:`geo.spatial.distance.pair_distances` (normalise, look up and measure both columns).
 Baseline: the straightforward pandas way: compact the postcodes, ``merge`` each column with the
 ONSPD table, then the DfE formula ``round(sqrt(dE² + dN²) / 1000 / 1.6093, 1)``; a home outside
 England gives no distance. Both have the ONSPD rows of the initial letters in use in memory
@@ -17,8 +17,8 @@ import pandas as pd
 
 from benchmarks.inputs import Scale, postcode_pairs
 from benchmarks.timing import CaseResult, Row, alternate, median
-from geo import postcodes as pc
-from geo.distance import pair_distances
+from geo.spatial import postcodes as pc
+from geo.spatial.distance import pair_distances
 
 
 def reference_frame(*columns: pd.Series) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """The data every case runs on: the synthetic Kent and national demos, prepared once per run.
 
-Both demos come from :func:`geo.synthetic.demo_dataset` (real ONSPD postcodes, no real person)
+Both demos come from :func:`geo.demo.synthetic.demo_dataset` (real ONSPD postcodes, no real person)
 and go through the project's own readers (``read_placements``, ``analyse``, ``read_carers``), as
 ``placemap coverage`` does. In ``--quick`` mode there is no national demo (generating it takes
 half a minute): the "national" cases then run on the Kent demo and say so in their size column.
@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.timing import seconds
-from geo.analysis import Analysis, analyse
-from geo.authority import Authority
-from geo.carers import CarersRegister, read_carers
-from geo.coverage import Demand, Supply, demand_from_analysis, supply_from_register
-from geo.placements import read_placements
-from geo.recruitment import Sites
-from geo.synthetic import DemoData, demo_dataset, write_demo
+from geo.coverage.model import Demand, Supply, demand_from_analysis, supply_from_register
+from geo.coverage.recruitment import Sites
+from geo.demo.synthetic import DemoData, demo_dataset, write_demo
+from geo.measures.analysis import Analysis, analyse
+from geo.spatial.authority import Authority
+from geo.ssda903.carers import CarersRegister, read_carers
+from geo.ssda903.placements import read_placements
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,9 +124,9 @@ def standing_in(kent: Scale) -> Scale:
 
 def english_sites() -> Sites:
     """Candidate recruitment sites for the whole of England: every English postcode sector
-    centroid (ONSPD), as :func:`geo.recruitment.candidate_sites` gives them for one authority."""
-    from geo import postcodes as pc
-    from geo.areas import sector_centroids
+    centroid (ONSPD), as :func:`geo.coverage.recruitment.candidate_sites` gives them for one authority."""
+    from geo.spatial import postcodes as pc
+    from geo.spatial.areas import sector_centroids
 
     codes = pc.all_postcodes()["district_code"].dropna().astype(str).unique()
     english = sorted(c for c in codes if c.startswith("E"))
@@ -141,7 +141,7 @@ def english_sites() -> Sites:
 
 def demo_sites(scale: Scale) -> Sites:
     """Postcode sectors where the demo's children live, at the mean of their homes: a cheap
-    stand-in for :func:`geo.recruitment.candidate_sites` in ``--quick`` runs (which reads every
+    stand-in for :func:`geo.coverage.recruitment.candidate_sites` in ``--quick`` runs (which reads every
     ONSPD letter file first)."""
     d = scale.demand
     frame = pd.DataFrame(

@@ -1,6 +1,6 @@
 """Case 5: where should 10 new households go? Kent and national scale.
 
-Project: :func:`geo.recruitment.recommend_sites` (lazy greedy with exact capacitated gains) on a
+Project: :func:`geo.coverage.recruitment.recommend_sites` (lazy greedy with exact capacitated gains) on a
 coverage model of the headline cohort and the supplying carers; households approved for any
 child (all ages and every need), one place each, as the district report suggests them.
 Candidate sites: the postcode-sector centroids of Kent (Kent) or of all of England (national).
@@ -19,11 +19,11 @@ import numpy as np
 
 from benchmarks.inputs import Scale
 from benchmarks.timing import CaseResult, Row, median, seconds
-from geo.authority import Authority
-from geo.carers import ALL_AGES_MASK, NEED_MASK
-from geo.catchments import pairs_within
-from geo.coverage import CoverageModel, suits
-from geo.recruitment import HouseholdKind, Sites, compare_with_baselines, recommend_sites
+from geo.coverage.model import CoverageModel, suits
+from geo.coverage.recruitment import HouseholdKind, Sites, compare_with_baselines, recommend_sites
+from geo.spatial.authority import Authority
+from geo.spatial.catchments import pairs_within
+from geo.ssda903.carers import ALL_AGES_MASK, NEED_MASK
 
 KIND = HouseholdKind(places=1, categories=ALL_AGES_MASK | NEED_MASK)
 

@@ -148,8 +148,8 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
         scaling,
         whatif,
     )
-    from geo.authority import load_authority
-    from geo.synthetic import DEMO_VERSION, demo_cache_root, demo_dataset
+    from geo.demo.synthetic import DEMO_VERSION, demo_cache_root, demo_dataset
+    from geo.spatial.authority import load_authority
 
     cache = Path(os.environ["PLACEMAP_CACHE_DIR"])
     authority = load_authority()
@@ -180,7 +180,7 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
         return res
 
     def case_5() -> CaseResult:
-        from geo.recruitment import candidate_sites
+        from geo.coverage.recruitment import candidate_sites
 
         if plan.quick:
             kent_sites = national_sites = inputs.demo_sites(kent)

@@ -1,7 +1,7 @@
 """Case 7: how coverage-count time grows with children × carers.
 
 Random subsets of the national children and carers (the same share of each, so the spatial
-spread is kept), timed with the project's default :func:`geo.catchments.pairs_within` method;
+spread is kept), timed with the project's default :func:`geo.spatial.catchments.pairs_within` method;
 the largest point is the full national run of case 3. The fitted exponent ``k`` of
 ``time ∝ (children × carers)^k`` (least squares on log-log) says whether the method is as good
 as its output allows: the number of pairs within 20 miles itself grows like children × carers,
@@ -17,7 +17,7 @@ import numpy as np
 from benchmarks.coverage_counts import project_counts
 from benchmarks.inputs import Scale
 from benchmarks.timing import CaseResult, Row, Table, fmt_s, median, seconds
-from geo.catchments import DEFAULT_METHOD
+from geo.spatial.catchments import DEFAULT_METHOD
 
 
 def fit_exponent(x: list[float], y: list[float]) -> float:

@@ -1,7 +1,7 @@
 """Case 4: a what-if edit (one carer added, removed or moved) and the updated district results,
 at Kent scale.
 
-Project: :meth:`geo.coverage.CoverageModel.add_carer` / ``remove_carer`` / ``move_carer`` then
+Project: :meth:`geo.coverage.model.CoverageModel.add_carer` / ``remove_carer`` / ``move_carer`` then
 ``result()`` (district, area and shortage tables), each edit timed on its own. Baseline: what
 an app without incremental updates does, a fresh ``CoverageModel`` on the edited carers plus
 ``result()``. After the edits the incremental district table must equal the rebuilt one.
@@ -18,9 +18,9 @@ import pandas as pd
 
 from benchmarks.inputs import Scale
 from benchmarks.timing import CaseResult, Row, Table, fmt_s, median, percentile, repeat
-from geo.authority import Authority
-from geo.carers import ALL_AGES_MASK, CATEGORY_BIT, Category
-from geo.coverage import CoverageModel
+from geo.coverage.model import CoverageModel
+from geo.spatial.authority import Authority
+from geo.ssda903.carers import ALL_AGES_MASK, CATEGORY_BIT, Category
 
 TARGET_S = 0.100
 

@@ -6,10 +6,10 @@ import argparse
 import os
 from datetime import date
 
-from geo.analysis import analyse
-from geo.authority import DEFAULT_AUTHORITY, load_authority
 from geo.errors import InputError
-from geo.placements import read_placements
+from geo.measures.analysis import analyse
+from geo.spatial.authority import DEFAULT_AUTHORITY, load_authority
+from geo.ssda903.placements import read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             f"{result.summary['placements_rows']['not_current']} not current. Check the as-at "
             "date and the rejected rows."
         )
-    from geo.analysis import PLACEMENT_COLUMNS
+    from geo.measures.analysis import PLACEMENT_COLUMNS
 
     files = {
         "placements.csv": csv_bytes(

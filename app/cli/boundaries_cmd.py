@@ -15,9 +15,9 @@ import os
 import time
 from pathlib import Path
 
-from geo import districts
-from geo.authority import DEFAULT_AUTHORITY, district_name, load_authority
 from geo.errors import InputError
+from geo.spatial import boundaries as districts
+from geo.spatial.authority import DEFAULT_AUTHORITY, district_name, load_authority
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -13,11 +13,7 @@ from typing import Any
 import pandas as pd
 
 from app.cli.analyse_cmd import add_input_arguments, placement_paths
-from geo import postcodes as pc
-from geo.analysis import analyse
-from geo.authority import Authority, load_authority
-from geo.carers import CarersRegister, parse_categories, read_carers
-from geo.coverage import (
+from geo.coverage.model import (
     E2SFCA_BANDS,
     CoverageModel,
     DemandCounts,
@@ -25,16 +21,20 @@ from geo.coverage import (
     demand_from_analysis,
     supply_from_register,
 )
-from geo.coverage_disclosure import suppress_coverage
-from geo.disclosure import NO_SUPPRESSION_NOTE, SUPPRESSED, SUPPRESSION_NOTE, is_small
-from geo.errors import InputError
-from geo.placements import read_placements
-from geo.recruitment import (
+from geo.coverage.recruitment import (
     HouseholdKind,
     candidate_sites,
     compare_with_baselines,
     recommend_sites,
 )
+from geo.disclosure.coverage import suppress_coverage
+from geo.disclosure.suppression import NO_SUPPRESSION_NOTE, SUPPRESSED, SUPPRESSION_NOTE, is_small
+from geo.errors import InputError
+from geo.measures.analysis import analyse
+from geo.spatial import postcodes as pc
+from geo.spatial.authority import Authority, load_authority
+from geo.ssda903.carers import CarersRegister, parse_categories, read_carers
+from geo.ssda903.placements import read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 DEFINITIONS = {

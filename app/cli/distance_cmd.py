@@ -6,9 +6,9 @@ import argparse
 
 import pandas as pd
 
-from geo import distance as dist
-from geo import postcodes as pc
 from geo.errors import InputError
+from geo.spatial import distance as dist
+from geo.spatial import postcodes as pc
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,12 +7,18 @@ import time
 from pathlib import Path
 
 from app.cli.analyse_cmd import add_input_arguments
-from geo.analysis import Analysis, analyse
-from geo.authority import Authority, load_authority
+from app.reports.model import (
+    FORMATS,
+    CoverageFigures,
+    build_report,
+    coverage_figures,
+    render_report,
+)
 from geo.errors import InputError, PlacemapError
-from geo.placements import read_placements
-from geo.reports import FORMATS, CoverageFigures, build_report, coverage_figures, render_report
-from geo.trends import compliance_trend
+from geo.measures.analysis import Analysis, analyse
+from geo.measures.trends import compliance_trend
+from geo.spatial.authority import Authority, load_authority
+from geo.ssda903.placements import read_placements
 from geo.writing import atomic_write_bytes
 
 
@@ -83,7 +89,7 @@ def _boundaries(args: argparse.Namespace, authority: Authority) -> tuple[object 
     if args.no_map:
         return None, ""
     try:
-        from geo.districts import load_boundaries
+        from geo.spatial.boundaries import load_boundaries
     except ImportError:  # boundaries module not installed: the report notes the missing map
         return None, ""
     try:
@@ -98,7 +104,7 @@ def _boundaries(args: argparse.Namespace, authority: Authority) -> tuple[object 
 def _coverage(args: argparse.Namespace, analysis: Analysis) -> CoverageFigures | None:
     if not args.carers:
         return None
-    from geo.carers import read_carers
+    from geo.ssda903.carers import read_carers
 
     register = read_carers(args.carers, as_at=analysis.as_at)
     return coverage_figures(analysis, register, households=args.households)

@@ -12,8 +12,8 @@ import argparse
 import getpass
 import sys
 
-from app.audit import AuditLog, Event
-from app.auth import AuthConfig, Role, UserStore
+from app.auth.access import AuthConfig, Role, UserStore
+from app.auth.audit import AuditLog, Event
 from app.settings import Settings
 from geo.errors import InputError
 

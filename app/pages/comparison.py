@@ -11,9 +11,9 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from app import figures
 from app.components import error_alert
-from app.datasets import Filters
+from app.data.state import store
+from app.data.store import Filters
 from app.ids import Id
-from app.state import store
 from app.views import comparison_table, trend_table
 
 
@@ -238,7 +238,7 @@ def download_report(
     if fmt is None or not (_x or _p or _h):  # no button clicked (the page being drawn)
         return no_update, no_update
     try:
-        from app.reports_view import render_report
+        from app.reports.view import render_report
 
         data, filename = render_report(store(), dataset_id, fmt=fmt)
     except Exception as err:

@@ -13,10 +13,10 @@ from dash import Input, Output, callback, dcc, html
 from app import figures
 from app.components import data_table, error_alert, fmt_children, fmt_int, kpi, panel
 from app.coverage_view import grid_geojson, result_with_edits
+from app.data.state import store
 from app.ids import Id
-from app.state import store
 from app.views import exact_counts_allowed
-from geo.disclosure import SMALLEST_SHOWN, is_small
+from geo.disclosure.suppression import SMALLEST_SHOWN, is_small
 
 # measure -> (title, colour-bar label, kind, colour scale). Single-hue sequential scales are
 # colour-blind safe: oranges where more is worse, blues where more is better.

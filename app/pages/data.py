@@ -9,12 +9,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from app.auth import Permission, require
+from app.auth.access import Permission, require
 from app.components import error_alert, fmt_int
-from app.datasets import load_dataset
+from app.data.state import store
+from app.data.store import load_dataset
+from app.data.uploads import decode_contents, neutralise_formulas, store_upload
 from app.ids import Id
-from app.state import store
-from app.uploads import decode_contents, neutralise_formulas, store_upload
 from geo.writing import csv_bytes
 
 
@@ -99,7 +99,7 @@ def layout(**_kwargs: Any) -> html.Div:
 
 
 def upload_root() -> Path:
-    from app.uploads import upload_root as root
+    from app.data.uploads import upload_root as root
 
     return root(store().settings)
 
@@ -138,7 +138,7 @@ def validate_upload(
             )
             analysis = analysis_for(ds)
         except BaseException:
-            from app.uploads import delete_upload
+            from app.data.uploads import delete_upload
 
             delete_upload(upload_root(), stored.dataset_id)
             raise
@@ -155,7 +155,7 @@ def validate_upload(
 
 
 def analysis_for(ds: Any) -> Any:
-    from geo.analysis import analyse
+    from geo.measures.analysis import analyse
 
     return ds.cached(("analysis", None), lambda: analyse(ds.data, store().authority))
 
@@ -257,8 +257,8 @@ def download_rejects(_n: int | None, pending: str | None) -> Any:
 )
 def delete_current(_n: int | None, dataset_id: str | None) -> Any:
     """Delete the uploaded dataset in use (files and caches) and go back to the default data."""
-    from app.security import delete_dataset
-    from app.uploads import is_upload_id
+    from app.auth.security import delete_dataset
+    from app.data.uploads import is_upload_id
 
     if not _n:  # the page being drawn, not a click
         return no_update, no_update

@@ -12,9 +12,9 @@ from dash import Input, Output, callback, dcc, html
 
 from app import figures
 from app.components import error_alert, fmt_int, fmt_pct, kpi
-from app.datasets import Filters
+from app.data.state import store
+from app.data.store import Filters
 from app.ids import Id
-from app.state import store
 from app.views import compliance_view, district_hover, label_points, quarter_ends
 from geo.errors import PlacemapError
 

@@ -21,12 +21,12 @@ from app.coverage_view import (
     result_with_edits,
     sector_lonlat,
 )
+from app.data.state import store
 from app.ids import Id
 from app.pages.coverage import area_layer
-from app.state import store
 from app.views import exact_counts_allowed, gap_text, suppressed_gap
-from geo.carers import describe_categories
-from geo.disclosure import is_small
+from geo.disclosure.suppression import is_small
+from geo.ssda903.carers import describe_categories
 
 CATEGORY_OPTIONS = [
     {"label": "Ages 0-4", "value": "0-4"},

@@ -118,7 +118,7 @@ def test_what_if_click_changes_a_district_figure(dash_duo, app):
     from selenium.webdriver.common.action_chains import ActionChains
 
     from app.coverage_view import result_with_edits
-    from app.state import store
+    from app.data.state import store
 
     with app.server.app_context():
         res = result_with_edits(store(), None)

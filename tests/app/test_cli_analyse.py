@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from geo import postcodes as pc
-from geo.authority import load_authority
-from geo.distance import dfe_miles
+from geo.spatial import postcodes as pc
+from geo.spatial.authority import load_authority
+from geo.spatial.distance import dfe_miles
 
 HEAD = (
     "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"

@@ -8,7 +8,7 @@ import pytest
 
 from app.cli import main
 from tests.conftest import shared_path
-from tests.geo.test_districts import KENT, KENT_NEIGHBOURS, FakeArcGIS, reference_features
+from tests.geo.spatial.test_boundaries import KENT, KENT_NEIGHBOURS, FakeArcGIS, reference_features
 
 __all__ = ["reference_features"]  # a module fixture shared with tests/geo/test_districts.py
 

@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 from app.cli import main
+from tests.app.reports.test_reports import write_report_input
 from tests.conftest import shared_path
-from tests.geo.test_reports import write_report_input
 
 COMPARED = {
     "Children": "children",
@@ -120,7 +120,7 @@ def test_report_format_from_suffix_and_errors(inputs, tmp_path, capsys):
 
 
 def test_report_with_carers_adds_supply_and_shortage(inputs, tmp_path, capsys):
-    from tests.geo.test_reports import _spaced, kent_postcodes
+    from tests.app.reports.test_reports import _spaced, kent_postcodes
 
     rng = np.random.default_rng(2)
     pcs = kent_postcodes().index.to_numpy()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.coverage_view import result_with_edits
+from app.data.state import store
 from app.main import create_app
 from app.settings import Settings
-from app.state import store
 
 pytestmark = pytest.mark.xdist_group("app-demo")
 
@@ -66,7 +66,7 @@ def test_overview_never_shows_small_numbers(ctx):
 
 
 def test_comparison_table_sorts_and_reports_download(ctx):
-    from app.datasets import Filters
+    from app.data.store import Filters
     from app.pages.comparison import district_table, update_table
     from app.views import comparison_table
 
@@ -79,7 +79,7 @@ def test_comparison_table_sorts_and_reports_download(ctx):
 
 
 def test_report_download_bytes(ctx):
-    from app.reports_view import render_report
+    from app.reports.view import render_report
 
     data, name = render_report(store(), None, fmt="xlsx")
     assert data[:2] == b"PK" and name.endswith(".xlsx")
@@ -161,9 +161,9 @@ def test_unusable_configured_data_shows_the_cli_message(tmp_path):
 
 
 def test_delete_the_uploaded_data_in_use(ctx):
-    from app.datasets import load_dataset
+    from app.data.store import load_dataset
+    from app.data.uploads import store_upload, upload_root
     from app.pages.data import delete_current
-    from app.uploads import store_upload, upload_root
 
     s = store()
     episodes = (
@@ -189,7 +189,7 @@ def test_coverage_gap_is_suppressed_in_the_comparison_table(ctx):
     """The gap counts children: districts with a gap of 1-5 show c (the demo's five short
     districts have 1-4 each), the Kent total of 12 is shown, and sorting by it cannot rank the
     hidden cells."""
-    from app.datasets import Filters
+    from app.data.store import Filters
     from app.pages.comparison import update_table
     from app.views import comparison_table
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from app.uploads import META, is_upload_id
+from app.data.uploads import META, is_upload_id
 from benchmarks.load_test import Client, ProductionServer
 
 pytestmark = pytest.mark.skipif(

@@ -1,0 +1,252 @@
+"""Server-side datasets and cached results. The browser only ever holds a dataset id.
+
+A dataset is the placement files (+ optional carers register) of one source: the synthetic demo,
+the configured ``PLACEMAP_DATA_DIR``, or an upload. Heavy results (census, distances, coverage)
+are computed once per dataset and filter combination and kept here, in the server process.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from app.settings import Settings
+from geo.errors import InputError
+from geo.measures.analysis import Analysis, analyse
+from geo.spatial.authority import Authority, load_authority
+from geo.ssda903.placements import PlacementData, read_placements
+
+AGE_BANDS = {"0-4": (0, 4), "5-10": (5, 10), "11-15": (11, 15), "16+": (16, 200)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user chose on a page; hashable so results can be cached by it."""
+
+    as_at: date | None = None
+    disabled: str = "all"  # all | disabled | not_disabled
+    age_band: str = "all"  # all | 0-4 | 5-10 | 11-15 | 16+
+    kind: str = "all"  # all | in_house_foster | ifa_foster | residential | other
+    group: str = "all"  # all | an area group of the authority (e.g. "West Kent")
+
+
+def find_files(folder: Path) -> dict[str, Path]:
+    """Recognise placement / header / UASC / carers CSVs in a folder by name."""
+    files: dict[str, Path] = {}
+    for p in sorted(folder.glob("*.csv")):
+        stem = p.stem.lower()
+        for role in ("episodes", "header", "uasc", "carers"):
+            if role in stem and role not in files:
+                files[role] = p
+        if "placements" in stem and "episodes" not in files:
+            files["episodes"] = p
+    if "episodes" not in files:
+        raise InputError(
+            f"No placements file found in '{folder}': expected a CSV whose name contains "
+            "'episodes' or 'placements' (SSDA903 Episodes or one row per child), optionally "
+            "with header.csv, uasc.csv and carers.csv beside it."
+        )
+    return files
+
+
+@dataclass
+class Dataset:
+    """Placement data (and optional carers) of one source, parsed and validated once."""
+
+    id: str
+    label: str
+    synthetic: bool
+    files: dict[str, Path]
+    data: PlacementData
+    carers: Any = None  # geo.ssda903.carers register, when a carers file is given
+    as_at: date | None = None  # default census date (the demo's; else the latest in the data)
+    created: datetime = field(default_factory=datetime.now)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
+    _computing: dict[Any, threading.Lock] = field(default_factory=dict, repr=False)
+
+    def cached(self, key: Any, compute: Any) -> Any:
+        """Memoise ``compute()`` under ``key`` (LRU, per dataset). Threads asking for the same
+        key while it is being computed wait for that one computation instead of repeating it."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            key_lock = self._computing.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = compute()
+            with self._lock:
+                self._cache[key] = value
+                self._computing.pop(key, None)
+                while len(self._cache) > 64:
+                    self._cache.popitem(last=False)
+        return value
+
+
+def load_dataset(
+    files: dict[str, Path], *, label: str, synthetic: bool, dataset_id: str | None = None
+) -> Dataset:
+    """Read and validate the files of a dataset (raises InputError when unusable)."""
+    data = read_placements(files["episodes"], header=files.get("header"), uasc=files.get("uasc"))
+    carers = None
+    if "carers" in files:
+        from geo.ssda903.carers import read_carers
+
+        carers = read_carers(files["carers"])
+    return Dataset(
+        id=dataset_id or uuid.uuid4().hex[:12],
+        label=label,
+        synthetic=synthetic,
+        files=files,
+        data=data,
+        carers=carers,
+    )
+
+
+class DatasetStore:
+    """All datasets known to this server process, plus per-dataset result caches."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.authority: Authority = load_authority(settings.authority)
+        self._datasets: dict[str, Dataset] = {}
+        self._lock = threading.Lock()
+        self._default_id: str | None = None
+
+    # -- datasets ---------------------------------------------------------------------------
+    def default_id(self) -> str:
+        with self._lock:
+            if self._default_id is not None:
+                return self._default_id
+        if self.settings.data_dir is not None:
+            ds = load_dataset(
+                find_files(self.settings.data_dir),
+                label=f"Data: {self.settings.data_dir.name}",
+                synthetic=False,
+                dataset_id="configured",
+            )
+        else:
+            from geo.demo.synthetic import ensure_demo, load_recipe
+
+            folder = ensure_demo(cache_dir=self.settings.cache_dir)
+            ds = load_dataset(
+                find_files(folder), label="Synthetic Kent demo", synthetic=True, dataset_id="demo"
+            )
+            ds.as_at = date.fromisoformat(load_recipe()["as_at"])
+        with self._lock:
+            self._datasets[ds.id] = ds
+            self._default_id = ds.id
+        return ds.id
+
+    def add(self, ds: Dataset) -> str:
+        with self._lock:
+            self._datasets[ds.id] = ds
+        return ds.id
+
+    def remove(self, dataset_id: str) -> None:
+        with self._lock:
+            self._datasets.pop(dataset_id, None)
+
+    def get(self, dataset_id: str | None) -> Dataset:
+        if not dataset_id:
+            dataset_id = self.default_id()
+        with self._lock:
+            ds = self._datasets.get(dataset_id)
+        if ds is not None and ds.id.startswith("up-") and not ds.files["episodes"].exists():
+            self.remove(dataset_id)  # an upload deleted (by any worker)
+            ds = None
+        if ds is None:
+            ds = self._load_upload(dataset_id)
+        if ds is None:
+            return self.get(self.default_id())
+        return ds
+
+    def _load_upload(self, dataset_id: str) -> Dataset | None:
+        """An upload stored on disk by another worker (or before a restart); None if absent."""
+        from app.data.uploads import open_upload, upload_root
+
+        stored = open_upload(upload_root(self.settings), dataset_id)
+        if stored is None:
+            return None
+        label = "Uploaded: " + ", ".join(stored.original_names.values())
+        ds = load_dataset(stored.files, label=label, synthetic=False, dataset_id=dataset_id)
+        self.add(ds)
+        return ds
+
+    def datasets(self) -> list[Dataset]:
+        self.default_id()
+        with self._lock:
+            return list(self._datasets.values())
+
+    def warm_up(self) -> None:
+        """Load the default dataset, its analysis and the district boundaries now (the demo is
+        generated and boundaries derived on a first run), so the first page opens quickly.
+        Raises PlacemapError when the configured data or boundaries are unusable."""
+        self.analysis(self.default_id())
+        _ = self.browser_geojson
+
+    # -- results ----------------------------------------------------------------------------
+    def analysis(self, dataset_id: str | None, as_at: date | None = None) -> Analysis:
+        ds = self.get(dataset_id)
+        when = as_at or ds.as_at
+        return ds.cached(("analysis", when), lambda: analyse(ds.data, self.authority, as_at=when))
+
+    def filtered(self, dataset_id: str | None, filters: Filters) -> pd.DataFrame:
+        """Per-child rows of the headline cohort after the filters (server-side only)."""
+        a = self.analysis(dataset_id, filters.as_at)
+        p = a.placements[a.placements["cohort"] == "included"]
+        if filters.disabled == "disabled":
+            p = p[p["DISABLED"]]
+        elif filters.disabled == "not_disabled":
+            p = p[~p["DISABLED"]]
+        if filters.age_band in AGE_BANDS:
+            lo, hi = AGE_BANDS[filters.age_band]
+            age = p["age_years"].astype("Float64")
+            p = p[(age >= lo) & (age <= hi)].copy()
+        if filters.kind != "all":
+            p = p[p["placement_kind"] == filters.kind]
+        if filters.group != "all" and filters.group in self.authority.groups:
+            codes = list(self.authority.groups[filters.group])
+            p = p[p["home_district_code"].isin(codes)]
+        return p
+
+    @cached_property
+    def boundaries(self) -> Any:
+        from geo.spatial.boundaries import load_boundaries
+
+        return load_boundaries(
+            authority=self.authority,
+            source="auto",
+            path=self.settings.boundaries,
+            cache_dir=self.settings.cache_dir,
+        )
+
+    @cached_property
+    def browser_geojson(self) -> dict[str, Any]:
+        from geo.spatial.boundaries import browser_geojson
+
+        return clockwise(browser_geojson(self.boundaries))
+
+
+def clockwise(geojson: dict[str, Any]) -> dict[str, Any]:
+    """Exterior rings clockwise, holes anticlockwise: plotly's ``geo`` maps (d3-geo, spherical)
+    read an anticlockwise ring as "everything but this polygon" and flood the map."""
+    import shapely
+    from shapely.geometry import mapping, shape
+
+    features = []
+    for f in geojson["features"]:
+        geom = shapely.orient_polygons(shape(f["geometry"]), exterior_cw=True)
+        features.append({**f, "geometry": mapping(geom)})
+    return {**geojson, "features": features}

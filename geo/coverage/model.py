@@ -1,0 +1,1108 @@
+"""Carer coverage: can each child be placed within 20 miles of home in a suitable place, and
+where are places missing? (DESIGN.md §5–§6.)
+
+* **Demand**: children of the headline cohort at their originating (home) postcode.
+* **Supply**: approved fostering households with their approved and vacant places.
+* A carer *can take* a child when its DfE distance from the child's home rounds to ≤ 20.0 miles
+  and it is approved for the child: the child's age band (0-4, 5-10, 11-15, 16+; any band when
+  the age is not known) and every need the child has (disability, siblings, parent and child).
+* **Gap** (structural shortage): children left without a suitable *approved* place within 20
+  miles when every place serves one child — exact, by max-flow (:mod:`geo.coverage.matching`). Areas get
+  their share of it through the matching-independent shortage structure (``children_at_risk``:
+  children that some optimal assignment leaves out), apportioned to whole children by largest
+  remainder so areas add up to the total.
+* **2SFCA / E2SFCA** places per child: step 1 divides each carer's approved places by the
+  children it can take (E2SFCA: weighted by distance band), step 2 sums those ratios over the
+  carers a child can reach, so no place is counted twice. E2SFCA bands (DfE miles) and weights:
+  0-5 → 1.00, 5-10 → 0.68, 10-20 → 0.22 (Luo & Qi 2009).
+* **New entrants**: vacant suitable places within 20 miles per child. The gap, 2SFCA and
+  ``suitable_places_20mi`` can also be computed on vacant places only
+  (``places_basis="vacant"``): then a carer with no vacancy offers nothing.
+
+:class:`CoverageModel` holds the indexes and the current assignment; adding, moving or removing a
+carer updates every figure incrementally and gives exactly what a full recompute gives.
+Outputs are aggregates by district and area only: no child or carer location leaves this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_array
+
+from geo.coverage.matching import Matching, greedy_assignment
+from geo.spatial.areas import grid_cell, postcode_sector
+from geo.spatial.authority import OUTSIDE, Authority, district_name
+from geo.spatial.catchments import DEFAULT_METHOD, Catchment, PairMethod, PointIndex, pairs_within
+from geo.spatial.distance import dfe_miles
+from geo.ssda903.carers import (
+    AGE_BANDS,
+    AGE_MASK,
+    CATEGORY_BIT,
+    NEED_MASK,
+    CarersRegister,
+    Category,
+)
+from geo.ssda903.placements import Cohort
+
+if TYPE_CHECKING:
+    from geo.measures.analysis import Analysis
+
+RADIUS_MILES = 20.0
+GRID_M = 5000.0
+# E2SFCA distance bands: (upper bound in DfE miles, weight).
+E2SFCA_BANDS: tuple[tuple[float, float], ...] = ((5.0, 1.0), (10.0, 0.68), (20.0, 0.22))
+# 2SFCA sums are kept as integers in units of 2**-32 places: adding or taking away one carer's
+# term is then exact, so what-if edits equal a full recompute without re-summing anything.
+_FCA_UNIT = 2.0**32
+
+DISTRICT_COLUMNS = [
+    "district_code",
+    "district_name",
+    "children",
+    "carers",
+    "approved_places",
+    "vacant_places",
+    "suitable_places_20mi",
+    "places_per_child_2sfca",
+    "gap",
+    "places_per_child_e2sfca",
+    "vacant_suitable_places_per_child",
+    "children_at_risk",
+]
+AREA_COLUMNS = ["area_type", "area_id", *DISTRICT_COLUMNS]
+SHORTAGE_COLUMNS = [
+    "cohort",
+    "area_type",
+    "rank",
+    "area_id",
+    "district_code",
+    "district_name",
+    "children",
+    "children_at_risk",
+    "gap",
+    "places_per_child_2sfca",
+]
+
+
+class PlacesBasis(StrEnum):
+    """Which places a carer offers in the matching, 2SFCA and ``suitable_places_20mi``."""
+
+    APPROVED = "approved"  # structural: every approved place, whoever is in it now
+    VACANT = "vacant"  # new entrants: only the places free now
+
+
+class AreaType(StrEnum):
+    DISTRICT = "district"
+    SECTOR = "sector"
+    GRID = "grid"
+
+
+# --- demand and supply ----------------------------------------------------------------------
+
+
+def age_band_bits(age_years: np.ndarray) -> np.ndarray:
+    """Category bit of each age (years; 0-4, 5-10, 11-15, 16+); 0 when the age is unknown."""
+    age = np.asarray(age_years, dtype=float)
+    bits = np.zeros(len(age), dtype=np.int64)
+    known = np.isfinite(age)
+    edges = np.array([5, 11, 16])
+    band = np.searchsorted(edges, np.where(known, age, 0), side="right")
+    values = np.array([CATEGORY_BIT[b] for b in AGE_BANDS], dtype=np.int64)
+    bits[known] = values[band[known]]
+    return bits
+
+
+def suits(needs: np.ndarray | int, categories: np.ndarray | int) -> np.ndarray:
+    """True where a carer with ``categories`` (bit mask) is approved for a child with ``needs``
+    (bit mask: age band bit, or none when unknown, plus need bits). Arrays broadcast."""
+    needs = np.asarray(needs, dtype=np.int64)
+    cats = np.asarray(categories, dtype=np.int64)
+    age = needs & AGE_MASK
+    age_ok = (age == 0) | ((age & cats) != 0)
+    return age_ok & ((needs & NEED_MASK & ~cats) == 0)
+
+
+def _strings(values: Iterable[Any] | None, n: int, default: str) -> np.ndarray:
+    if values is None:
+        return np.full(n, default, dtype=object)
+    out = np.array(
+        [v if isinstance(v, str) and v else default for v in pd.Series(list(values), dtype=object)],
+        dtype=object,
+    )
+    if len(out) != n:
+        raise ValueError(f"expected {n} values, got {len(out)}")
+    return out
+
+
+def _floats(values: Iterable[Any], n: int, name: str) -> np.ndarray:
+    out = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype=float)
+    if len(out) != n:
+        raise ValueError(f"{name}: expected {n} values, got {len(out)}")
+    return out
+
+
+def _flags(values: Iterable[Any] | None, n: int, name: str) -> np.ndarray:
+    if values is None:
+        return np.zeros(n, dtype=bool)
+    out = pd.Series(list(values)).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if len(out) != n:
+        raise ValueError(f"{name}: expected {n} values, got {len(out)}")
+    return out
+
+
+def _points(
+    easting_m: Iterable[float], northing_m: Iterable[float], what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Easting and northing arrays of equal length with every point located."""
+    e = np.asarray(list(easting_m), dtype=float)
+    n = np.asarray(list(northing_m), dtype=float)
+    if len(n) != len(e):
+        raise ValueError(f"{len(e)} eastings but {len(n)} northings")
+    _located(e, n, what)
+    return e, n
+
+
+def _located(e: np.ndarray, n: np.ndarray, what: str) -> None:
+    bad = ~(np.isfinite(e) & np.isfinite(n))
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} {what} have no location (NaN easting/northing); leave them out "
+            "and count them separately"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Demand:
+    """Children needing a place, at their home location (EPSG:27700 metres).
+
+    ``needs`` is a category bit mask (age band bit, 0 for an unknown age, plus disability /
+    siblings / parent-and-child bits). ``district_code``/``sector`` are '' when not known.
+    """
+
+    easting_m: np.ndarray
+    northing_m: np.ndarray
+    needs: np.ndarray
+    age_years: np.ndarray
+    disabled: np.ndarray
+    siblings: np.ndarray
+    district_code: np.ndarray
+    sector: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.easting_m)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        easting_m: Iterable[float],
+        northing_m: Iterable[float],
+        age_years: Iterable[Any] | None = None,
+        disabled: Iterable[Any] | None = None,
+        siblings: Iterable[Any] | None = None,
+        parent_and_child: Iterable[Any] | None = None,
+        district_code: Iterable[Any] | None = None,
+        sector: Iterable[Any] | None = None,
+    ) -> Demand:
+        """Build demand from point arrays. Unknown ages (None/NaN) match any age band.
+
+        Raises ``ValueError`` for a missing location or arrays of different lengths.
+        """
+        e, n_ = _points(easting_m, northing_m, "children")
+        n = len(e)
+        age = np.full(n, np.nan) if age_years is None else _floats(age_years, n, "age_years")
+        dis = _flags(disabled, n, "disabled")
+        sib = _flags(siblings, n, "siblings")
+        pac = _flags(parent_and_child, n, "parent_and_child")
+        needs = (
+            age_band_bits(age)
+            | np.where(dis, CATEGORY_BIT[Category.DISABILITY], 0)
+            | np.where(sib, CATEGORY_BIT[Category.SIBLINGS], 0)
+            | np.where(pac, CATEGORY_BIT[Category.PARENT_AND_CHILD], 0)
+        ).astype(np.int64)
+        return cls(
+            easting_m=e,
+            northing_m=n_,
+            needs=needs,
+            age_years=age,
+            disabled=dis,
+            siblings=sib,
+            district_code=_strings(district_code, n, ""),
+            sector=_strings(sector, n, ""),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Supply:
+    """Carers that supply places, at their location (EPSG:27700 metres).
+
+    ``places``: approved places (count for the gap and 2SFCA); ``vacant``: free places now (new
+    entrants); ``categories``: bit mask (:data:`geo.ssda903.carers.CATEGORY_BIT`).
+    """
+
+    carer_id: np.ndarray
+    easting_m: np.ndarray
+    northing_m: np.ndarray
+    places: np.ndarray
+    vacant: np.ndarray
+    categories: np.ndarray
+    district_code: np.ndarray
+    sector: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.easting_m)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        easting_m: Iterable[float],
+        northing_m: Iterable[float],
+        places: Iterable[int],
+        categories: Iterable[int],
+        vacant: Iterable[int] | None = None,
+        carer_id: Iterable[Any] | None = None,
+        district_code: Iterable[Any] | None = None,
+        sector: Iterable[Any] | None = None,
+    ) -> Supply:
+        """Build supply from arrays; ``vacant`` defaults to 0. Raises ``ValueError`` for a
+        missing location, negative places or arrays of different lengths."""
+        e, n_ = _points(easting_m, northing_m, "carers")
+        n = len(e)
+        p = np.asarray(list(places), dtype=np.int64)
+        v = np.zeros(n, dtype=np.int64) if vacant is None else np.asarray(list(vacant), np.int64)
+        c = np.asarray(list(categories), dtype=np.int64)
+        for name, arr in (("places", p), ("vacant", v), ("categories", c)):
+            if len(arr) != n:
+                raise ValueError(f"{name}: expected {n} values, got {len(arr)}")
+            if (arr < 0).any():
+                raise ValueError(f"{name} must be ≥ 0")
+        ids = (
+            np.array([f"K{i}" for i in range(n)], dtype=object)
+            if carer_id is None
+            else np.array([str(x) for x in carer_id], dtype=object)
+        )
+        return cls(
+            carer_id=ids,
+            easting_m=e,
+            northing_m=n_,
+            places=p,
+            vacant=np.minimum(v, p),
+            categories=c,
+            district_code=_strings(district_code, n, ""),
+            sector=_strings(sector, n, ""),
+        )
+
+
+@dataclass(frozen=True)
+class DemandCounts:
+    """How the headline cohort became the demand (children are never dropped silently)."""
+
+    cohort: int
+    located: int
+    not_located: int
+    age_unknown: int
+    siblings: int
+
+
+def demand_from_analysis(analysis: Analysis) -> tuple[Demand, DemandCounts]:
+    """Children of the headline cohort at their home postcode, from :func:`geo.measures.analysis.analyse`.
+
+    Children whose home postcode is not known or outside England have no location and are
+    counted in ``not_located``. Siblings are derived where the data allows: children of the
+    cohort who share both the home and the placement postcode (placed together) need a carer
+    approved for siblings. Parent-and-child needs are not in SSDA903 and are not derived.
+    """
+    p = analysis.placements
+    cohort = p[p["cohort"] == Cohort.INCLUDED.value]
+    e = cohort["home_easting_m"].to_numpy(dtype=float)
+    n = cohort["home_northing_m"].to_numpy(dtype=float)
+    home_code = cohort["home_district_code"].astype("string")
+    in_england = home_code.str.startswith("E").fillna(False).to_numpy(dtype=bool)
+    ok = np.isfinite(e) & np.isfinite(n) & in_england
+    c = cohort[ok]
+    pair = c["HOME_POST"].astype("string") + "|" + c["PL_POST"].astype("string")
+    known_pair = c["HOME_POST"].notna() & c["PL_POST"].notna()
+    siblings = (known_pair & pair.duplicated(keep=False)).to_numpy(dtype=bool)
+    codes = c["home_district_code"].astype("string")
+    districts = codes.where(codes.isin(analysis.authority.district_codes), OUTSIDE).fillna(OUTSIDE)
+    age = pd.to_numeric(c["age_years"], errors="coerce").to_numpy(dtype=float)
+    demand = Demand.from_arrays(
+        easting_m=e[ok],
+        northing_m=n[ok],
+        age_years=age,
+        disabled=c["DISABLED"].to_numpy(dtype=bool),
+        siblings=siblings,
+        district_code=districts.to_numpy(dtype=object),
+        sector=postcode_sector(c["HOME_POST"]).fillna("").to_numpy(dtype=object),
+    )
+    counts = DemandCounts(
+        cohort=int(len(cohort)),
+        located=int(ok.sum()),
+        not_located=int((~ok).sum()),
+        age_unknown=int(np.isnan(age).sum()),
+        siblings=int(siblings.sum()),
+    )
+    return demand, counts
+
+
+def supply_from_register(register: CarersRegister) -> Supply:
+    """The carers of a register that supply places: approved (by the as-at date) and located."""
+    c = register.carers[register.carers["supplies"]]
+    return Supply.from_arrays(
+        carer_id=c["CARER_ID"].astype(str),
+        easting_m=c["easting_m"].to_numpy(dtype=float),
+        northing_m=c["northing_m"].to_numpy(dtype=float),
+        places=c["APPROVED_PLACES"].to_numpy(dtype=np.int64),
+        vacant=c["vacant_places"].to_numpy(dtype=np.int64),
+        categories=c["category_mask"].to_numpy(dtype=np.int64),
+        district_code=c["district_code"].astype("string").fillna("").to_numpy(dtype=object),
+        sector=c["sector"].astype("string").fillna("").to_numpy(dtype=object),
+    )
+
+
+def band_weights(tenths: np.ndarray) -> np.ndarray:
+    """E2SFCA weight of each DfE distance (given in tenths of a mile); 0 beyond the last band."""
+    t = np.asarray(tenths, dtype=np.int64)
+    w = np.zeros(len(t), dtype=float)
+    lower = -1
+    for upper_miles, weight in E2SFCA_BANDS:
+        upper = int(round(upper_miles * 10))
+        w[(t > lower) & (t <= upper)] = weight
+        lower = upper
+    return w
+
+
+def _weight_percent(tenths: np.ndarray) -> np.ndarray:
+    """E2SFCA weights in whole percent (100, 68, 22, 0), so weight sums are exact integers."""
+    return np.rint(band_weights(tenths) * 100).astype(np.int64)
+
+
+def _eratio(places: np.ndarray, weight_percent_sum: np.ndarray) -> np.ndarray:
+    """E2SFCA step 1: places ÷ distance-weighted children (0 where nobody is in reach)."""
+    wsum = np.asarray(weight_percent_sum, dtype=float)
+    return np.divide(
+        np.asarray(places, dtype=float) * 100.0, wsum, out=np.zeros(len(wsum)), where=wsum > 0
+    )
+
+
+def _eterms(tenths: np.ndarray, eratio: np.ndarray) -> np.ndarray:
+    """E2SFCA step 2 terms (weight × ratio) in fixed-point units, as whole numbers."""
+    return np.rint(band_weights(tenths) * eratio * _FCA_UNIT)
+
+
+def _sequential_sum(values: np.ndarray) -> float:
+    """Left-to-right float sum (what ``np.bincount`` does), unlike ``np.sum``'s pairwise sum."""
+    if not len(values):
+        return 0.0
+    return float(np.bincount(np.zeros(len(values), dtype=np.int64), weights=values)[0])
+
+
+# --- areas ----------------------------------------------------------------------------------
+
+
+class _Areas:
+    """Area ids of one kind: children's areas are fixed, carers' grow with what-if edits."""
+
+    def __init__(self, kind: str, child_codes: np.ndarray, carer_codes: np.ndarray) -> None:
+        self.kind = kind
+        self.codes: list[str] = []
+        self.index: dict[str, int] = {}
+        self.child_area = self.ids(child_codes)
+        self.carer_area = self.ids(carer_codes)
+        self.reach = np.zeros(len(self.codes), dtype=np.int64)
+
+    def ids(self, codes: Iterable[str]) -> np.ndarray:
+        out = []
+        for code in codes:
+            i = self.index.get(code)
+            if i is None:
+                i = self.index[code] = len(self.codes)
+                self.codes.append(code)
+            out.append(i)
+        return np.asarray(out, dtype=np.int64)
+
+    def add_carer(self, code: str) -> None:
+        before = len(self.codes)
+        self.carer_area = np.append(self.carer_area, self.ids([code]))
+        if len(self.codes) > before:
+            self.reach = np.append(self.reach, np.zeros(len(self.codes) - before, np.int64))
+
+    @property
+    def n(self) -> int:
+        return len(self.codes)
+
+    def code_array(self) -> np.ndarray:
+        return np.array(self.codes, dtype=object)
+
+    def code_rank(self) -> np.ndarray:
+        """Position of each area id in sorted order (for deterministic tie-breaks)."""
+        order = np.argsort(np.array(self.codes, dtype=str), kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
+
+
+# --- the model ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Coverage figures at one moment (tables are aggregates only)."""
+
+    district: pd.DataFrame
+    areas: pd.DataFrame
+    shortage: pd.DataFrame
+    children: int
+    carers: int
+    gap: int
+    children_at_risk: int
+    radius_miles: float
+    e2sfca_bands: tuple[tuple[float, float], ...]
+    places_basis: str
+
+
+class CoverageModel:
+    """Coverage of ``demand`` by ``supply`` that updates in place under what-if edits.
+
+    Builds a static R-tree of children, a dynamic R-tree of carers, the child × carer
+    adjacency (suitable and within ``radius_miles``), a maximum assignment and the 2SFCA state.
+    ``places_basis``: approved places (structural gap, default) or vacant places.
+    :meth:`add_carer`, :meth:`remove_carer` and :meth:`move_carer` update them without a
+    rebuild; :meth:`result` gives the tables. Carers are identified by integer keys (their
+    position in ``supply``; added carers get the next keys).
+    """
+
+    def __init__(
+        self,
+        demand: Demand,
+        supply: Supply,
+        *,
+        authority: Authority | None = None,
+        radius_miles: float = RADIUS_MILES,
+        grid_m: float = GRID_M,
+        method: PairMethod | str = DEFAULT_METHOD,
+        places_basis: PlacesBasis | str = PlacesBasis.APPROVED,
+    ) -> None:
+        self.demand = demand
+        self.places_basis = PlacesBasis(places_basis)
+        self.authority = authority
+        self.radius_miles = float(radius_miles)
+        self.grid_m = float(grid_m)
+        self._carer_id = list(supply.carer_id)
+        self._e = supply.easting_m.astype(float).copy()
+        self._n = supply.northing_m.astype(float).copy()
+        self._places = supply.places.astype(np.int64).copy()
+        self._vacant = np.minimum(supply.vacant, supply.places).astype(np.int64)
+        self._cap = (
+            self._places if self.places_basis is PlacesBasis.APPROVED else self._vacant
+        ).copy()
+        self._cats = supply.categories.astype(np.int64).copy()
+        self._sector = list(supply.sector)
+        self._active = np.ones(len(supply), dtype=bool)
+        self.child_index = PointIndex(demand.easting_m, demand.northing_m)
+        self.carer_index = PointIndex(supply.easting_m, supply.northing_m)
+
+        pairs = pairs_within(
+            demand.easting_m,
+            demand.northing_m,
+            supply.easting_m,
+            supply.northing_m,
+            radius_miles=self.radius_miles,
+            method=method,
+        )
+        self.adjacency = self._usable(pairs)
+        self._degree = self.adjacency.degree()
+        self.matching = Matching(self.adjacency, self._cap)
+        self._extra_child = np.zeros(0, dtype=np.int64)
+        self._extra_carer = np.zeros(0, dtype=np.int64)
+        self._extra_tenths = np.zeros(0, dtype=np.int64)
+        self._init_fca()
+        self._init_areas(supply)
+
+    # -- construction helpers ----------------------------------------------------------------
+
+    def _usable(self, pairs: Catchment) -> Catchment:
+        """The pairs where the carer suits the child and offers places (worked through in
+        chunks of rows, so national-scale catchments are not copied several times over)."""
+        keep = np.zeros(pairs.nnz, dtype=bool)
+        kept_per_row = np.zeros(pairs.n_rows, dtype=np.int64)
+        needs = self.demand.needs
+        step = max(1, pairs.n_rows * 4_000_000 // max(pairs.nnz, 1))
+        for start in range(0, pairs.n_rows, step):
+            stop = min(pairs.n_rows, start + step)
+            lo, hi = int(pairs.indptr[start]), int(pairs.indptr[stop])
+            cols = pairs.indices[lo:hi]
+            local = np.repeat(np.arange(stop - start), np.diff(pairs.indptr[start : stop + 1]))
+            ok = suits(needs[start:stop][local], self._cats[cols]) & (self._cap[cols] > 0)
+            keep[lo:hi] = ok
+            kept_per_row[start:stop] = np.bincount(local[ok], minlength=stop - start)
+        indptr = np.zeros(pairs.n_rows + 1, dtype=np.int64)
+        np.cumsum(kept_per_row, out=indptr[1:])
+        return Catchment(
+            indptr=indptr,
+            indices=pairs.indices[keep],
+            tenths=pairs.tenths[keep],
+            n_cols=pairs.n_cols,
+        )
+
+    def _init_fca(self) -> None:
+        """2SFCA/E2SFCA state: per-carer ratios (step 1) and per-child sums (step 2), the sums
+        as exact fixed-point integers (see ``_FCA_UNIT``)."""
+        adj = self.adjacency
+        n_c, n_k = adj.n_rows, adj.n_cols
+        places = self._cap.astype(float)
+        denom = np.bincount(adj.indices, minlength=n_k)
+        self._reaches = denom > 0
+        ratio = np.divide(places, denom, out=np.zeros(n_k), where=denom > 0)
+        self._ratio_units = np.rint(ratio * _FCA_UNIT).astype(np.int64)
+        wden = np.zeros(n_k, dtype=np.int64)
+        for lo, hi, _, _ in _row_chunks(adj):
+            wden += np.bincount(
+                adj.indices[lo:hi], _weight_percent(adj.tenths[lo:hi]), minlength=n_k
+            ).astype(np.int64)
+        self._eratio = _eratio(self._cap, wden)
+        self._fca_units = np.zeros(n_c, dtype=np.int64)
+        self._efca_units = np.zeros(n_c, dtype=np.int64)
+        self._vac = np.zeros(n_c, dtype=np.int64)
+        for lo, hi, start, stop in _row_chunks(adj):
+            cols = adj.indices[lo:hi]
+            rows = np.repeat(np.arange(stop - start), np.diff(adj.indptr[start : stop + 1]))
+            n = stop - start
+            # Integer sums below 2**53 are exact in bincount's float accumulator.
+            self._fca_units[start:stop] = np.bincount(
+                rows, self._ratio_units[cols], minlength=n
+            ).astype(np.int64)
+            self._efca_units[start:stop] = np.bincount(
+                rows, _eterms(adj.tenths[lo:hi], self._eratio[cols]), minlength=n
+            ).astype(np.int64)
+            self._vac[start:stop] = np.bincount(rows, self._vacant[cols], minlength=n).astype(
+                np.int64
+            )
+
+    @property
+    def _fca(self) -> np.ndarray:
+        """2SFCA places per child, per child (float)."""
+        return self._fca_units / _FCA_UNIT
+
+    @property
+    def _efca(self) -> np.ndarray:
+        return self._efca_units / _FCA_UNIT
+
+    def _init_areas(self, supply: Supply) -> None:
+        d = self.demand
+        child_district = np.array([self._district_of(c) for c in d.district_code], dtype=object)
+        carer_district = np.array([self._district_of(c) for c in supply.district_code], object)
+        self._districts = _Areas(AreaType.DISTRICT, child_district, carer_district)
+        if self.authority is not None:
+            self._districts.ids([*self.authority.district_codes, OUTSIDE])
+            self._districts.reach = np.zeros(self._districts.n, dtype=np.int64)
+        self._sectors = _Areas(AreaType.SECTOR, d.sector, supply.sector)
+        self._grid = _Areas(
+            self.grid_type,
+            grid_cell(d.easting_m, d.northing_m, size_m=self.grid_m),
+            grid_cell(supply.easting_m, supply.northing_m, size_m=self.grid_m),
+        )
+        adj = self.adjacency
+        indicator = csr_array(
+            (np.ones(adj.nnz, dtype=np.int32), adj.indices, adj.indptr),
+            shape=(adj.n_rows, adj.n_cols),
+        )
+        for layer in self._layers:
+            layer.reach = np.zeros(layer.n, dtype=np.int64)
+            if adj.nnz == 0:
+                continue
+            # areas × children indicator @ children × carers: which areas reach which carers
+            membership = csr_array(
+                (
+                    np.ones(adj.n_rows, dtype=np.int32),
+                    (layer.child_area, np.arange(adj.n_rows)),
+                ),
+                shape=(layer.n, adj.n_rows),
+            )
+            reach = membership @ indicator
+            reach.data[:] = 1
+            layer.reach = np.asarray(reach @ self._cap, dtype=np.int64)
+
+    @property
+    def grid_type(self) -> str:
+        return f"grid_{self.grid_m / 1000:g}km"
+
+    @property
+    def _layers(self) -> tuple[_Areas, _Areas, _Areas]:
+        return (self._districts, self._sectors, self._grid)
+
+    def _district_of(self, code: str) -> str:
+        if self.authority is None:
+            return code
+        return code if code in self.authority.districts else OUTSIDE
+
+    # -- what-if -----------------------------------------------------------------------------
+
+    @property
+    def n_carers(self) -> int:
+        """Carer keys in use (removed carers keep their key)."""
+        return len(self._e)
+
+    def active_keys(self) -> np.ndarray:
+        return np.flatnonzero(self._active)
+
+    def add_carer(
+        self,
+        *,
+        easting_m: float,
+        northing_m: float,
+        places: int,
+        categories: int,
+        vacant: int | None = None,
+        carer_id: str | None = None,
+        district_code: str = "",
+        sector: str = "",
+    ) -> int:
+        """Add a (real or hypothetical) carer; returns its key. ``vacant`` defaults to
+        ``places`` (a new household). Raises ``ValueError`` for a non-finite location or
+        negative places."""
+        if not (np.isfinite(easting_m) and np.isfinite(northing_m)):
+            raise ValueError("a carer needs a finite easting and northing (EPSG:27700 metres)")
+        if places < 0 or (vacant is not None and vacant < 0):
+            raise ValueError("places must be ≥ 0")
+        key = self.n_carers
+        vacant = places if vacant is None else min(vacant, places)
+        cap = places if self.places_basis is PlacesBasis.APPROVED else vacant
+        kids, tenths = self.child_index.within(
+            easting_m=easting_m, northing_m=northing_m, radius_miles=self.radius_miles
+        )
+        ok = suits(self.demand.needs[kids], categories) & (cap > 0)
+        kids, tenths = kids[ok], tenths[ok].astype(np.int64)
+
+        self._carer_id.append(carer_id or f"hypothetical-{key}")
+        self._e = np.append(self._e, easting_m)
+        self._n = np.append(self._n, northing_m)
+        self._places = np.append(self._places, places)
+        self._vacant = np.append(self._vacant, vacant)
+        self._cap = np.append(self._cap, cap)
+        self._cats = np.append(self._cats, categories)
+        self._sector.append(sector)
+        self._active = np.append(self._active, True)
+        self.carer_index.insert(key, easting_m=easting_m, northing_m=northing_m)
+        self._extra_child = np.concatenate([self._extra_child, kids])
+        self._extra_carer = np.concatenate([self._extra_carer, np.full(len(kids), key)])
+        self._extra_tenths = np.concatenate([self._extra_tenths, tenths])
+
+        # 2SFCA: step 1 for the new carer, then its term joins each of its children's sums.
+        ratio = float(cap) / len(kids) if len(kids) else 0.0
+        ratio_units = int(np.rint(ratio * _FCA_UNIT))
+        eratio = _eratio(np.array([cap]), np.array([_weight_percent(tenths).sum()]))
+        self._ratio_units = np.append(self._ratio_units, ratio_units)
+        self._eratio = np.append(self._eratio, eratio)
+        self._reaches = np.append(self._reaches, len(kids) > 0)
+        self._fca_units[kids] += ratio_units
+        self._efca_units[kids] += _eterms(tenths, np.full(len(kids), eratio[0])).astype(np.int64)
+        self._vac[kids] += vacant
+        self._districts.add_carer(self._district_of(district_code))
+        self._sectors.add_carer(sector)
+        self._grid.add_carer(
+            str(grid_cell(np.array([easting_m]), np.array([northing_m]), size_m=self.grid_m)[0])
+        )
+        for layer in self._layers:
+            layer.reach[np.unique(layer.child_area[kids])] += cap
+        self.matching.add_carer(kids, cap)
+        return key
+
+    def remove_carer(self, key: int) -> None:
+        """Remove carer ``key`` (``KeyError`` if unknown or already removed)."""
+        if not (0 <= key < self.n_carers and self._active[key]):
+            raise KeyError(f"carer key {key} is not in the model")
+        kids = self._children_of(key)
+        # The same DfE distances as when its terms were added (same points, same formula).
+        miles = dfe_miles(
+            self.demand.easting_m[kids],
+            self.demand.northing_m[kids],
+            np.full(len(kids), self._e[key]),
+            np.full(len(kids), self._n[key]),
+        )
+        tenths = np.rint(miles * 10.0).astype(np.int64)
+        self._active[key] = False
+        self.carer_index.delete(key)
+        cap = int(self._cap[key])
+        self._fca_units[kids] -= self._ratio_units[key]
+        self._efca_units[kids] -= _eterms(tenths, np.full(len(kids), self._eratio[key])).astype(
+            np.int64
+        )
+        self._ratio_units[key] = 0
+        self._eratio[key] = 0.0
+        if key >= self.adjacency.n_cols:  # an added carer: drop its edges, keep sessions lean
+            keep = self._extra_carer != key
+            self._extra_child = self._extra_child[keep]
+            self._extra_carer = self._extra_carer[keep]
+            self._extra_tenths = self._extra_tenths[keep]
+        self._vac[kids] -= self._vacant[key]
+        for layer in self._layers:
+            layer.reach[np.unique(layer.child_area[kids])] -= cap
+        self._reaches[key] = False
+        self.matching.remove_carer(key)
+
+    def move_carer(
+        self,
+        key: int,
+        *,
+        easting_m: float,
+        northing_m: float,
+        district_code: str = "",
+        sector: str = "",
+    ) -> int:
+        """Move carer ``key`` (same places and categories); returns its new key."""
+        if not (0 <= key < self.n_carers and self._active[key]):
+            raise KeyError(f"carer key {key} is not in the model")
+        spec = {
+            "places": int(self._places[key]),
+            "vacant": int(self._vacant[key]),
+            "categories": int(self._cats[key]),
+            "carer_id": self._carer_id[key],
+        }
+        self.remove_carer(key)
+        return self.add_carer(
+            easting_m=easting_m,
+            northing_m=northing_m,
+            district_code=district_code,
+            sector=sector,
+            **spec,
+        )
+
+    def _children_of(self, key: int) -> np.ndarray:
+        return self.matching.children_of(key)
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def carers_near(
+        self, *, easting_m: float, northing_m: float, radius_miles: float = RADIUS_MILES
+    ) -> int:
+        """How many carers (current, incl. hypothetical) are within ``radius_miles`` DfE miles
+        of a point (from the dynamic R-tree)."""
+        keys, _ = self.carer_index.within(
+            easting_m=easting_m, northing_m=northing_m, radius_miles=radius_miles
+        )
+        return len(keys)
+
+    def supply(self) -> Supply:
+        """The current carers (active keys in key order), e.g. to rebuild from scratch."""
+        k = self.active_keys()
+        return Supply(
+            carer_id=np.array([self._carer_id[i] for i in k], dtype=object),
+            easting_m=self._e[k],
+            northing_m=self._n[k],
+            places=self._places[k],
+            vacant=self._vacant[k],
+            categories=self._cats[k],
+            district_code=np.array(
+                [self._districts.codes[self._districts.carer_area[i]] for i in k], dtype=object
+            ),
+            sector=np.array([self._sector[i] for i in k], dtype=object),
+        )
+
+    def current_adjacency(self) -> tuple[Catchment, np.ndarray]:
+        """(children × active-carer adjacency incl. added carers, places), columns = active keys
+        in order."""
+        keys = self.active_keys()
+        col_of = np.full(self.n_carers, -1, dtype=np.int64)
+        col_of[keys] = np.arange(len(keys))
+        rows = np.concatenate([self.adjacency.row_of_edges(), self._extra_child])
+        cols = np.concatenate([self.adjacency.indices.astype(np.int64), self._extra_carer])
+        tn = np.concatenate([self.adjacency.tenths.astype(np.int64), self._extra_tenths])
+        live = col_of[cols] >= 0
+        rows, cols, tn = rows[live], col_of[cols[live]], tn[live]
+        order = np.lexsort((cols, rows))
+        rows, cols, tn = rows[order], cols[order], tn[order]
+        indptr = np.zeros(len(self.demand) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=len(self.demand)), out=indptr[1:])
+        adj = Catchment(
+            indptr=indptr,
+            indices=cols.astype(np.int32),
+            tenths=tn.astype(np.uint16),
+            n_cols=len(keys),
+        )
+        return adj, self._cap[keys]
+
+    def greedy_gap(self) -> int:
+        """Children left unmatched by the greedy-by-scarcity assignment (≥ the exact gap)."""
+        adj, places = self.current_adjacency()
+        return int((greedy_assignment(adj, places) < 0).sum())
+
+    @property
+    def gap(self) -> int:
+        return self.matching.shortage().gap
+
+    # -- results ------------------------------------------------------------------------------
+
+    def result(self, *, cohorts: Mapping[str, np.ndarray] | None = None) -> CoverageResult:
+        """District, area and shortage tables for the current carers.
+
+        ``cohorts``: name → boolean mask over children for the shortage ranking; default
+        :meth:`default_cohorts`.
+        """
+        shortage = self.matching.shortage()
+        share_parts = (shortage.at_risk, shortage.deficiency, shortage.component_children)
+        area_district = {layer.kind: self._area_district(layer) for layer in self._layers}
+        district = self._table(self._districts, share_parts, area_district)
+        district = self._district_rows(district, shortage.gap)
+        areas = pd.concat(
+            [
+                self._table(layer, share_parts, area_district)
+                for layer in (self._sectors, self._grid)
+            ],
+            ignore_index=True,
+        )
+        # Areas known only from a removed carer, and points without a sector, are not rows.
+        areas = areas[(areas["area_id"] != "") & ((areas["children"] > 0) | (areas["carers"] > 0))]
+        areas = areas.sort_values(["area_type", "area_id"], kind="stable", ignore_index=True)
+        cohorts = self.default_cohorts() if cohorts is None else cohorts
+        return CoverageResult(
+            district=district[DISTRICT_COLUMNS],
+            areas=areas[AREA_COLUMNS],
+            shortage=self._shortage_table(cohorts, share_parts, area_district),
+            children=len(self.demand),
+            carers=int(self._active.sum()),
+            gap=shortage.gap,
+            children_at_risk=int(shortage.at_risk.sum()),
+            radius_miles=self.radius_miles,
+            e2sfca_bands=E2SFCA_BANDS,
+            places_basis=self.places_basis.value,
+        )
+
+    def default_cohorts(self) -> dict[str, np.ndarray]:
+        """all, disabled, adolescents (11+), siblings (where derived) and each area group."""
+        d = self.demand
+        with np.errstate(invalid="ignore"):
+            adolescents = np.isfinite(d.age_years) & (d.age_years >= 11)
+        out = {
+            "all": np.ones(len(d), dtype=bool),
+            "disabled": d.disabled.copy(),
+            "adolescents_11_plus": adolescents,
+            "siblings": d.siblings.copy(),
+        }
+        if self.authority is not None:
+            codes = np.asarray(d.district_code, dtype=object)
+            for group, members in self.authority.groups.items():
+                out[group] = np.isin(codes, list(members))
+        return out
+
+    def _names(self) -> dict[str, str]:
+        if self.authority is None:
+            return {}
+        return {
+            **self.authority.districts,
+            OUTSIDE: f"Outside {self.authority.name} or not known",
+        }
+
+    def _area_district(self, layer: _Areas) -> np.ndarray:
+        """District of each area: the one most of its children and carers are in (ties: the
+        lower code)."""
+        if layer is self._districts:
+            return np.array(layer.codes, dtype=object)
+        codes = np.array(self._districts.codes, dtype=object)
+        by_code = np.argsort(codes.astype(str), kind="stable")
+        rank = np.empty(len(codes), dtype=np.int64)
+        rank[by_code] = np.arange(len(codes))
+        a = np.concatenate([layer.child_area, layer.carer_area[self._active]])
+        d = rank[
+            np.concatenate([self._districts.child_area, self._districts.carer_area[self._active]])
+        ]
+        out = np.full(layer.n, "", dtype=object)
+        if not len(a):
+            return out
+        nd = len(codes)
+        counts = np.bincount(a * nd + d, minlength=layer.n * nd).reshape(layer.n, nd)
+        best = np.argmax(counts, axis=1)  # first maximum = lowest code
+        has = counts.max(axis=1) > 0
+        out[has] = codes[by_code[best[has]]]
+        return out
+
+    def _table(
+        self,
+        layer: _Areas,
+        share_parts: tuple[np.ndarray, np.ndarray, np.ndarray],
+        area_district: Mapping[str, np.ndarray],
+    ) -> pd.DataFrame:
+        n = layer.n
+        ca = layer.child_area
+        act = self._active
+        ka = layer.carer_area[act]
+        children = np.bincount(ca, minlength=n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+
+            def per_child(values: np.ndarray) -> np.ndarray:
+                total = np.bincount(ca, weights=values, minlength=n)
+                return np.where(children > 0, total / children, np.nan)
+
+            at_risk, deficiency, size = share_parts
+            districts = area_district[layer.kind]
+            names = self._names()
+            table = pd.DataFrame(
+                {
+                    "area_type": str(layer.kind),
+                    "area_id": layer.codes,
+                    "district_code": districts,
+                    "district_name": [self._district_label(c, names) for c in districts],
+                    "children": children,
+                    "carers": np.bincount(ka, minlength=n),
+                    "approved_places": np.bincount(
+                        ka, weights=self._places[act], minlength=n
+                    ).astype(np.int64),
+                    "vacant_places": np.bincount(ka, weights=self._vacant[act], minlength=n).astype(
+                        np.int64
+                    ),
+                    "suitable_places_20mi": layer.reach.copy(),
+                    "places_per_child_2sfca": per_child(self._fca),
+                    "gap": _apportion(
+                        ca, at_risk, deficiency, size, np.ones(len(ca), bool), layer.code_rank()
+                    ),
+                    "places_per_child_e2sfca": per_child(self._efca),
+                    "vacant_suitable_places_per_child": per_child(self._vac.astype(float)),
+                    "children_at_risk": np.bincount(ca, weights=at_risk, minlength=n).astype(
+                        np.int64
+                    ),
+                }
+            )
+        return table
+
+    def _district_rows(self, table: pd.DataFrame, gap: int) -> pd.DataFrame:
+        if self.authority is not None:
+            order = [*self.authority.district_codes, OUTSIDE]
+            total_code, total_name = self.authority.code, f"{self.authority.name} total"
+        else:
+            order = sorted(c for c in table["area_id"] if c)
+            total_code, total_name = "TOTAL", "Total"
+        table = table.set_index("area_id").reindex(order).reset_index()
+        table["district_code"] = table["area_id"]
+        n_c = len(self.demand)
+        act = self._active
+        total = {
+            "district_code": total_code,
+            "district_name": total_name,
+            "children": n_c,
+            "carers": int(act.sum()),
+            "approved_places": int(self._places[act].sum()),
+            "vacant_places": int(self._vacant[act].sum()),
+            "suitable_places_20mi": int(self._cap[act & self._reaches].sum()),
+            "places_per_child_2sfca": _mean(self._fca),
+            "gap": gap,
+            "places_per_child_e2sfca": _mean(self._efca),
+            "vacant_suitable_places_per_child": _mean(self._vac.astype(float)),
+            "children_at_risk": int(self.matching.shortage().at_risk.sum()),
+        }
+        out = pd.concat([table[DISTRICT_COLUMNS], pd.DataFrame([total])], ignore_index=True)
+        ints = [
+            "children",
+            "carers",
+            "approved_places",
+            "vacant_places",
+            "suitable_places_20mi",
+            "gap",
+            "children_at_risk",
+        ]
+        out[ints] = out[ints].fillna(0).astype(np.int64)
+        return out
+
+    def _shortage_table(
+        self,
+        cohorts: Mapping[str, np.ndarray],
+        share_parts: tuple[np.ndarray, np.ndarray, np.ndarray],
+        area_district: Mapping[str, np.ndarray],
+    ) -> pd.DataFrame:
+        at_risk, deficiency, size = share_parts
+        names = self._names()
+        cols: dict[str, list[np.ndarray]] = {c: [] for c in SHORTAGE_COLUMNS}
+        ids_of = {layer.kind: layer.code_array() for layer in self._layers}
+        rank_of = {layer.kind: layer.code_rank() for layer in self._layers}
+        for name, mask in cohorts.items():
+            mask = np.asarray(mask, dtype=bool)
+            if not (mask & at_risk).any():
+                continue
+            for layer in self._layers:
+                ca = layer.child_area
+                risk = np.bincount(ca[mask & at_risk], minlength=layer.n)
+                ids, rank = ids_of[layer.kind], rank_of[layer.kind]
+                rows = np.flatnonzero((risk > 0) & (ids != ""))
+                if not len(rows):
+                    continue
+                children = np.bincount(ca[mask], minlength=layer.n)
+                gap = _apportion(ca, at_risk, deficiency, size, mask, rank)
+                fca = np.bincount(ca[mask], weights=self._fca[mask], minlength=layer.n)
+                order = np.lexsort((rank[rows], -risk[rows], -gap[rows]))
+                rows = rows[order]
+                districts = area_district[layer.kind][rows]
+                cols["cohort"].append(np.full(len(rows), name, dtype=object))
+                cols["area_type"].append(np.full(len(rows), str(layer.kind), dtype=object))
+                cols["rank"].append(np.arange(1, len(rows) + 1))
+                cols["area_id"].append(ids[rows])
+                cols["district_code"].append(districts)
+                cols["district_name"].append(
+                    np.array([self._district_label(c, names) for c in districts], dtype=object)
+                )
+                cols["children"].append(children[rows])
+                cols["children_at_risk"].append(risk[rows])
+                cols["gap"].append(gap[rows])
+                cols["places_per_child_2sfca"].append(fca[rows] / children[rows])
+        if not cols["cohort"]:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in SHORTAGE_COLUMNS})
+        return pd.DataFrame({c: np.concatenate(v) for c, v in cols.items()})
+
+    @staticmethod
+    def _district_label(code: str, names: Mapping[str, str]) -> str:
+        return names.get(code) or (district_name(code) if code and code != OUTSIDE else code)
+
+
+def _row_chunks(adj: Catchment, edges: int = 4_000_000) -> list[tuple[int, int, int, int]]:
+    """(first edge, end edge, first row, end row) of consecutive row blocks of about ``edges``
+    edges (memory stays flat at national scale)."""
+    step = max(1, adj.n_rows * edges // max(adj.nnz, 1))
+    out = []
+    for start in range(0, adj.n_rows, step):
+        stop = min(adj.n_rows, start + step)
+        out.append((int(adj.indptr[start]), int(adj.indptr[stop]), start, stop))
+    return out
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(_sequential_sum(values) / len(values)) if len(values) else float("nan")
+
+
+def _apportion(
+    child_area: np.ndarray,
+    at_risk: np.ndarray,
+    deficiency: np.ndarray,
+    size: np.ndarray,
+    mask: np.ndarray,
+    code_rank: np.ndarray,
+) -> np.ndarray:
+    """Whole-child gap per area: each child at risk carries deficiency/size of its component;
+    areas' shares are rounded by largest remainder (ties by area id, via ``code_rank``) so they
+    add up to the cohort's share rounded to a whole child.
+
+    The shares are summed over (area, deficiency, size) groups in sorted order, so the result
+    depends only on the matching-independent structure, never on labels or edit history.
+    """
+    n = len(code_rank)
+    sel = mask & at_risk
+    if not sel.any():
+        return np.zeros(n, dtype=np.int64)
+    base = int(size.max()) + 1
+    key = (child_area[sel] * base + deficiency[sel]) * base + size[sel]
+    uniq, counts = np.unique(key, return_counts=True)
+    rest, s = np.divmod(uniq, base)
+    area, d = np.divmod(rest, base)
+    quota = np.bincount(area, weights=d * counts / s, minlength=n)
+    total = int(np.floor(_sequential_sum(quota) + 0.5 + 1e-9))
+    floors = np.floor(quota + 1e-9).astype(np.int64)
+    remainder = np.where(quota > 0, quota - floors, -1.0)
+    left = total - int(floors.sum())
+    if left > 0:
+        order = np.lexsort((code_rank, -np.round(remainder, 9)))
+        floors[order[:left]] += 1
+    return floors

@@ -1,0 +1,104 @@
+"""District-level 20- and 10-mile compliance tables (DESIGN.md §1, §4).
+
+Input is the per-child placements table built by :mod:`geo.measures.analysis` (``distance_miles``,
+``within_10``, ``within_20``, ``home_district_code``, ``placement_district_code``). Percentages are
+of children with a known distance; the ``*_all`` columns give the share of all children.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from geo.spatial.authority import OUTSIDE, Authority
+
+COMPLIANCE_COLUMNS = [
+    "district_code",
+    "district_name",
+    "children",
+    "known",
+    "within_20",
+    "pct_within_20",
+    "within_10",
+    "pct_within_10",
+    "not_known",
+    "median_miles",
+    "pct_within_20_all",
+    "pct_within_10_all",
+]
+
+
+def _pct(num: pd.Series, den: pd.Series) -> pd.Series:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.Series(
+            np.where(den > 0, np.round(100.0 * num / den.where(den > 0), 1), np.nan),
+            index=num.index,
+        )
+
+
+def district_compliance(
+    placements: pd.DataFrame, authority: Authority, *, by: Literal["home", "placement"] = "home"
+) -> pd.DataFrame:
+    """One row per district of ``authority`` + ``OUTSIDE`` + the authority total.
+
+    ``by="home"`` groups children by the district of their originating address (``HOME_POST``);
+    ``by="placement"`` by the district they are placed in. ``OUTSIDE`` holds children whose
+    district is outside the authority or not known. Filter the cohort before calling.
+    """
+    code_col = f"{by}_district_code"
+    codes = placements[code_col].astype("string")
+    group = codes.where(codes.isin(authority.district_codes), OUTSIDE).fillna(OUTSIDE)
+    known = placements["distance_miles"].notna()
+    frame = pd.DataFrame(
+        {
+            "group": group.to_numpy(),
+            "known": known.to_numpy(),
+            "within_20": placements["within_20"].astype(bool).to_numpy(),
+            "within_10": placements["within_10"].astype(bool).to_numpy(),
+            "miles": placements["distance_miles"].to_numpy(dtype=float),
+        }
+    )
+    order = [*authority.district_codes, OUTSIDE]
+    g = frame.groupby("group", sort=False)
+    table = pd.DataFrame(
+        {
+            "children": g.size(),
+            "known": g["known"].sum(),
+            "within_20": g["within_20"].sum(),
+            "within_10": g["within_10"].sum(),
+            "median_miles": g["miles"].median(),
+        }
+    ).reindex(order)
+    table[["children", "known", "within_20", "within_10"]] = (
+        table[["children", "known", "within_20", "within_10"]].fillna(0).astype(int)
+    )
+    total = pd.DataFrame(
+        {
+            "children": [len(frame)],
+            "known": [int(frame["known"].sum())],
+            "within_20": [int(frame["within_20"].sum())],
+            "within_10": [int(frame["within_10"].sum())],
+            "median_miles": [
+                float(np.nanmedian(frame["miles"])) if frame["known"].any() else np.nan
+            ],
+        },
+        index=[authority.code],
+    )
+    table = pd.concat([table, total])
+    table["not_known"] = table["children"] - table["known"]
+    table["pct_within_20"] = _pct(table["within_20"], table["known"])
+    table["pct_within_10"] = _pct(table["within_10"], table["known"])
+    table["pct_within_20_all"] = _pct(table["within_20"], table["children"])
+    table["pct_within_10_all"] = _pct(table["within_10"], table["children"])
+    table["median_miles"] = table["median_miles"].round(1)
+    table.index.name = "district_code"
+    table = table.reset_index()
+    names = {
+        **authority.districts,
+        OUTSIDE: f"Outside {authority.name} or not known",
+        authority.code: f"{authority.name} total",
+    }
+    table["district_name"] = table["district_code"].map(names)
+    return table[COMPLIANCE_COLUMNS]

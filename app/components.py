@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
 from dash import html
 
-from geo.disclosure.suppression import SUPPRESSED, is_small
+from geo.disclosure.suppression import SMALLEST_SHOWN, SUPPRESSED, is_small
 from geo.errors import PlacemapError
 
 
@@ -106,3 +108,63 @@ def panel(title: str, note: str, body: Any, **kwargs: Any) -> html.Div:
         [html.Div(title, className="section-title"), html.P(note, className="muted"), body],
         **kwargs,
     )
+
+
+# Carer coverage measures the maps can show: (title, short label, count|ratio, colour scale).
+COVERAGE_MEASURES = {
+    "children_at_risk": (
+        "Children who may not get a suitable place within 20 miles",
+        "Children at risk",
+        "count",
+        "Oranges",
+    ),
+    "places_per_child_2sfca": (
+        "Places per child within 20 miles (2SFCA)",
+        "Places per child",
+        "ratio",
+        "Blues",
+    ),
+    "places_per_child_e2sfca": (
+        "Places per child, distance-weighted (E2SFCA)",
+        "Places per child",
+        "ratio",
+        "Blues",
+    ),
+    "vacant_suitable_places_per_child": (
+        "Vacant suitable places within 20 miles per child",
+        "Vacant places per child",
+        "ratio",
+        "Blues",
+    ),
+    "children": ("Children in care from each area", "Children", "count", "Purples"),
+    "carers": ("Approved fostering households in each area", "Households", "count", "Greens"),
+}
+
+
+def shown_count(v: float) -> str:
+    """A count for hover text: 1–5 for a small count (never the exact value), – when unknown."""
+    if not np.isfinite(v):
+        return "–"
+    return f"1–{SMALLEST_SHOWN - 1}" if is_small(v) else f"{int(v):,}"
+
+
+def area_layer(res: Any, measure: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Grid cells with the measure (counts of 1-5 drawn as 3 and labelled 1–5) and hover text."""
+    grid = res.areas[res.areas["area_type"].str.startswith("grid")].copy()
+    _title, _label, kind, _scale = COVERAGE_MEASURES[measure]
+    # children-based measures only where children come from; households where carers live
+    grid = grid[grid["carers"] > 0] if measure == "carers" else grid[grid["children"] > 0]
+    values = grid[measure].to_numpy(dtype=float)
+    if kind == "count":
+        grid["value"] = np.where(is_small(values), 3.0, values)
+    else:
+        grid["value"] = values
+    hover = [
+        f"<b>5 km square, {r.district_name or 'outside the districts'}</b><br>"
+        f"Children from here: {shown_count(r.children)}<br>"
+        f"Fostering households here: {shown_count(r.carers)}<br>"
+        f"Places per child (2SFCA): {r.places_per_child_2sfca:.2f}<br>"
+        f"Children who may go without a suitable place: {shown_count(r.children_at_risk)}"
+        for r in grid.itertuples(index=False)
+    ]
+    return grid, pd.Series(hover, index=grid.index)

@@ -51,13 +51,12 @@ def require_carers(store: DatasetStore, dataset_id: str | None) -> Any:
 
 def coverage_model(store: DatasetStore, dataset_id: str | None) -> Any:
     """The dataset's CoverageModel at its default census date (built once, then edited)."""
-    from geo.coverage.model import CoverageModel, demand_from_analysis, supply_from_register
+    from geo.coverage import build_coverage
 
     ds = require_carers(store, dataset_id)
 
     def build() -> Any:
-        demand, _counts = demand_from_analysis(store.analysis(ds.id))
-        return CoverageModel(demand, supply_from_register(ds.carers), authority=store.authority)
+        return build_coverage(store.analysis(ds.id), ds.carers).model
 
     return ds.cached(("coverage_model",), build)
 
@@ -192,7 +191,7 @@ def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
 def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
     """``search(model, sites)`` on the dataset's coverage model and the authority's candidate
     sectors (cached), under the dataset's lock."""
-    from geo.coverage.recruitment import candidate_sites
+    from geo.coverage import candidate_sites
 
     model = coverage_model(store, ds.id)
     sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
@@ -203,7 +202,7 @@ def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
 def recruitment_plan(
     store: DatasetStore, dataset_id: str | None, *, households: int, places: int, categories: str
 ) -> Any:
-    from geo.coverage.recruitment import HouseholdKind, recommend_sites
+    from geo.coverage import HouseholdKind, recommend_sites
     from geo.ssda903.carers import parse_categories
 
     ds = require_carers(store, dataset_id)
@@ -224,7 +223,7 @@ def recruitment_plan(
 
 def recruitment_baselines(store: DatasetStore, dataset_id: str | None, plan: Any) -> Any:
     """The plan against random sectors and "biggest district" siting (cached with the plan)."""
-    from geo.coverage.recruitment import compare_with_baselines
+    from geo.coverage import compare_with_baselines
 
     ds = require_carers(store, dataset_id)
     key = ("recruit_baselines", plan.households, plan.kind.places, plan.kind.categories)
@@ -238,7 +237,7 @@ def recruitment_baselines(store: DatasetStore, dataset_id: str | None, plan: Any
 
 def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:
     """Carer figures for the district comparison report (the same as ``placemap report``)."""
-    from app.reports.model import coverage_figures
+    from app.reports import coverage_figures
 
     ds = require_carers(store, dataset_id)
     return ds.cached(

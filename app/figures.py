@@ -2,7 +2,7 @@
 
 Maps use plotly's ``geo`` (SVG, no tiles, nothing fetched) so they work offline; with
 ``basemap="carto"`` they use MapLibre with the OpenStreetMap/Carto "positron" tiles instead.
-Colours are colour-blind safe (ColorBrewer PuOr for the target bands, viridis for counts).
+Palette, target bands and fonts come from :mod:`app.style` (shared with the reports).
 """
 
 from __future__ import annotations
@@ -13,17 +13,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-# Target bands, best first (ColorBrewer PuOr, colour-blind safe), with the legend label.
-BANDS = [
-    ("met", "#5e3c99", "Target met"),
-    ("close", "#b2abd2", "Up to 5 points below target"),
-    ("below", "#fdb863", "5 to 15 points below target"),
-    ("far", "#e66101", "More than 15 points below target"),
-]
-NO_DATA = ("none", "#d9d9d9", "No children / suppressed")
-CONTEXT_FILL = "#f0f0f0"
-OUTLINE = "#4d4d4d"
-FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif", size=13)
+from app.style import BANDS, CONTEXT_FILL, FONT, NO_DATA, OUTLINE, band, band_colour
+
 CARTO_ATTRIBUTION = "© OpenStreetMap contributors © CARTO"
 
 
@@ -32,20 +23,6 @@ def graph_config(**extra: Any) -> dict[str, Any]:
     import dash
 
     return {"displaylogo": False, "topojsonURL": dash.get_asset_url("topojson/"), **extra}
-
-
-def band(pct: float | None, target: float) -> str:
-    """The target band of a percentage (``none`` when unknown)."""
-    if pct is None or not np.isfinite(pct):
-        return NO_DATA[0]
-    gap = target - pct
-    if gap <= 0:
-        return "met"
-    if gap <= 5:
-        return "close"
-    if gap <= 15:
-        return "below"
-    return "far"
 
 
 def _empty(message: str) -> go.Figure:
@@ -337,10 +314,7 @@ def district_bars(
     if table.empty:
         return _empty("No districts to show")
     t = table.sort_values(value_col, na_position="first")
-    colours = [
-        dict(BANDS_COLOURS).get(band(v, target), NO_DATA[1])
-        for v in t[value_col].to_numpy(dtype=float)
-    ]
+    colours = [band_colour(v, target) for v in t[value_col].to_numpy(dtype=float)]
     text = ["c" if not np.isfinite(v) else f"{v:.1f} %" for v in t[value_col].to_numpy(float)]
     fig = go.Figure(
         go.Bar(
@@ -381,9 +355,6 @@ def district_bars(
         showlegend=False,
     )
     return fig
-
-
-BANDS_COLOURS = [(k, c) for k, c, _ in BANDS]
 
 
 def trend_lines(trend: pd.DataFrame, *, title: str, target: float, highlight: str) -> go.Figure:

@@ -9,7 +9,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
-from app.auth.access import user_links
+from app.auth import user_links
+from app.callbacks import callback
 from app.data.state import STORE_KEY
 from app.data.store import DatasetStore
 from app.ids import Id
@@ -104,27 +105,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         )
     app.layout = _shell(settings, store)
     from app import shell_callbacks  # noqa: F401  (registers the banner callback)
-    from app.auth.security import install_security
+    from app.auth import install_security
 
     install_security(app, settings)  # sign-in, roles, audit log, headers, upload limits
-    _adopt_module_callbacks(app)
+    callback.register(app)  # every page's and the shell's callbacks, on this app
     return app
-
-
-# Module-level @callback functions (pages, shell) as first registered. Dash moves them into the
-# first app that serves a request and leaves none for a second app in the same process (tests,
-# several apps behind one WSGI server), so each app gets its own copy here.
-# Keyed by the callback's output string, so a callback seen twice is kept once.
-_MODULE_CALLBACKS: tuple[dict[str, dict], dict[str, dict]] = ({}, {})
-
-
-def _adopt_module_callbacks(app: Dash) -> None:
-    from dash import _callback
-
-    callbacks, callback_map = _MODULE_CALLBACKS
-    callbacks.update({c["output"]: c for c in _callback.GLOBAL_CALLBACK_LIST})
-    callback_map.update(_callback.GLOBAL_CALLBACK_MAP)
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    _callback.GLOBAL_CALLBACK_MAP.clear()
-    app._callback_list.extend(dict(c) for c in callbacks.values())
-    app.callback_map.update({k: dict(v) for k, v in callback_map.items()})

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.spatial.authority import DEFAULT_AUTHORITY
+from geo.ssda903.xml_return import DEFAULT_MAX_MB
 
 
 def _path(name: str) -> Path | None:
@@ -19,6 +20,27 @@ def _flag(name: str, default: bool = False) -> bool:
     return default if not value else value in {"1", "true", "yes", "on"}
 
 
+def _positive(name: str, default: float) -> float:
+    """A positive number; ``default`` when unset, not a number, or zero or less."""
+    value = os.environ.get(name, "").strip()
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        return default
+    return number if number > 0 else default
+
+
+# Sign-in options, read into ``Settings.extra`` (used by app.auth.sessions.AuthConfig).
+AUTH_ENV = {
+    "users_file": "PLACEMAP_USERS_FILE",
+    "audit_log": "PLACEMAP_AUDIT_LOG",
+    "idle_minutes": "PLACEMAP_IDLE_MINUTES",
+    "trusted_user_header": "PLACEMAP_TRUSTED_USER_HEADER",
+    "trusted_proxies": "PLACEMAP_TRUSTED_PROXIES",
+    "cookie_secure": "PLACEMAP_COOKIE_SECURE",
+}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app needs to start. ``from_env()`` reads the ``PLACEMAP_*`` variables."""
@@ -26,13 +48,19 @@ class Settings:
     authority: str = DEFAULT_AUTHORITY
     data_dir: Path | None = None  # SSDA903 files (+ carers.csv); None = the synthetic demo
     boundaries: Path | None = None  # user boundary file; None = ONS cache or offline derivation
-    cache_dir: Path | None = None
+    cache_dir: Path | None = None  # None = platformdirs user cache (demo, boundaries)
+    ons_url: str | None = None  # ONS boundary FeatureServer (a mirror); None = the ONS service
+    max_xml_mb: float = DEFAULT_MAX_MB  # largest XML return / unpacked workbook read, in MB
     upload_dir: Path | None = None
     basemap: str = "none"  # "none" (offline, blank style) or "carto" (OpenStreetMap/Carto tiles)
     secret_key: str | None = None
     production: bool = False
     max_upload_mb: int = 20
-    extra: dict[str, str] = field(default_factory=dict)
+    host: str = "127.0.0.1"  # placemap serve
+    port: int = 8050
+    workers: int = 2  # gunicorn workers with --production
+    threads: int = 4  # threads per worker
+    extra: dict[str, str] = field(default_factory=dict)  # sign-in options (AUTH_ENV keys)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -41,11 +69,20 @@ class Settings:
             "data_dir": _path("PLACEMAP_DATA_DIR"),
             "boundaries": _path("PLACEMAP_BOUNDARIES"),
             "cache_dir": _path("PLACEMAP_CACHE_DIR"),
+            "ons_url": os.environ.get("PLACEMAP_ONS_URL", "").strip() or None,
+            "max_xml_mb": _positive("PLACEMAP_MAX_XML_MB", DEFAULT_MAX_MB),
             "upload_dir": _path("PLACEMAP_UPLOAD_DIR"),
             "basemap": os.environ.get("PLACEMAP_BASEMAP", "none").strip().lower() or "none",
             "secret_key": os.environ.get("PLACEMAP_SECRET_KEY") or None,
             "production": _flag("PLACEMAP_PRODUCTION"),
             "max_upload_mb": int(os.environ.get("PLACEMAP_MAX_UPLOAD_MB", "20")),
+            "host": os.environ.get("PLACEMAP_HOST", "").strip() or "127.0.0.1",
+            "port": int(os.environ.get("PLACEMAP_PORT", "").strip() or 8050),
+            "workers": int(os.environ.get("PLACEMAP_WORKERS", "").strip() or 2),
+            "threads": int(os.environ.get("PLACEMAP_THREADS", "").strip() or 4),
+            "extra": {
+                k: v for k, env in AUTH_ENV.items() if (v := os.environ.get(env, "").strip())
+            },
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, html
 
+from app.callbacks import callback
 from app.components import error_alert
 from app.data.state import store
 from app.ids import Id

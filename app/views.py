@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from app.data.store import DatasetStore, Filters
+from geo.disclosure.policy import suppress_district_table, suppress_trend
 from geo.measures.analysis import Analysis
 from geo.measures.compliance import district_compliance
-from geo.ssda903.placements import PlacementData
+from geo.measures.trends import compliance_trend
+from geo.spatial.authority import OUTSIDE
 
 
 @dataclass(frozen=True)
@@ -23,19 +25,6 @@ class ComplianceView:
     table: pd.DataFrame  # districts + OUTSIDE + total, with *_shown / pct_text columns
     context_codes: list[str]
     map_note: str
-
-
-def quarter_ends(data: PlacementData, *, last: int = 8, latest: date | None = None) -> list[date]:
-    """The last ``last`` quarter ends up to ``latest`` (default: the latest date in the data),
-    plus that date when it is not a quarter end."""
-    from geo.ssda903.placements import latest_date
-
-    latest = latest or latest_date(data)
-    ends = pd.date_range(end=pd.Timestamp(latest), periods=last, freq="QE")
-    out = [d.date() for d in ends if d.date() <= latest]
-    if latest not in out:
-        out.append(latest)
-    return out
 
 
 def compliance_view(
@@ -65,21 +54,15 @@ def compliance_view(
 
 
 def suppress(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
-    """Add display columns with DfE disclosure control: counts of 1-5 hidden (``c``), secondary
-    suppression so no hidden cell follows from the total, percentages of hidden counts hidden."""
-    from geo.disclosure.suppression import suppress_table
-
-    pct_col, within_col = f"pct_within_{threshold}", f"within_{threshold}"
+    """Add display columns for ``threshold`` miles after the one district-table disclosure policy
+    (:func:`geo.disclosure.suppress_district_table`, shared with the report): counts of 1-5
+    hidden (``c``), secondary suppression so no hidden cell follows from the totals,
+    percentages and medians of hidden counts hidden. The mask is the same whichever
+    threshold is displayed."""
+    pct_col = f"pct_within_{threshold}"
     t = table.reset_index(drop=True).copy()
     total_label = len(t) - 1
-    res = suppress_table(
-        t[["children", "known", within_col, "not_known", pct_col, "median_miles"]],
-        counts=["children", "known", within_col, "not_known"],
-        derived={pct_col: [within_col, "known"], "median_miles": ["known"]},
-        total_row=total_label,
-        row_base="children",
-    )
-    mask = res.mask
+    mask = suppress_district_table(t, total_row=total_label).mask
     t["is_total"] = t.index == total_label
     t["suppressed"] = mask["children"].to_numpy()
     t["pct_hidden"] = mask[pct_col].to_numpy()
@@ -176,7 +159,7 @@ def gap_text(gap: np.ndarray, hidden: np.ndarray) -> list[str]:
 
 def exact_counts_allowed() -> bool:
     """Whether the signed-in user may see unsuppressed small numbers (analysts)."""
-    from app.auth.access import Permission, current_user
+    from app.auth import Permission, current_user
 
     user = current_user()
     return user is not None and user.can(Permission.UNSUPPRESSED_EXPORT)
@@ -194,24 +177,25 @@ def coverage_by_district(store: DatasetStore, dataset_id: str | None) -> pd.Data
 
 
 def trend_table(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
-    """% within 20 miles at each of the last eight quarter ends, authority and districts."""
+    """% within 20 miles at each quarter end, authority and districts: the report's trend
+    (:func:`geo.measures.compliance_trend`, the one quarter rule) after the same disclosure
+    policy as every district table (:func:`geo.disclosure.suppress_trend`)."""
     ds = store.get(dataset_id)
 
     def compute() -> pd.DataFrame:
-        rows = []
-        for q in quarter_ends(ds.data, latest=ds.as_at):
-            v = compliance_view(store, ds.id, Filters(as_at=q), threshold=20, view="home")
-            t = v.table[v.table["district_code"] != "OUTSIDE"]
-            for r in t.itertuples(index=False):
-                rows.append(
-                    {
-                        "quarter_end": pd.Timestamp(q),
-                        "district_name": r.district_name,
-                        "pct": r.pct_shown,
-                    }
-                )
-        frame = pd.DataFrame(rows)
-        # authority total first so it is drawn on top / listed first
+        trend = compliance_trend(ds.data, store.authority, as_at=ds.as_at)
+        t = trend.table.reset_index(drop=True)
+        hidden = suppress_trend(t, total_code=store.authority.code).mask["pct_within_20"]
+        t = t.assign(pct=t["pct_within_20"].astype(float).where(~hidden, np.nan))
+        t = t[t["district_code"] != OUTSIDE]
+        frame = pd.DataFrame(
+            {
+                "quarter_end": pd.to_datetime(t["quarter_end"]),
+                "district_name": t["district_name"],
+                "pct": t["pct"],
+            }
+        ).reset_index(drop=True)
+        # authority total last so it is drawn on top
         key = frame["district_name"].eq(f"{store.authority.name} total")
         return pd.concat([frame[~key], frame[key]], ignore_index=True)
 

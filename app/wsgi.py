@@ -75,7 +75,7 @@ def run_production(
     """
     from gunicorn.app.base import BaseApplication
 
-    from app.auth.security import check_startup
+    from app.auth import check_startup
 
     check_startup(settings)
     server = build_app(settings)

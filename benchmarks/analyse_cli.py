@@ -22,7 +22,7 @@ from typing import Any
 
 from benchmarks.inputs import Scale, episodes_subset
 from benchmarks.timing import CaseResult, Row, median
-from geo.demo.synthetic import write_demo
+from geo.demo import write_demo
 from geo.writing import atomic_write_bytes, json_bytes
 
 CLI = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"

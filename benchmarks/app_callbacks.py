@@ -112,7 +112,7 @@ def _sequence(
 
 
 def run(cache_dir: Path, workdir: Path, *, steps: int, boundaries: Path | None) -> CaseResult:
-    from app.auth.access import UserStore
+    from app.auth import UserStore
     from app.main import create_app
     from app.pages.overview import update_overview
     from app.settings import Settings

@@ -1,6 +1,6 @@
 """The data every case runs on: the synthetic Kent and national demos, prepared once per run.
 
-Both demos come from :func:`geo.demo.synthetic.demo_dataset` (real ONSPD postcodes, no real person)
+Both demos come from :func:`geo.demo.demo_dataset` (real ONSPD postcodes, no real person)
 and go through the project's own readers (``read_placements``, ``analyse``, ``read_carers``), as
 ``placemap coverage`` does. In ``--quick`` mode there is no national demo (generating it takes
 half a minute): the "national" cases then run on the Kent demo and say so in their size column.
@@ -16,13 +16,12 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.timing import seconds
-from geo.coverage.model import Demand, Supply, demand_from_analysis, supply_from_register
-from geo.coverage.recruitment import Sites
-from geo.demo.synthetic import DemoData, demo_dataset, write_demo
+from geo.coverage import Demand, Sites, Supply, demand_from_analysis, supply_from_register
+from geo.demo import DemoData, demo_dataset, write_demo
 from geo.measures.analysis import Analysis, analyse
 from geo.spatial.authority import Authority
+from geo.ssda903 import read_placements
 from geo.ssda903.carers import CarersRegister, read_carers
-from geo.ssda903.placements import read_placements
 
 
 @dataclass(frozen=True, eq=False)

@@ -239,7 +239,7 @@ class ProductionServer:
         }
 
     def start(self, *, timeout_s: float = 90.0) -> ProductionServer:
-        from app.auth.access import UserStore
+        from app.auth import UserStore
 
         store = UserStore(self.workdir / "state" / "users.json")
         for name, (role, password) in self.users.items():

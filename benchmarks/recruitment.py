@@ -19,8 +19,14 @@ import numpy as np
 
 from benchmarks.inputs import Scale
 from benchmarks.timing import CaseResult, Row, median, seconds
-from geo.coverage.model import CoverageModel, suits
-from geo.coverage.recruitment import HouseholdKind, Sites, compare_with_baselines, recommend_sites
+from geo.coverage import (
+    CoverageModel,
+    HouseholdKind,
+    Sites,
+    compare_with_baselines,
+    recommend_sites,
+    suits,
+)
 from geo.spatial.authority import Authority
 from geo.spatial.catchments import pairs_within
 from geo.ssda903.carers import ALL_AGES_MASK, NEED_MASK

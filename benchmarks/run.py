@@ -137,6 +137,7 @@ def _say(message: str) -> None:
 
 def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseResult]:
     """Prepare the demos in ``workdir`` and run the chosen cases in order."""
+    from app.settings import Settings
     from benchmarks import (
         analyse_cli,
         app_callbacks,
@@ -148,10 +149,10 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
         scaling,
         whatif,
     )
-    from geo.demo.synthetic import DEMO_VERSION, demo_cache_root, demo_dataset
+    from geo.demo import DEMO_VERSION, demo_cache_root, demo_dataset
     from geo.spatial.authority import load_authority
 
-    cache = Path(os.environ["PLACEMAP_CACHE_DIR"])
+    cache = Settings.from_env().cache_dir  # set to a throwaway folder by main()
     authority = load_authority()
     _say("preparing the Kent demo ...")
     kent_demo = demo_dataset(scale="kent")
@@ -180,7 +181,7 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
         return res
 
     def case_5() -> CaseResult:
-        from geo.coverage.recruitment import candidate_sites
+        from geo.coverage import candidate_sites
 
         if plan.quick:
             kent_sites = national_sites = inputs.demo_sites(kent)

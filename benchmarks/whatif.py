@@ -18,7 +18,7 @@ import pandas as pd
 
 from benchmarks.inputs import Scale
 from benchmarks.timing import CaseResult, Row, Table, fmt_s, median, percentile, repeat
-from geo.coverage.model import CoverageModel
+from geo.coverage import CoverageModel
 from geo.spatial.authority import Authority
 from geo.ssda903.carers import ALL_AGES_MASK, CATEGORY_BIT, Category
 

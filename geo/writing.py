@@ -1,4 +1,9 @@
-"""Atomic output writing: a reader never sees a half-written file."""
+"""Writing outputs: atomically (a reader never sees a half-written file) and formula-safe (a
+spreadsheet opening a CSV or workbook never runs a cell as a formula).
+
+:func:`neutralise_cell` / :func:`neutralise_formulas` are the one CSV-injection rule: every CSV,
+XLSX and audit export calls them (directly or through :func:`csv_bytes`).
+"""
 
 from __future__ import annotations
 
@@ -45,8 +50,42 @@ def atomic_write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
         raise
 
 
+# A spreadsheet runs a text cell that starts with one of these as a formula (OWASP CSV injection),
+# including the full-width forms some spreadsheets fold to ASCII.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """``value`` unchanged unless it is text a spreadsheet would read as a formula, which gets a
+    leading ``'``. Numbers (negative ones too), NaN and ``None`` pass through."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` safe to export: text cells (and column names) that look like formulas
+    get a leading ``'``; numeric columns are untouched. Vectorised: one pass per text column."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            try:
+                starts = values.str.startswith(FORMULA_STARTS)
+            except AttributeError:  # an object column without text (numbers, dates): nothing runs
+                continue
+            risky = starts.fillna(False).astype(bool)
+            if bool(risky.any()):
+                values = values.astype(object)
+                values[risky] = "'" + values[risky].astype(str)
+                out[col] = values
+    out.columns = [neutralise_cell(c) for c in out.columns]
+    return out
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """``frame`` as UTF-8 CSV without the index, formula-safe (:func:`neutralise_formulas`)."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def json_bytes(obj: Any) -> bytes:

@@ -24,7 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from app.data.uploads import neutralise_cell
+from geo.writing import neutralise_cell
 
 GENESIS = "0" * 64
 

@@ -4,8 +4,8 @@
 
 * refuses to start in production without ``PLACEMAP_SECRET_KEY`` (32+ characters) or without a
   way to sign in (a users file, or the trusted proxy header);
-* installs :mod:`app.auth.access` (the request gate, sign-in, roles, admin page) and puts every Dash
-  page behind its permission;
+* installs sign-in (:func:`app.auth.routes.install_auth`: the request gate, sign-in, roles, admin
+  page) and puts every Dash page behind its permission (:mod:`app.auth.guards`);
 * caps request bodies (``MAX_CONTENT_LENGTH``) so an oversized upload is refused before it is
   read into memory;
 * adds security headers to every response and replaces error pages with short messages (no
@@ -33,8 +33,11 @@ import dash
 import flask
 from werkzeug.exceptions import HTTPException, NotFound
 
-from app.auth import access as auth
 from app.auth.audit import Event
+from app.auth.guards import callback_output_ids, guard_pages, require
+from app.auth.routes import install_auth, render_page
+from app.auth.sessions import AuthConfig, AuthState, record
+from app.auth.users import Permission, UserStore
 from app.data.uploads import delete_upload, is_upload_id, upload_root
 from app.ids import Id
 from geo.errors import InputError
@@ -71,8 +74,8 @@ def check_startup(settings: Any) -> None:
             "'import secrets; print(secrets.token_urlsafe(48))'` and keep it out of version "
             "control."
         )
-    cfg = auth.AuthConfig.from_settings(settings)
-    if not cfg.trusted_user_header and not auth.UserStore(cfg.users_file).all():
+    cfg = AuthConfig.from_settings(settings)
+    if not cfg.trusted_user_header and not UserStore(cfg.users_file).all():
         raise InputError(
             f"Production mode needs sign-in, but the users file '{cfg.users_file}' has no "
             "users. Create the first administrator with `placemap users add NAME --role admin` "
@@ -164,11 +167,7 @@ def _install_error_pages(server: flask.Flask, settings: Any) -> None:
             resp = flask.jsonify(error=text)
             resp.status_code = code
         else:
-            resp = auth.render_page(
-                "Error",
-                f'<h1>{code}</h1><p>{text}</p><p><a href="/">Back to placemap</a></p>',
-                status=code,
-            )
+            resp = render_page("error.html", status=code, code=code, text=text)
         if isinstance(err, HTTPException) and err.response is None:
             for name, value in err.get_headers():
                 if name in ("Retry-After", "Allow", "WWW-Authenticate"):
@@ -216,7 +215,7 @@ def _audit_callbacks(response: flask.Response) -> flask.Response:
         return response
     if not isinstance(body, dict):
         return response
-    ids = auth.callback_output_ids(body)
+    ids = callback_output_ids(body)
     if Id.DT_PENDING in ids:
         names = [
             str(n)[:120]
@@ -230,9 +229,9 @@ def _audit_callbacks(response: flask.Response) -> flask.Response:
             else None
         )
         if is_upload_id(dataset):
-            auth.record(Event.UPLOAD, dataset=dataset, files=names)
+            record(Event.UPLOAD, dataset=dataset, files=names)
         elif response.status_code != 204:
-            auth.record(Event.UPLOAD_REFUSED, files=names, status=response.status_code)
+            record(Event.UPLOAD_REFUSED, files=names, status=response.status_code)
     for output, what in EXPORT_OUTPUTS.items():
         if output in ids and response.status_code == 200:
             sent = _response_value(response, output, "data")
@@ -240,7 +239,7 @@ def _audit_callbacks(response: flask.Response) -> flask.Response:
                 datasets = _prop_values(body, Id.DT_PENDING, "data") or _prop_values(
                     body, Id.DATASET, "data"
                 )
-                auth.record(
+                record(
                     Event.EXPORT,
                     dataset=str(datasets[0]) if datasets else None,
                     what=what,
@@ -256,7 +255,7 @@ def delete_dataset(dataset_id: str) -> bool:
     Other workers notice at their next access (the store checks the files are still there).
     Returns False when there was nothing to delete (not an upload id, or already gone).
     """
-    auth.require(auth.Permission.DELETE_DATASET)
+    require(Permission.DELETE_DATASET)
     if not is_upload_id(dataset_id):
         return False
     from app.data.state import store
@@ -265,7 +264,7 @@ def delete_dataset(dataset_id: str) -> bool:
     s.remove(dataset_id)
     removed = delete_upload(upload_root(s.settings), dataset_id)
     if removed:
-        auth.record(Event.DATASET_DELETED, dataset=dataset_id)
+        record(Event.DATASET_DELETED, dataset=dataset_id)
     return removed
 
 
@@ -276,7 +275,7 @@ def _delete_route(dataset_id: str) -> Any:
 
 
 # -- installation -----------------------------------------------------------------------------
-def install_security(app: dash.Dash, settings: Any) -> auth.AuthState:
+def install_security(app: dash.Dash, settings: Any) -> AuthState:
     """Install sign-in, roles, audit, headers and limits on a Dash app (see module doc)."""
     check_startup(settings)
     server = app.server
@@ -289,8 +288,8 @@ def install_security(app: dash.Dash, settings: Any) -> auth.AuthState:
     server.config["MAX_CONTENT_LENGTH"] = max_request_bytes(settings)
     if settings.production:
         server.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
-    state = auth.install_auth(server, settings)
-    auth.guard_pages(dash.page_registry)
+    state = install_auth(server, settings)
+    guard_pages(dash.page_registry)
     server.add_url_rule(
         "/datasets/<dataset_id>/delete", "placemap_delete_dataset", _delete_route, methods=["POST"]
     )

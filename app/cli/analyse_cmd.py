@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import date
 
+from app.settings import Settings
 from geo.errors import InputError
 from geo.measures.analysis import analyse
-from geo.spatial.authority import DEFAULT_AUTHORITY, load_authority
-from geo.ssda903.placements import read_placements
+from geo.spatial.authority import load_authority
+from geo.ssda903 import read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 
@@ -40,7 +40,7 @@ def add_input_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--authority",
-        default=os.environ.get("PLACEMAP_AUTHORITY", DEFAULT_AUTHORITY),
+        default=Settings.from_env().authority,
         metavar="CODE",
         help="GSS code of the council (default Kent, E10000016)",
     )
@@ -69,7 +69,8 @@ def placement_paths(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
     paths = placement_paths(args)
-    data = read_placements(paths, header=args.header, uasc=args.uasc)
+    max_mb = Settings.from_env().max_xml_mb  # PLACEMAP_MAX_XML_MB
+    data = read_placements(paths, header=args.header, uasc=args.uasc, max_mb=max_mb)
     result = analyse(data, authority, as_at=args.as_at)
     result.summary["merge_differences"] = {
         "count": int(len(data.merge_differences)),

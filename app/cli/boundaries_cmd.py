@@ -6,18 +6,21 @@
   context and neighbours) into the cache; ``PLACEMAP_ONS_URL`` overrides the service URL.
 * ``export --authority CODE [--source auto|file|ons|derived] --out FILE.geojson`` writes the
   polygons in use (EPSG:4326, full detail, with code, name, role and source), atomically.
+
+Options left out default to :class:`app.settings.Settings` (``PLACEMAP_AUTHORITY``,
+``PLACEMAP_CACHE_DIR``, ``PLACEMAP_ONS_URL``, ``PLACEMAP_BOUNDARIES``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
+from app.settings import Settings
 from geo.errors import InputError
 from geo.spatial import boundaries as districts
-from geo.spatial.authority import DEFAULT_AUTHORITY, district_name, load_authority
+from geo.spatial.authority import district_name, load_authority
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,9 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     def authority_arg(q: argparse.ArgumentParser) -> None:
         q.add_argument(
             "--authority",
-            default=os.environ.get("PLACEMAP_AUTHORITY", DEFAULT_AUTHORITY),
             metavar="CODE",
-            help="GSS code of the council (default Kent, E10000016)",
+            help="GSS code of the council (default PLACEMAP_AUTHORITY, else Kent, E10000016)",
         )
 
     def cache_arg(q: argparse.ArgumentParser) -> None:
@@ -94,7 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    authority = load_authority(args.authority)
+    authority = load_authority(Settings.from_env(authority=args.authority).authority)
     rows = [
         (code, name, authority.group_of(code) or "") for code, name in authority.districts.items()
     ]
@@ -111,15 +113,20 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
-    authority = load_authority(args.authority)
+    settings = Settings.from_env(
+        authority=args.authority, cache_dir=args.cache_dir, ons_url=args.url
+    )
+    authority = load_authority(settings.authority)
     started = time.perf_counter()
     path = districts.download_ons(
         authority=authority,
-        cache_dir=args.cache_dir,
-        base_url=args.url,
+        cache_dir=settings.cache_dir,
+        base_url=settings.ons_url or districts.ONS_SERVICE_URL,
         timeout_s=args.timeout,
     )
-    loaded = districts.load_boundaries(authority=authority, source="ons", cache_dir=args.cache_dir)
+    loaded = districts.load_boundaries(
+        authority=authority, source="ons", cache_dir=settings.cache_dir
+    )
     roles = loaded.frame["role"].value_counts()
     print(
         f"Cached {len(loaded.frame)} districts for {authority.name} at {path} "
@@ -134,12 +141,14 @@ def run_export(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and out.is_dir():
         raise InputError(f"--out {out} is a folder; give a file name such as kent.geojson.")
-    # Without --boundaries, load_boundaries falls back to PLACEMAP_BOUNDARIES itself.
+    settings = Settings.from_env(
+        authority=args.authority, cache_dir=args.cache_dir, boundaries=args.boundaries
+    )
     loaded = districts.load_boundaries(
-        authority=args.authority,
+        authority=settings.authority,
         source=args.source,
-        path=args.boundaries,
-        cache_dir=args.cache_dir,
+        path=settings.boundaries,  # --boundaries, else PLACEMAP_BOUNDARIES
+        cache_dir=settings.cache_dir,
     )
     districts.write_geojson(out, districts.export_geojson(loaded))
     print(f"Wrote {len(loaded.frame)} districts ({loaded.label}) to {out}.")

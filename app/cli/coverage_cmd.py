@@ -13,16 +13,14 @@ from typing import Any
 import pandas as pd
 
 from app.cli.analyse_cmd import add_input_arguments, placement_paths
-from geo.coverage.model import (
+from app.settings import Settings
+from geo.coverage import (
     E2SFCA_BANDS,
     CoverageModel,
     DemandCounts,
-    PlacesBasis,
-    demand_from_analysis,
-    supply_from_register,
-)
-from geo.coverage.recruitment import (
     HouseholdKind,
+    PlacesBasis,
+    build_coverage,
     candidate_sites,
     compare_with_baselines,
     recommend_sites,
@@ -33,8 +31,8 @@ from geo.errors import InputError
 from geo.measures.analysis import analyse
 from geo.spatial import postcodes as pc
 from geo.spatial.authority import Authority, load_authority
+from geo.ssda903 import read_placements
 from geo.ssda903.carers import CarersRegister, parse_categories, read_carers
-from geo.ssda903.placements import read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 DEFINITIONS = {
@@ -158,10 +156,18 @@ class _Inputs:
 
 def _load(args: argparse.Namespace, *, grid_km: float = 5.0) -> _Inputs:
     authority = load_authority(args.authority)
-    data = read_placements(placement_paths(args), header=args.header, uasc=args.uasc)
+    data = read_placements(
+        placement_paths(args),
+        header=args.header,
+        uasc=args.uasc,
+        max_mb=Settings.from_env().max_xml_mb,  # PLACEMAP_MAX_XML_MB
+    )
     analysis = analyse(data, authority, as_at=args.as_at)
     register = read_carers(args.carers, as_at=analysis.as_at)
-    demand, counts = demand_from_analysis(analysis)
+    coverage = build_coverage(
+        analysis, register, grid_m=grid_km * 1000.0, places_basis=args.places_basis
+    )
+    counts = coverage.counts
     if counts.located == 0:
         raise InputError(
             f"No child of the headline cohort at {analysis.as_at:%d/%m/%Y} has a known home "
@@ -169,14 +175,7 @@ def _load(args: argparse.Namespace, *, grid_km: float = 5.0) -> _Inputs:
             "cohort). Coverage needs children's home postcodes (HOME_POST): check the as-at date "
             "and the postcodes."
         )
-    model = CoverageModel(
-        demand,
-        supply_from_register(register),
-        authority=authority,
-        grid_m=grid_km * 1000.0,
-        places_basis=args.places_basis,
-    )
-    return _Inputs(authority, analysis.as_at, register, counts, model)
+    return _Inputs(authority, analysis.as_at, register, counts, coverage.model)
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:

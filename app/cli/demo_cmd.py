@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from geo.demo.synthetic import SCALES, demo_dataset, write_demo
+from geo.demo import SCALES, demo_dataset, write_demo
 
 
 def _seed(value: str) -> int:

@@ -7,18 +7,19 @@ import time
 from pathlib import Path
 
 from app.cli.analyse_cmd import add_input_arguments
-from app.reports.model import (
+from app.reports import (
     FORMATS,
     CoverageFigures,
     build_report,
     coverage_figures,
     render_report,
 )
+from app.settings import Settings
 from geo.errors import InputError, PlacemapError
 from geo.measures.analysis import Analysis, analyse
 from geo.measures.trends import compliance_trend
 from geo.spatial.authority import Authority, load_authority
-from geo.ssda903.placements import read_placements
+from geo.ssda903 import read_placements
 from geo.writing import atomic_write_bytes
 
 
@@ -84,8 +85,11 @@ def output_format(args: argparse.Namespace) -> str:
     )
 
 
-def _boundaries(args: argparse.Namespace, authority: Authority) -> tuple[object | None, str]:
-    """District polygons for the map and their attribution; (None, "") when there are none."""
+def _boundaries(
+    args: argparse.Namespace, authority: Authority, settings: Settings
+) -> tuple[object | None, str]:
+    """District polygons for the map and their attribution; (None, "") when there are none.
+    ``--boundaries``, else ``settings`` (PLACEMAP_BOUNDARIES, the cache folder)."""
     if args.no_map:
         return None, ""
     try:
@@ -93,7 +97,11 @@ def _boundaries(args: argparse.Namespace, authority: Authority) -> tuple[object 
     except ImportError:  # boundaries module not installed: the report notes the missing map
         return None, ""
     try:
-        b = load_boundaries(authority=authority, path=args.boundaries)
+        b = load_boundaries(
+            authority=authority,
+            path=args.boundaries or settings.boundaries,
+            cache_dir=settings.cache_dir,
+        )
     except PlacemapError:
         if args.boundaries:
             raise  # the user named a file: tell them what is wrong with it
@@ -126,7 +134,10 @@ def run(args: argparse.Namespace) -> int:
     if args.households < 0:
         raise InputError(f"--households must be 0 or more, got {args.households}.")
     authority = load_authority(args.authority)
-    data = read_placements(placement_paths(args), header=args.header, uasc=args.uasc)
+    settings = Settings.from_env()
+    data = read_placements(
+        placement_paths(args), header=args.header, uasc=args.uasc, max_mb=settings.max_xml_mb
+    )
     analysis = analyse(data, authority, as_at=args.as_at)
     if analysis.summary["children_in_census"] == 0:
         raise InputError(
@@ -134,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
             "so there is nothing to report. Check the as-at date and the input files."
         )
     trend = compliance_trend(data, authority, as_at=analysis.as_at, quarters=args.quarters)
-    boundaries, note = _boundaries(args, authority)
+    boundaries, note = _boundaries(args, authority, settings)
     report = build_report(
         analysis,
         trend=trend,

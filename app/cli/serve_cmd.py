@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from app.cli import fail
@@ -18,8 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Start the Dash app on the synthetic Kent demo, or on the "
         "SSDA903 files in --data / PLACEMAP_DATA_DIR.",
     )
-    p.add_argument("--host", default=os.environ.get("PLACEMAP_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("PLACEMAP_PORT", "8050")))
+    env = Settings.from_env()  # PLACEMAP_* defaults; flags win
+    p.add_argument("--host", default=env.host)
+    p.add_argument("--port", type=int, default=env.port)
     p.add_argument(
         "--data",
         type=Path,
@@ -36,13 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("PLACEMAP_WORKERS", "2")),
+        default=env.workers,
         help="gunicorn worker processes with --production (default 2)",
     )
     p.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("PLACEMAP_THREADS", "4")),
+        default=env.threads,
         help="threads per worker with --production (default 4)",
     )
     p.add_argument(

@@ -12,8 +12,7 @@ import argparse
 import getpass
 import sys
 
-from app.auth.access import AuthConfig, Role, UserStore
-from app.auth.audit import AuditLog, Event
+from app.auth import AuditLog, AuthConfig, Event, Role, UserStore
 from app.settings import Settings
 from geo.errors import InputError
 

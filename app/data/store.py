@@ -22,7 +22,16 @@ from app.settings import Settings
 from geo.errors import InputError
 from geo.measures.analysis import Analysis, analyse
 from geo.spatial.authority import Authority, load_authority
-from geo.ssda903.placements import PlacementData, read_placements
+from geo.ssda903 import (
+    FileKind,
+    PlacementData,
+    file_kind,
+    header_columns,
+    read_placements,
+    recognise,
+)
+from geo.ssda903.sniff import SNIFF_BYTES
+from geo.ssda903.xml_return import DEFAULT_MAX_MB
 
 AGE_BANDS = {"0-4": (0, 4), "5-10": (5, 10), "11-15": (11, 15), "16+": (16, 200)}
 
@@ -39,22 +48,35 @@ class Filters:
 
 
 def find_files(folder: Path) -> dict[str, Path]:
-    """Recognise placement / header / UASC / carers CSVs in a folder by name."""
-    files: dict[str, Path] = {}
-    for p in sorted(folder.glob("*.csv")):
-        stem = p.stem.lower()
-        for role in ("episodes", "header", "uasc", "carers"):
-            if role in stem and role not in files:
-                files[role] = p
-        if "placements" in stem and "episodes" not in files:
-            files["episodes"] = p
-    if "episodes" not in files:
+    """The inputs in ``folder``, recognised by content (:mod:`geo.ssda903.sniff`), not by name:
+    ``episodes`` is the folder itself (:func:`geo.ssda903.read_placements` reads every table
+    in it: XML, CSV or XLSX, one year or several) and ``carers`` the carers register among its
+    files, if there is one. Raises :class:`InputError` when two files are carers registers."""
+    if not folder.is_dir():
         raise InputError(
-            f"No placements file found in '{folder}': expected a CSV whose name contains "
-            "'episodes' or 'placements' (SSDA903 Episodes or one row per child), optionally "
-            "with header.csv, uasc.csv and carers.csv beside it."
+            f"The data folder '{folder}' does not exist or is not a folder. Set "
+            "PLACEMAP_DATA_DIR to the folder holding the SSDA903 return."
         )
+    files: dict[str, Path] = {"episodes": folder}
+    carers = [p for p in sorted(folder.iterdir()) if p.is_file() and _is_carers_register(p)]
+    if len(carers) > 1:
+        raise InputError(
+            f"The data folder '{folder}' holds {len(carers)} carers registers "
+            f"({', '.join(p.name for p in carers)}). Keep one."
+        )
+    if carers:
+        files["carers"] = carers[0]
     return files
+
+
+def _is_carers_register(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        kind = file_kind(head, name=path.name, source=path)
+    except (OSError, InputError):
+        return False  # read_placements reports it
+    return kind is FileKind.TEXT and recognise(header_columns(head)) == "carers"
 
 
 @dataclass
@@ -95,10 +117,18 @@ class Dataset:
 
 
 def load_dataset(
-    files: dict[str, Path], *, label: str, synthetic: bool, dataset_id: str | None = None
+    files: dict[str, Path],
+    *,
+    label: str,
+    synthetic: bool,
+    dataset_id: str | None = None,
+    max_mb: float = DEFAULT_MAX_MB,
 ) -> Dataset:
-    """Read and validate the files of a dataset (raises InputError when unusable)."""
-    data = read_placements(files["episodes"], header=files.get("header"), uasc=files.get("uasc"))
+    """Read and validate the files of a dataset (raises InputError when unusable); ``max_mb``
+    caps an XML return or workbook (``Settings.max_xml_mb``)."""
+    data = read_placements(
+        files["episodes"], header=files.get("header"), uasc=files.get("uasc"), max_mb=max_mb
+    )
     carers = None
     if "carers" in files:
         from geo.ssda903.carers import read_carers
@@ -135,13 +165,18 @@ class DatasetStore:
                 label=f"Data: {self.settings.data_dir.name}",
                 synthetic=False,
                 dataset_id="configured",
+                max_mb=self.settings.max_xml_mb,
             )
         else:
-            from geo.demo.synthetic import ensure_demo, load_recipe
+            from geo.demo import ensure_demo, load_recipe
 
             folder = ensure_demo(cache_dir=self.settings.cache_dir)
             ds = load_dataset(
-                find_files(folder), label="Synthetic Kent demo", synthetic=True, dataset_id="demo"
+                find_files(folder),
+                label="Synthetic Kent demo",
+                synthetic=True,
+                dataset_id="demo",
+                max_mb=self.settings.max_xml_mb,
             )
             ds.as_at = date.fromisoformat(load_recipe()["as_at"])
         with self._lock:
@@ -180,7 +215,13 @@ class DatasetStore:
         if stored is None:
             return None
         label = "Uploaded: " + ", ".join(stored.original_names.values())
-        ds = load_dataset(stored.files, label=label, synthetic=False, dataset_id=dataset_id)
+        ds = load_dataset(
+            stored.files,
+            label=label,
+            synthetic=False,
+            dataset_id=dataset_id,
+            max_mb=self.settings.max_xml_mb,
+        )
         self.add(ds)
         return ds
 

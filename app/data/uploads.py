@@ -4,7 +4,7 @@ Names are never used as paths (the file is stored under a generated name); size 
 content must be text CSV (binary, zip and Office files are refused by content, not extension, so
 nothing is ever decompressed: a zip bomb named ``.csv`` is refused before anything is unpacked).
 Cells are only ever read as text, never evaluated; exports pass user-supplied text through
-:func:`neutralise_formulas` so a spreadsheet opening them cannot run ``=``/``+``/``-``/``@``
+:func:`geo.writing.neutralise_formulas` so a spreadsheet opening them cannot run ``=``/``+``/``-``/``@``
 formulas (CSV injection). Each upload lives in its own 0700 folder (files 0600) under
 :func:`upload_root`, outside the web root, so every worker can load it by id and
 :func:`delete_upload` removes it for good.
@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from geo.errors import InputError
+from geo.ssda903 import FileKind, file_kind, header_columns, recognise
+from geo.ssda903.sniff import SNIFF_BYTES
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ROLES = ("episodes", "header", "uasc", "carers")
@@ -71,128 +71,38 @@ def decode_contents(contents: str, *, name: str, max_bytes: int) -> bytes:
     return raw
 
 
-_MAGIC = {
-    b"PK\x03\x04": "a zip archive (or an Excel .xlsx file)",
-    b"\x1f\x8b": "a gzip archive",
-    b"BZh": "a bzip2 archive",
-    b"\xfd7zXZ\x00": "an xz archive",
-    b"\x28\xb5\x2f\xfd": "a zstandard archive",
-    b"\x04\x22\x4d\x18": "an lz4 archive",
-    b"\x1f\x9d": "a compress (.Z) archive",
-    b"SQLite format 3": "an SQLite database",
-    b"\x80\x04\x95": "a Python pickle",
-    b"\x80\x05\x95": "a Python pickle",
-    b"\xd0\xcf\x11\xe0": "an old Office document (.xls)",
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"7z\xbc\xaf": "a 7-zip archive",
-    b"Rar!": "a RAR archive",
-    b"\x7fELF": "a program",
-    b"MZ": "a Windows program",
-}
-
-
 UPLOAD_EXTENSIONS = (".csv", ".xml", ".xlsx")  # stored names: <role><ext>, never the client's
-XLSX_MAX_UNPACKED = 200 * 1024 * 1024
-XLSX_MAX_RATIO = 100
 
 
-def is_xlsx(raw: bytes) -> bool:
-    """An Excel workbook whose zip directory is sane: read from the central directory only,
-    nothing is decompressed here; unpacked size and compression ratio are capped (zip bombs)."""
-    if not raw.startswith(b"PK\x03\x04"):
-        return False
-    import io
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError):
-        return False
-    names = {i.filename for i in infos}
-    unpacked = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
-    return (
-        "xl/workbook.xml" in names
-        and unpacked <= XLSX_MAX_UNPACKED
-        and unpacked / packed <= XLSX_MAX_RATIO
-    )
-
-
-def is_ssda903_xml(raw: bytes) -> bool:
-    """The DfE SSDA903 XML return (root EXPSSDA903), UTF-8 or UTF-16."""
-    head = raw[:65536]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        head = head.decode("utf-16", errors="ignore").encode("utf-8")
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and b"EXPSSDA903" in head
+def upload_kind(raw: bytes, *, name: str) -> FileKind:
+    """What an upload is (:func:`geo.ssda903.file_kind`): the SSDA903 XML return, an Excel
+    workbook (zip directory checked against bombs; nothing decompressed here) or CSV text.
+    Raises :class:`InputError` for anything else (archives, databases, programs, binary)."""
+    return file_kind(raw[:SNIFF_BYTES], name=safe_name(name), what="upload", source=raw)
 
 
 def sniff_text(raw: bytes, *, name: str) -> None:
     """Refuse content that is not CSV text, an SSDA903 XML return or an Excel workbook (by
-    magic bytes, NUL and control bytes, not extension)."""
-    if is_xlsx(raw) or is_ssda903_xml(raw):
-        return  # parsed safely by geo (defusedxml; openpyxl read-only, values only)
-    for magic, what in _MAGIC.items():
-        if raw.startswith(magic):
-            raise InputError(
-                f"The upload '{safe_name(name)}' is {what}, not a CSV text file. Export each "
-                "table as CSV (comma-separated, UTF-8) and upload those."
-            )
-    head = raw[:65536]
-    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > len(head) // 100:
-        raise InputError(
-            f"The upload '{safe_name(name)}' contains binary data, not CSV text. Export the "
-            "table as CSV (comma-separated, UTF-8)."
-        )
-
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV/formula injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Prefix a text cell a spreadsheet would evaluate with ``'`` (OWASP); other values as is."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` safe to export: text cells that look like formulas are neutralised.
-
-    Numbers (including negative ones) are untouched; only text columns are changed, and column
-    names are neutralised too.
-    """
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise_cell).astype(object)
-    out.columns = [neutralise_cell(c) for c in out.columns]
-    return out
+    content, not extension)."""
+    upload_kind(raw, name=name)
 
 
 def guess_role(name: str, raw: bytes) -> str:
-    """episodes / header / uasc / carers from the header line (or the file name as a hint).
-    An SSDA903 XML return or a workbook holds every table: it is the placements input."""
-    if is_xlsx(raw) or is_ssda903_xml(raw):
+    """episodes / header / uasc / carers, recognised by content (:func:`geo.ssda903.recognise`
+    on the header line; the file name only breaks a tie). An SSDA903 XML return or a workbook
+    holds every table: it is the placements input."""
+    if upload_kind(raw, name=name) is not FileKind.TEXT:
         return "episodes"
-    first = raw[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
-    cols = {c.strip().strip('"').upper() for c in (first[0].split(",") if first else [])}
-    if {"CARER_ID", "APPROVED_PLACES"} & cols:
-        return "carers"
-    if "DUC" in cols:
-        return "uasc"
-    if {"HOME_POST", "PL_POST"} <= cols:
+    cols = header_columns(raw)
+    role = recognise(cols)
+    if role in ("episodes", "child"):
         return "episodes"
-    if {"CHILD", "DOB"} <= cols or "UPN" in cols:
-        return "header"
+    if role in ROLES:
+        return str(role)
     lower = name.lower()
-    for role in ROLES:
-        if role in lower:
-            return role
+    for hint in ROLES:
+        if hint in lower:
+            return hint
     raise InputError(
         f"Could not tell what '{safe_name(name)}' is from its columns {sorted(cols)[:12]}. "
         "Expected SSDA903 Episodes (with HOME_POST, PL_POST), Header (CHILD, DOB), UASC "
@@ -254,7 +164,9 @@ def store_upload(
                     f"Two uploads look like the {role} table ('{names[role]}' and "
                     f"'{safe_name(name)}'). Upload one file per table."
                 )
-            ext = ".xlsx" if is_xlsx(raw) else ".xml" if is_ssda903_xml(raw) else ".csv"
+            ext = {FileKind.XLSX: ".xlsx", FileKind.XML: ".xml"}.get(
+                upload_kind(raw, name=name), ".csv"
+            )
             _write_private(staging / f"{role}{ext}", raw)
             files[role] = root / dataset_id / f"{role}{ext}"
             names[role] = safe_name(name)

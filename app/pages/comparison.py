@@ -7,9 +7,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
+from app.callbacks import callback
 from app.components import error_alert
 from app.data.state import store
 from app.data.store import Filters

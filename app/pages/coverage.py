@@ -6,48 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import numpy as np
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from app import figures
-from app.components import data_table, error_alert, fmt_children, fmt_int, kpi, panel
+from app.callbacks import callback
+from app.components import (
+    COVERAGE_MEASURES as MEASURES,
+)
+from app.components import (
+    area_layer,
+    data_table,
+    error_alert,
+    fmt_children,
+    fmt_int,
+    kpi,
+    panel,
+    shown_count,
+)
 from app.coverage_view import grid_geojson, result_with_edits
 from app.data.state import store
 from app.ids import Id
 from app.views import exact_counts_allowed
-from geo.disclosure.suppression import SMALLEST_SHOWN, is_small
 
 # measure -> (title, colour-bar label, kind, colour scale). Single-hue sequential scales are
 # colour-blind safe: oranges where more is worse, blues where more is better.
-MEASURES = {
-    "children_at_risk": (
-        "Children who may not get a suitable place within 20 miles",
-        "Children at risk",
-        "count",
-        "Oranges",
-    ),
-    "places_per_child_2sfca": (
-        "Places per child within 20 miles (2SFCA)",
-        "Places per child",
-        "ratio",
-        "Blues",
-    ),
-    "places_per_child_e2sfca": (
-        "Places per child, distance-weighted (E2SFCA)",
-        "Places per child",
-        "ratio",
-        "Blues",
-    ),
-    "vacant_suitable_places_per_child": (
-        "Vacant suitable places within 20 miles per child",
-        "Vacant places per child",
-        "ratio",
-        "Blues",
-    ),
-    "children": ("Children in care from each area", "Children", "count", "Purples"),
-    "carers": ("Approved fostering households in each area", "Households", "count", "Greens"),
-}
 COHORT_LABELS = {
     "all": "All children",
     "disabled": "Disabled children",
@@ -118,12 +101,6 @@ def layout(**_kwargs: Any) -> html.Div:
     )
 
 
-def _shown_count(v: float) -> str:
-    if not np.isfinite(v):
-        return "–"
-    return f"1–{SMALLEST_SHOWN - 1}" if is_small(v) else f"{int(v):,}"
-
-
 @callback(
     Output(Id.CV_MAP, "figure"),
     Output(Id.CV_KPIS, "children"),
@@ -141,28 +118,6 @@ def update_coverage(
         return _coverage(dataset_id, measure or "children_at_risk", cohort or "all")
     except Exception as err:
         return figures._empty("No coverage map"), [], [], [], error_alert(err)
-
-
-def area_layer(res: Any, measure: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Grid cells with the measure (counts of 1-5 drawn as 3 and labelled 1–5) and hover text."""
-    grid = res.areas[res.areas["area_type"].str.startswith("grid")].copy()
-    _title, _label, kind, _scale = MEASURES[measure]
-    # children-based measures only where children come from; households where carers live
-    grid = grid[grid["carers"] > 0] if measure == "carers" else grid[grid["children"] > 0]
-    values = grid[measure].to_numpy(dtype=float)
-    if kind == "count":
-        grid["value"] = np.where(is_small(values), 3.0, values)
-    else:
-        grid["value"] = values
-    hover = [
-        f"<b>5 km square, {r.district_name or 'outside the districts'}</b><br>"
-        f"Children from here: {_shown_count(r.children)}<br>"
-        f"Fostering households here: {_shown_count(r.carers)}<br>"
-        f"Places per child (2SFCA): {r.places_per_child_2sfca:.2f}<br>"
-        f"Children who may go without a suitable place: {_shown_count(r.children_at_risk)}"
-        for r in grid.itertuples(index=False)
-    ]
-    return grid, pd.Series(hover, index=grid.index)
 
 
 def _coverage(dataset_id: str | None, measure: str, cohort: str) -> tuple[Any, ...]:
@@ -237,8 +192,8 @@ def _ranking(shortage: pd.DataFrame, cohort: str) -> html.Div:
                 html.Td(int(r.rank)),
                 html.Td(r.area_id),
                 html.Td(r.district_name),
-                html.Td(_shown_count(r.children_at_risk), className="num"),
-                html.Td(_shown_count(r.children), className="num"),
+                html.Td(shown_count(r.children_at_risk), className="num"),
+                html.Td(shown_count(r.children), className="num"),
                 html.Td(f"{r.places_per_child_2sfca:.2f}", className="num"),
             ]
         )

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from app.auth.access import Permission, require
+from app.auth import Permission, require
+from app.callbacks import callback
 from app.components import error_alert, fmt_int
 from app.data.state import store
 from app.data.store import load_dataset
-from app.data.uploads import decode_contents, neutralise_formulas, store_upload
+from app.data.uploads import decode_contents, store_upload
 from app.ids import Id
 from geo.writing import csv_bytes
 
@@ -135,6 +136,7 @@ def validate_upload(
                 label="Uploaded: " + ", ".join(stored.original_names.values()),
                 synthetic=False,
                 dataset_id=stored.dataset_id,
+                max_mb=s.settings.max_xml_mb,
             )
             analysis = analysis_for(ds)
         except BaseException:
@@ -245,7 +247,7 @@ def download_rejects(_n: int | None, pending: str | None) -> Any:
     if not _n or not pending:
         return no_update
     ds = store().get(pending)
-    return dcc.send_bytes(csv_bytes(neutralise_formulas(ds.data.rejects)), "rejected.csv")
+    return dcc.send_bytes(csv_bytes(ds.data.rejects), "rejected.csv")
 
 
 @callback(
@@ -257,7 +259,7 @@ def download_rejects(_n: int | None, pending: str | None) -> Any:
 )
 def delete_current(_n: int | None, dataset_id: str | None) -> Any:
     """Delete the uploaded dataset in use (files and caches) and go back to the default data."""
-    from app.auth.security import delete_dataset
+    from app.auth import delete_dataset
     from app.data.uploads import is_upload_id
 
     if not _n:  # the page being drawn, not a click

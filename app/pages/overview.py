@@ -8,15 +8,19 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from app import figures
+from app.callbacks import callback
 from app.components import error_alert, fmt_int, fmt_pct, kpi
 from app.data.state import store
 from app.data.store import Filters
 from app.ids import Id
-from app.views import compliance_view, district_hover, label_points, quarter_ends
+from app.style import band_colour
+from app.views import compliance_view, district_hover, label_points
 from geo.errors import PlacemapError
+from geo.measures.trends import census_dates
+from geo.ssda903 import latest_date
 
 KIND_OPTIONS = [
     {"label": "All placement types", "value": "all"},
@@ -55,7 +59,7 @@ def layout(**_kwargs: Any) -> html.Div:
         ds = s.get(None)
         asat_options = [
             {"label": f"{d:%d %b %Y}", "value": d.isoformat()}
-            for d in quarter_ends(ds.data, latest=ds.as_at)
+            for d in census_dates(as_at=ds.as_at or latest_date(ds.data))
         ]
     except PlacemapError:
         asat_options = []
@@ -265,8 +269,7 @@ def _overview(
 def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Table:
     rows = []
     for r in table.itertuples(index=False):
-        b = figures.band(r.pct_shown, target)
-        colour = dict(figures.BANDS_COLOURS).get(b, figures.NO_DATA[1])
+        colour = band_colour(r.pct_shown, target)
         rows.append(
             html.Tr(
                 [

@@ -9,10 +9,11 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
-from app.components import data_table, error_alert, fmt_children, panel
+from app.callbacks import callback
+from app.components import area_layer, data_table, error_alert, fmt_children, panel
 from app.coverage_view import (
     Edit,
     grid_geojson,
@@ -23,7 +24,6 @@ from app.coverage_view import (
 )
 from app.data.state import store
 from app.ids import Id
-from app.pages.coverage import area_layer
 from app.views import exact_counts_allowed, gap_text, suppressed_gap
 from geo.disclosure.suppression import is_small
 from geo.ssda903.carers import describe_categories

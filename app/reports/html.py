@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from matplotlib.colors import to_hex
 
-from app.reports.model import Report, ReportTable, headline_sentence
-from app.reports.pdf import CONTEXT_GREY, HIDDEN_GREY, cell_text, colour_scale
+from app.reports.model import Report, headline_sentence
+from app.reports.tables import ReportTable
+from app.style import CONTEXT_GREY, FONT_FAMILY, cell_text, target_scale
 
 SIMPLIFY_M = 80.0  # polygon simplification for the browser; invisible at report scale
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+FONT = FONT_FAMILY
 
 CSS = """
 body{font-family:{font};color:#1a1a1a;margin:0;background:#f6f7f9;line-height:1.45}
@@ -152,8 +152,8 @@ def _bar_figure(report: Report) -> go.Figure:
     m = m.sort_values("sort")
     values = m["pct_within_20"].to_numpy(dtype=float)
     target = report.headline.target_pct
-    cmap, norm = colour_scale(values, target=target)
-    colours = [to_hex(cmap(norm(v))) if np.isfinite(v) else HIDDEN_GREY for v in values]
+    scale = target_scale(values, target=target)
+    colours = [scale.hex(v) for v in values]
     text = [f"{v:.1f}" if np.isfinite(v) else "c" for v in values]
     fig = go.Figure(
         go.Bar(
@@ -222,7 +222,7 @@ def _map_figure(report: Report) -> go.Figure | None:
     target = report.headline.target_pct
     pct_all = values["pct_within_20"].to_numpy(dtype=float)
     pct_by_code = dict(zip(values.index, pct_all, strict=True))
-    cmap, norm = colour_scale(pct_all, target=target)
+    scale = target_scale(pct_all, target=target)
     fig = go.Figure()
     own = b["district_code"].isin(values.index)
     shapes = b.assign(geometry=b.geometry.simplify(SIMPLIFY_M, preserve_topology=True))
@@ -230,7 +230,7 @@ def _map_figure(report: Report) -> go.Figure | None:
         code, name = row["district_code"], html.escape(str(row["district_name"]))
         v = float(pct_by_code[code]) if is_own else np.nan
         if is_own:
-            colour = to_hex(cmap(norm(v))) if np.isfinite(v) else HIDDEN_GREY
+            colour = scale.hex(v)
             hover = (
                 f"{name}: {v:.1f} % within 20 miles"
                 if np.isfinite(v)
@@ -288,9 +288,9 @@ def _map_figure(report: Report) -> go.Figure | None:
                 showlegend=False,
             )
         )
-    lo, hi = float(norm.vmin or 0.0), float(norm.vmax or 100.0)
+    lo, hi = scale.low, scale.high
     steps = np.linspace(lo, hi, 11)
-    scale = [[(s - lo) / (hi - lo), to_hex(cmap(norm(s)))] for s in steps]
+    colourscale = [[(s - lo) / (hi - lo), scale.hex(s)] for s in steps]
     fig.add_trace(
         go.Scatter(
             x=[None],
@@ -299,7 +299,7 @@ def _map_figure(report: Report) -> go.Figure | None:
             hoverinfo="skip",
             showlegend=False,
             marker={
-                "colorscale": scale,
+                "colorscale": colourscale,
                 "cmin": lo,
                 "cmax": hi,
                 "color": [lo],

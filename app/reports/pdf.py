@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,27 +21,30 @@ from matplotlib.colors import Colormap, TwoSlopeNorm, to_hex
 from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
-from app.reports.model import Column, Report, ReportTable, headline_sentence
+from app.reports.model import Report, headline_sentence
+from app.reports.tables import Column, ReportTable
+from app.style import (
+    CONTEXT_GREY,
+    DIVERGING_NAME,
+    HIDDEN_GREY,
+    MUTED,
+    TEXT,
+    TOTAL_COLOUR,
+    cell_text,
+    scale_limits,
+)
 
 A4_PORTRAIT = (8.27, 11.69)
 A4_LANDSCAPE = (11.69, 8.27)
-CMAP_NAME = "PuOr"
-CONTEXT_GREY = "#d9d9d9"
-HIDDEN_GREY = "#f0f0f0"
-TEXT = "#1a1a1a"
-MUTED = "#555555"
-TOTAL_COLOUR = "#404040"
 
 
 def colour_scale(values: np.ndarray, *, target: float) -> tuple[Colormap, TwoSlopeNorm]:
-    """The diverging colour map and its normalisation (centre = target, 0-100 % range trimmed
-    to the data in steps of 10)."""
+    """The diverging colour map and its normalisation (:func:`app.style.scale_limits`: centre =
+    target, 0-100 % range trimmed to the data in steps of 10)."""
     from matplotlib import colormaps
 
-    finite = values[np.isfinite(values)]
-    low = min(target - 20.0, float(np.floor(finite.min() / 10) * 10)) if len(finite) else 60.0
-    low = max(0.0, min(low, target - 5.0))
-    return colormaps[CMAP_NAME], TwoSlopeNorm(vmin=low, vcenter=target, vmax=100.0)
+    low, centre, high = scale_limits(values, target=target)
+    return colormaps[DIVERGING_NAME], TwoSlopeNorm(vmin=low, vcenter=centre, vmax=high)
 
 
 def render_pdf(report: Report) -> bytes:
@@ -481,22 +483,6 @@ def _all_numbers(t: ReportTable, cols: Sequence[Column]) -> np.ndarray:
     return pd.to_numeric(
         pd.Series(t.data[[c.key for c in cols]].to_numpy().ravel()), errors="coerce"
     ).to_numpy(float)
-
-
-def cell_text(value: Any, kind: str) -> str:
-    """How a table cell reads in print: thousands separators, one decimal for % and miles,
-    ``c`` for hidden, an en dash where there is nothing to show."""
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and not np.isfinite(value)) or pd.isna(value):
-        return "–"
-    if kind == "int":
-        return f"{int(round(float(value))):,}"
-    if kind in ("pct", "miles"):
-        return f"{float(value):.1f}"
-    if kind == "ratio":
-        return f"{float(value):.2f}"
-    return str(value)
 
 
 def _draw_table(

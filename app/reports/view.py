@@ -10,8 +10,8 @@ def render_report(
 ) -> tuple[bytes, str]:
     """Report bytes and a file name. Disclosure control is on unless ``suppress=False``
     (callers must check the user may see unsuppressed figures)."""
-    from app.reports.model import build_report
-    from app.reports.model import render_report as render
+    from app.reports import build_report
+    from app.reports import render_report as render
     from geo.measures.trends import compliance_trend
 
     ds = store.get(dataset_id)

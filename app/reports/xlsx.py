@@ -11,15 +11,15 @@ import io
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app.reports.model import Report, ReportTable, headline_sentence
+from app.reports.model import Report, headline_sentence
+from app.reports.tables import ReportTable
+from geo.writing import csv_bytes, neutralise_cell
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER_FORMATS = {"int": "#,##0", "pct": "0.0", "miles": "0.0", "ratio": "0.00", "text": "@"}
 HEADER_FILL = PatternFill("solid", fgColor="DCE3EC")
 SHEET_TITLES = {
@@ -33,29 +33,11 @@ SHEET_TITLES = {
 }
 
 
-def neutralise(value: Any) -> Any:
-    """``value`` unchanged unless it is text that a spreadsheet would read as a formula, which
-    gets a leading ``'``. Numbers, NaN and ``None`` pass through."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell (and column name) passed through :func:`neutralise`."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
-
-
 def render_csv(table: ReportTable) -> bytes:
     """One report table as CSV (headings from the column labels), formula-safe, UTF-8."""
     frame = table.data[[c.key for c in table.columns]]
     frame.columns = [c.label for c in table.columns]
-    return safe_frame(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_bytes(frame)
 
 
 def render_xlsx(report: Report) -> bytes:
@@ -83,7 +65,7 @@ def _write(ws: Worksheet, row: int, col: int, value: Any, number_format: str | N
         value = int(value)
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = neutralise(value)
+        cell.value = neutralise_cell(value)
         cell.data_type = "s"  # never a formula, whatever the text
         if value == "c":
             cell.alignment = Alignment(horizontal="right")

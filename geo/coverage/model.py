@@ -1,20 +1,17 @@
 """Carer coverage: can each child be placed within 20 miles of home in a suitable place, and
 where are places missing? (DESIGN.md §5–§6.)
 
-* **Demand**: children of the headline cohort at their originating (home) postcode.
-* **Supply**: approved fostering households with their approved and vacant places.
-* A carer *can take* a child when its DfE distance from the child's home rounds to ≤ 20.0 miles
-  and it is approved for the child: the child's age band (0-4, 5-10, 11-15, 16+; any band when
-  the age is not known) and every need the child has (disability, siblings, parent and child).
+* **Demand** and **supply**: children at home and carers with their places
+  (:mod:`geo.coverage.inputs`). A carer *can take* a child when its DfE distance from the child's
+  home rounds to ≤ 20.0 miles and it suits the child (:func:`geo.coverage.inputs.suits`).
 * **Gap** (structural shortage): children left without a suitable *approved* place within 20
-  miles when every place serves one child — exact, by max-flow (:mod:`geo.coverage.matching`). Areas get
-  their share of it through the matching-independent shortage structure (``children_at_risk``:
-  children that some optimal assignment leaves out), apportioned to whole children by largest
-  remainder so areas add up to the total.
-* **2SFCA / E2SFCA** places per child: step 1 divides each carer's approved places by the
-  children it can take (E2SFCA: weighted by distance band), step 2 sums those ratios over the
-  carers a child can reach, so no place is counted twice. E2SFCA bands (DfE miles) and weights:
-  0-5 → 1.00, 5-10 → 0.68, 10-20 → 0.22 (Luo & Qi 2009).
+  miles when every place serves one child — exact, by max-flow (:mod:`geo.coverage.matching`).
+  Areas get their share of it through the matching-independent shortage structure
+  (``children_at_risk``: children that some optimal assignment leaves out), apportioned to whole
+  children by largest remainder so areas add up to the total.
+* **2SFCA / E2SFCA** places per child (:mod:`geo.coverage.fca`): step 1 divides each carer's
+  approved places by the children it can take (E2SFCA: weighted by distance band), step 2 sums
+  those ratios over the carers a child can reach, so no place is counted twice.
 * **New entrants**: vacant suitable places within 20 miles per child. The gap, 2SFCA and
   ``suitable_places_20mi`` can also be computed on vacant places only
   (``places_basis="vacant"``): then a carer with no vacancy offers nothing.
@@ -29,37 +26,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
 
+from geo.coverage.fca import (
+    E2SFCA_BANDS,
+    FCA_UNIT,
+    WeightFn,
+    band_weights,
+    carer_ratios,
+    child_terms,
+    row_chunks,
+    sequential_sum,
+    two_step_fca,
+    uniform_weights,
+    weight_percent,
+)
+from geo.coverage.inputs import Demand, Supply, suits
 from geo.coverage.matching import Matching, greedy_assignment
-from geo.spatial.areas import grid_cell, postcode_sector
+from geo.spatial.areas import grid_cell
 from geo.spatial.authority import OUTSIDE, Authority, district_name
 from geo.spatial.catchments import DEFAULT_METHOD, Catchment, PairMethod, PointIndex, pairs_within
 from geo.spatial.distance import dfe_miles
-from geo.ssda903.carers import (
-    AGE_BANDS,
-    AGE_MASK,
-    CATEGORY_BIT,
-    NEED_MASK,
-    CarersRegister,
-    Category,
-)
-from geo.ssda903.placements import Cohort
-
-if TYPE_CHECKING:
-    from geo.measures.analysis import Analysis
 
 RADIUS_MILES = 20.0
 GRID_M = 5000.0
-# E2SFCA distance bands: (upper bound in DfE miles, weight).
-E2SFCA_BANDS: tuple[tuple[float, float], ...] = ((5.0, 1.0), (10.0, 0.68), (20.0, 0.22))
-# 2SFCA sums are kept as integers in units of 2**-32 places: adding or taking away one carer's
-# term is then exact, so what-if edits equal a full recompute without re-summing anything.
-_FCA_UNIT = 2.0**32
+# The floating catchments every table shows, in this order: 2SFCA (every child in reach counts
+# fully) and E2SFCA (distance-band weights).
+_WEIGHTS: tuple[WeightFn, WeightFn] = (uniform_weights, band_weights)
 
 DISTRICT_COLUMNS = [
     "district_code",
@@ -101,307 +97,6 @@ class AreaType(StrEnum):
     DISTRICT = "district"
     SECTOR = "sector"
     GRID = "grid"
-
-
-# --- demand and supply ----------------------------------------------------------------------
-
-
-def age_band_bits(age_years: np.ndarray) -> np.ndarray:
-    """Category bit of each age (years; 0-4, 5-10, 11-15, 16+); 0 when the age is unknown."""
-    age = np.asarray(age_years, dtype=float)
-    bits = np.zeros(len(age), dtype=np.int64)
-    known = np.isfinite(age)
-    edges = np.array([5, 11, 16])
-    band = np.searchsorted(edges, np.where(known, age, 0), side="right")
-    values = np.array([CATEGORY_BIT[b] for b in AGE_BANDS], dtype=np.int64)
-    bits[known] = values[band[known]]
-    return bits
-
-
-def suits(needs: np.ndarray | int, categories: np.ndarray | int) -> np.ndarray:
-    """True where a carer with ``categories`` (bit mask) is approved for a child with ``needs``
-    (bit mask: age band bit, or none when unknown, plus need bits). Arrays broadcast."""
-    needs = np.asarray(needs, dtype=np.int64)
-    cats = np.asarray(categories, dtype=np.int64)
-    age = needs & AGE_MASK
-    age_ok = (age == 0) | ((age & cats) != 0)
-    return age_ok & ((needs & NEED_MASK & ~cats) == 0)
-
-
-def _strings(values: Iterable[Any] | None, n: int, default: str) -> np.ndarray:
-    if values is None:
-        return np.full(n, default, dtype=object)
-    out = np.array(
-        [v if isinstance(v, str) and v else default for v in pd.Series(list(values), dtype=object)],
-        dtype=object,
-    )
-    if len(out) != n:
-        raise ValueError(f"expected {n} values, got {len(out)}")
-    return out
-
-
-def _floats(values: Iterable[Any], n: int, name: str) -> np.ndarray:
-    out = np.asarray(pd.to_numeric(pd.Series(list(values)), errors="coerce"), dtype=float)
-    if len(out) != n:
-        raise ValueError(f"{name}: expected {n} values, got {len(out)}")
-    return out
-
-
-def _flags(values: Iterable[Any] | None, n: int, name: str) -> np.ndarray:
-    if values is None:
-        return np.zeros(n, dtype=bool)
-    out = pd.Series(list(values)).astype("boolean").fillna(False).to_numpy(dtype=bool)
-    if len(out) != n:
-        raise ValueError(f"{name}: expected {n} values, got {len(out)}")
-    return out
-
-
-def _points(
-    easting_m: Iterable[float], northing_m: Iterable[float], what: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Easting and northing arrays of equal length with every point located."""
-    e = np.asarray(list(easting_m), dtype=float)
-    n = np.asarray(list(northing_m), dtype=float)
-    if len(n) != len(e):
-        raise ValueError(f"{len(e)} eastings but {len(n)} northings")
-    _located(e, n, what)
-    return e, n
-
-
-def _located(e: np.ndarray, n: np.ndarray, what: str) -> None:
-    bad = ~(np.isfinite(e) & np.isfinite(n))
-    if bad.any():
-        raise ValueError(
-            f"{int(bad.sum())} {what} have no location (NaN easting/northing); leave them out "
-            "and count them separately"
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class Demand:
-    """Children needing a place, at their home location (EPSG:27700 metres).
-
-    ``needs`` is a category bit mask (age band bit, 0 for an unknown age, plus disability /
-    siblings / parent-and-child bits). ``district_code``/``sector`` are '' when not known.
-    """
-
-    easting_m: np.ndarray
-    northing_m: np.ndarray
-    needs: np.ndarray
-    age_years: np.ndarray
-    disabled: np.ndarray
-    siblings: np.ndarray
-    district_code: np.ndarray
-    sector: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.easting_m)
-
-    @classmethod
-    def from_arrays(
-        cls,
-        *,
-        easting_m: Iterable[float],
-        northing_m: Iterable[float],
-        age_years: Iterable[Any] | None = None,
-        disabled: Iterable[Any] | None = None,
-        siblings: Iterable[Any] | None = None,
-        parent_and_child: Iterable[Any] | None = None,
-        district_code: Iterable[Any] | None = None,
-        sector: Iterable[Any] | None = None,
-    ) -> Demand:
-        """Build demand from point arrays. Unknown ages (None/NaN) match any age band.
-
-        Raises ``ValueError`` for a missing location or arrays of different lengths.
-        """
-        e, n_ = _points(easting_m, northing_m, "children")
-        n = len(e)
-        age = np.full(n, np.nan) if age_years is None else _floats(age_years, n, "age_years")
-        dis = _flags(disabled, n, "disabled")
-        sib = _flags(siblings, n, "siblings")
-        pac = _flags(parent_and_child, n, "parent_and_child")
-        needs = (
-            age_band_bits(age)
-            | np.where(dis, CATEGORY_BIT[Category.DISABILITY], 0)
-            | np.where(sib, CATEGORY_BIT[Category.SIBLINGS], 0)
-            | np.where(pac, CATEGORY_BIT[Category.PARENT_AND_CHILD], 0)
-        ).astype(np.int64)
-        return cls(
-            easting_m=e,
-            northing_m=n_,
-            needs=needs,
-            age_years=age,
-            disabled=dis,
-            siblings=sib,
-            district_code=_strings(district_code, n, ""),
-            sector=_strings(sector, n, ""),
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class Supply:
-    """Carers that supply places, at their location (EPSG:27700 metres).
-
-    ``places``: approved places (count for the gap and 2SFCA); ``vacant``: free places now (new
-    entrants); ``categories``: bit mask (:data:`geo.ssda903.carers.CATEGORY_BIT`).
-    """
-
-    carer_id: np.ndarray
-    easting_m: np.ndarray
-    northing_m: np.ndarray
-    places: np.ndarray
-    vacant: np.ndarray
-    categories: np.ndarray
-    district_code: np.ndarray
-    sector: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.easting_m)
-
-    @classmethod
-    def from_arrays(
-        cls,
-        *,
-        easting_m: Iterable[float],
-        northing_m: Iterable[float],
-        places: Iterable[int],
-        categories: Iterable[int],
-        vacant: Iterable[int] | None = None,
-        carer_id: Iterable[Any] | None = None,
-        district_code: Iterable[Any] | None = None,
-        sector: Iterable[Any] | None = None,
-    ) -> Supply:
-        """Build supply from arrays; ``vacant`` defaults to 0. Raises ``ValueError`` for a
-        missing location, negative places or arrays of different lengths."""
-        e, n_ = _points(easting_m, northing_m, "carers")
-        n = len(e)
-        p = np.asarray(list(places), dtype=np.int64)
-        v = np.zeros(n, dtype=np.int64) if vacant is None else np.asarray(list(vacant), np.int64)
-        c = np.asarray(list(categories), dtype=np.int64)
-        for name, arr in (("places", p), ("vacant", v), ("categories", c)):
-            if len(arr) != n:
-                raise ValueError(f"{name}: expected {n} values, got {len(arr)}")
-            if (arr < 0).any():
-                raise ValueError(f"{name} must be ≥ 0")
-        ids = (
-            np.array([f"K{i}" for i in range(n)], dtype=object)
-            if carer_id is None
-            else np.array([str(x) for x in carer_id], dtype=object)
-        )
-        return cls(
-            carer_id=ids,
-            easting_m=e,
-            northing_m=n_,
-            places=p,
-            vacant=np.minimum(v, p),
-            categories=c,
-            district_code=_strings(district_code, n, ""),
-            sector=_strings(sector, n, ""),
-        )
-
-
-@dataclass(frozen=True)
-class DemandCounts:
-    """How the headline cohort became the demand (children are never dropped silently)."""
-
-    cohort: int
-    located: int
-    not_located: int
-    age_unknown: int
-    siblings: int
-
-
-def demand_from_analysis(analysis: Analysis) -> tuple[Demand, DemandCounts]:
-    """Children of the headline cohort at their home postcode, from :func:`geo.measures.analysis.analyse`.
-
-    Children whose home postcode is not known or outside England have no location and are
-    counted in ``not_located``. Siblings are derived where the data allows: children of the
-    cohort who share both the home and the placement postcode (placed together) need a carer
-    approved for siblings. Parent-and-child needs are not in SSDA903 and are not derived.
-    """
-    p = analysis.placements
-    cohort = p[p["cohort"] == Cohort.INCLUDED.value]
-    e = cohort["home_easting_m"].to_numpy(dtype=float)
-    n = cohort["home_northing_m"].to_numpy(dtype=float)
-    home_code = cohort["home_district_code"].astype("string")
-    in_england = home_code.str.startswith("E").fillna(False).to_numpy(dtype=bool)
-    ok = np.isfinite(e) & np.isfinite(n) & in_england
-    c = cohort[ok]
-    pair = c["HOME_POST"].astype("string") + "|" + c["PL_POST"].astype("string")
-    known_pair = c["HOME_POST"].notna() & c["PL_POST"].notna()
-    siblings = (known_pair & pair.duplicated(keep=False)).to_numpy(dtype=bool)
-    codes = c["home_district_code"].astype("string")
-    districts = codes.where(codes.isin(analysis.authority.district_codes), OUTSIDE).fillna(OUTSIDE)
-    age = pd.to_numeric(c["age_years"], errors="coerce").to_numpy(dtype=float)
-    demand = Demand.from_arrays(
-        easting_m=e[ok],
-        northing_m=n[ok],
-        age_years=age,
-        disabled=c["DISABLED"].to_numpy(dtype=bool),
-        siblings=siblings,
-        district_code=districts.to_numpy(dtype=object),
-        sector=postcode_sector(c["HOME_POST"]).fillna("").to_numpy(dtype=object),
-    )
-    counts = DemandCounts(
-        cohort=int(len(cohort)),
-        located=int(ok.sum()),
-        not_located=int((~ok).sum()),
-        age_unknown=int(np.isnan(age).sum()),
-        siblings=int(siblings.sum()),
-    )
-    return demand, counts
-
-
-def supply_from_register(register: CarersRegister) -> Supply:
-    """The carers of a register that supply places: approved (by the as-at date) and located."""
-    c = register.carers[register.carers["supplies"]]
-    return Supply.from_arrays(
-        carer_id=c["CARER_ID"].astype(str),
-        easting_m=c["easting_m"].to_numpy(dtype=float),
-        northing_m=c["northing_m"].to_numpy(dtype=float),
-        places=c["APPROVED_PLACES"].to_numpy(dtype=np.int64),
-        vacant=c["vacant_places"].to_numpy(dtype=np.int64),
-        categories=c["category_mask"].to_numpy(dtype=np.int64),
-        district_code=c["district_code"].astype("string").fillna("").to_numpy(dtype=object),
-        sector=c["sector"].astype("string").fillna("").to_numpy(dtype=object),
-    )
-
-
-def band_weights(tenths: np.ndarray) -> np.ndarray:
-    """E2SFCA weight of each DfE distance (given in tenths of a mile); 0 beyond the last band."""
-    t = np.asarray(tenths, dtype=np.int64)
-    w = np.zeros(len(t), dtype=float)
-    lower = -1
-    for upper_miles, weight in E2SFCA_BANDS:
-        upper = int(round(upper_miles * 10))
-        w[(t > lower) & (t <= upper)] = weight
-        lower = upper
-    return w
-
-
-def _weight_percent(tenths: np.ndarray) -> np.ndarray:
-    """E2SFCA weights in whole percent (100, 68, 22, 0), so weight sums are exact integers."""
-    return np.rint(band_weights(tenths) * 100).astype(np.int64)
-
-
-def _eratio(places: np.ndarray, weight_percent_sum: np.ndarray) -> np.ndarray:
-    """E2SFCA step 1: places ÷ distance-weighted children (0 where nobody is in reach)."""
-    wsum = np.asarray(weight_percent_sum, dtype=float)
-    return np.divide(
-        np.asarray(places, dtype=float) * 100.0, wsum, out=np.zeros(len(wsum)), where=wsum > 0
-    )
-
-
-def _eterms(tenths: np.ndarray, eratio: np.ndarray) -> np.ndarray:
-    """E2SFCA step 2 terms (weight × ratio) in fixed-point units, as whole numbers."""
-    return np.rint(band_weights(tenths) * eratio * _FCA_UNIT)
-
-
-def _sequential_sum(values: np.ndarray) -> float:
-    """Left-to-right float sum (what ``np.bincount`` does), unlike ``np.sum``'s pairwise sum."""
-    if not len(values):
-        return 0.0
-    return float(np.bincount(np.zeros(len(values), dtype=np.int64), weights=values)[0])
 
 
 # --- areas ----------------------------------------------------------------------------------
@@ -534,10 +229,7 @@ class CoverageModel:
         keep = np.zeros(pairs.nnz, dtype=bool)
         kept_per_row = np.zeros(pairs.n_rows, dtype=np.int64)
         needs = self.demand.needs
-        step = max(1, pairs.n_rows * 4_000_000 // max(pairs.nnz, 1))
-        for start in range(0, pairs.n_rows, step):
-            stop = min(pairs.n_rows, start + step)
-            lo, hi = int(pairs.indptr[start]), int(pairs.indptr[stop])
+        for lo, hi, start, stop in row_chunks(pairs):
             cols = pairs.indices[lo:hi]
             local = np.repeat(np.arange(stop - start), np.diff(pairs.indptr[start : stop + 1]))
             ok = suits(needs[start:stop][local], self._cats[cols]) & (self._cap[cols] > 0)
@@ -553,47 +245,30 @@ class CoverageModel:
         )
 
     def _init_fca(self) -> None:
-        """2SFCA/E2SFCA state: per-carer ratios (step 1) and per-child sums (step 2), the sums
-        as exact fixed-point integers (see ``_FCA_UNIT``)."""
+        """2SFCA/E2SFCA state (:func:`geo.coverage.fca.two_step_fca`): per-carer step-1 ratios
+        and per-child sums as exact fixed-point integers; and each child's vacant suitable
+        places."""
         adj = self.adjacency
-        n_c, n_k = adj.n_rows, adj.n_cols
-        places = self._cap.astype(float)
-        denom = np.bincount(adj.indices, minlength=n_k)
-        self._reaches = denom > 0
-        ratio = np.divide(places, denom, out=np.zeros(n_k), where=denom > 0)
-        self._ratio_units = np.rint(ratio * _FCA_UNIT).astype(np.int64)
-        wden = np.zeros(n_k, dtype=np.int64)
-        for lo, hi, _, _ in _row_chunks(adj):
-            wden += np.bincount(
-                adj.indices[lo:hi], _weight_percent(adj.tenths[lo:hi]), minlength=n_k
-            ).astype(np.int64)
-        self._eratio = _eratio(self._cap, wden)
-        self._fca_units = np.zeros(n_c, dtype=np.int64)
-        self._efca_units = np.zeros(n_c, dtype=np.int64)
-        self._vac = np.zeros(n_c, dtype=np.int64)
-        for lo, hi, start, stop in _row_chunks(adj):
-            cols = adj.indices[lo:hi]
+        self._reaches = np.bincount(adj.indices, minlength=adj.n_cols) > 0
+        fcas = [two_step_fca(adj, self._cap, weight_fn=w) for w in _WEIGHTS]
+        self._fca_ratio = [f.ratio for f in fcas]
+        self._fca_units = [f.units for f in fcas]
+        self._vac = np.zeros(adj.n_rows, dtype=np.int64)
+        for lo, hi, start, stop in row_chunks(adj):
             rows = np.repeat(np.arange(stop - start), np.diff(adj.indptr[start : stop + 1]))
-            n = stop - start
-            # Integer sums below 2**53 are exact in bincount's float accumulator.
-            self._fca_units[start:stop] = np.bincount(
-                rows, self._ratio_units[cols], minlength=n
+            self._vac[start:stop] = np.bincount(
+                rows, self._vacant[adj.indices[lo:hi]], minlength=stop - start
             ).astype(np.int64)
-            self._efca_units[start:stop] = np.bincount(
-                rows, _eterms(adj.tenths[lo:hi], self._eratio[cols]), minlength=n
-            ).astype(np.int64)
-            self._vac[start:stop] = np.bincount(rows, self._vacant[cols], minlength=n).astype(
-                np.int64
-            )
 
     @property
     def _fca(self) -> np.ndarray:
         """2SFCA places per child, per child (float)."""
-        return self._fca_units / _FCA_UNIT
+        return self._fca_units[0] / FCA_UNIT
 
     @property
     def _efca(self) -> np.ndarray:
-        return self._efca_units / _FCA_UNIT
+        """E2SFCA places per child, per child (float)."""
+        return self._fca_units[1] / FCA_UNIT
 
     def _init_areas(self, supply: Supply) -> None:
         d = self.demand
@@ -695,15 +370,16 @@ class CoverageModel:
         self._extra_carer = np.concatenate([self._extra_carer, np.full(len(kids), key)])
         self._extra_tenths = np.concatenate([self._extra_tenths, tenths])
 
-        # 2SFCA: step 1 for the new carer, then its term joins each of its children's sums.
-        ratio = float(cap) / len(kids) if len(kids) else 0.0
-        ratio_units = int(np.rint(ratio * _FCA_UNIT))
-        eratio = _eratio(np.array([cap]), np.array([_weight_percent(tenths).sum()]))
-        self._ratio_units = np.append(self._ratio_units, ratio_units)
-        self._eratio = np.append(self._eratio, eratio)
+        # 2SFCA/E2SFCA: step 1 for the new carer, then its terms join its children's sums.
+        for i, weight_fn in enumerate(_WEIGHTS):
+            ratio = carer_ratios(
+                np.array([cap]), np.array([weight_percent(tenths, weight_fn=weight_fn).sum()])
+            )
+            self._fca_ratio[i] = np.append(self._fca_ratio[i], ratio)
+            self._fca_units[i][kids] += child_terms(
+                tenths, np.full(len(kids), ratio[0]), weight_fn=weight_fn
+            ).astype(np.int64)
         self._reaches = np.append(self._reaches, len(kids) > 0)
-        self._fca_units[kids] += ratio_units
-        self._efca_units[kids] += _eterms(tenths, np.full(len(kids), eratio[0])).astype(np.int64)
         self._vac[kids] += vacant
         self._districts.add_carer(self._district_of(district_code))
         self._sectors.add_carer(sector)
@@ -731,12 +407,11 @@ class CoverageModel:
         self._active[key] = False
         self.carer_index.delete(key)
         cap = int(self._cap[key])
-        self._fca_units[kids] -= self._ratio_units[key]
-        self._efca_units[kids] -= _eterms(tenths, np.full(len(kids), self._eratio[key])).astype(
-            np.int64
-        )
-        self._ratio_units[key] = 0
-        self._eratio[key] = 0.0
+        for i, weight_fn in enumerate(_WEIGHTS):
+            self._fca_units[i][kids] -= child_terms(
+                tenths, np.full(len(kids), self._fca_ratio[i][key]), weight_fn=weight_fn
+            ).astype(np.int64)
+            self._fca_ratio[i][key] = 0.0
         if key >= self.adjacency.n_cols:  # an added carer: drop its edges, keep sessions lean
             keep = self._extra_carer != key
             self._extra_child = self._extra_child[keep]
@@ -1058,19 +733,8 @@ class CoverageModel:
         return names.get(code) or (district_name(code) if code and code != OUTSIDE else code)
 
 
-def _row_chunks(adj: Catchment, edges: int = 4_000_000) -> list[tuple[int, int, int, int]]:
-    """(first edge, end edge, first row, end row) of consecutive row blocks of about ``edges``
-    edges (memory stays flat at national scale)."""
-    step = max(1, adj.n_rows * edges // max(adj.nnz, 1))
-    out = []
-    for start in range(0, adj.n_rows, step):
-        stop = min(adj.n_rows, start + step)
-        out.append((int(adj.indptr[start]), int(adj.indptr[stop]), start, stop))
-    return out
-
-
 def _mean(values: np.ndarray) -> float:
-    return float(_sequential_sum(values) / len(values)) if len(values) else float("nan")
+    return float(sequential_sum(values) / len(values)) if len(values) else float("nan")
 
 
 def _apportion(
@@ -1098,7 +762,7 @@ def _apportion(
     rest, s = np.divmod(uniq, base)
     area, d = np.divmod(rest, base)
     quota = np.bincount(area, weights=d * counts / s, minlength=n)
-    total = int(np.floor(_sequential_sum(quota) + 0.5 + 1e-9))
+    total = int(np.floor(sequential_sum(quota) + 0.5 + 1e-9))
     floors = np.floor(quota + 1e-9).astype(np.int64)
     remainder = np.where(quota > 0, quota - floors, -1.0)
     left = total - int(floors.sum())

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo.coverage.inputs import suits
 from geo.coverage.matching import Matching
-from geo.coverage.model import CoverageModel, suits
+from geo.coverage.model import CoverageModel
 from geo.spatial.areas import sector_centroids
 from geo.spatial.authority import Authority, district_name
 from geo.spatial.catchments import DEFAULT_METHOD, PairMethod, pairs_within
-from geo.ssda903.carers import ALL_AGES_MASK, format_categories
+from geo.ssda903 import ALL_AGES_MASK, format_categories
 
 SUGGESTION_COLUMNS = [
     "rank",

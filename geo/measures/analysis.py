@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from geo.measures.compliance import district_compliance
+from geo.measures.validation import validation_report
 from geo.spatial import distance as dist
 from geo.spatial import postcodes as pc
 from geo.spatial.authority import Authority, district_name
-from geo.ssda903.placements import Census, Cohort, PlacementData, take_census
-from geo.ssda903.returns import validation_report
+from geo.ssda903 import Census, Cohort, PlacementData, take_census
 
 PLACEMENT_COLUMNS = [
     "CHILD",

@@ -1,7 +1,7 @@
 """Quarterly trend of the share of children placed within 20 (and 10) miles of home.
 
 For each quarter end (31 March, 30 June, 30 September, 31 December) up to the as-at date, the
-census is taken from the episode history (:func:`geo.ssda903.placements.take_census`), DfE distances are
+census is taken from the episode history (:func:`geo.ssda903.take_census`), DfE distances are
 computed (:func:`geo.measures.analysis.distance_table`) and the headline cohort (UASC and short breaks
 excluded) is tabulated by home district (:func:`geo.measures.compliance.district_compliance`) — the very
 functions ``placemap analyse`` uses, so a quarter's figures equal ``analyse --as-at`` that day.
@@ -17,7 +17,7 @@ import pandas as pd
 from geo.measures.analysis import distance_table
 from geo.measures.compliance import district_compliance
 from geo.spatial.authority import Authority
-from geo.ssda903.placements import Cohort, PlacementData, latest_date, take_census
+from geo.ssda903 import Cohort, PlacementData, latest_date, take_census
 
 TREND_COLUMNS = [
     "quarter_end",
@@ -63,6 +63,14 @@ def quarter_ends(*, as_at: date, count: int = 8) -> list[date]:
         raise ValueError(f"count must be at least 1, got {count}")
     stamps = pd.date_range(end=pd.Timestamp(as_at), periods=count, freq="QE")
     return [s.date() for s in stamps]
+
+
+def census_dates(*, as_at: date, quarters: int = 8) -> list[date]:
+    """Census dates a user can pick: the last ``quarters`` quarter ends on or before ``as_at``
+    (:func:`quarter_ends`, the trend's dates), then ``as_at`` itself when it is not a quarter
+    end. The last entry is always ``as_at``, the default census."""
+    dates = quarter_ends(as_at=as_at, count=quarters)
+    return dates if dates[-1] == as_at else [*dates, as_at]
 
 
 def compliance_trend(

@@ -23,7 +23,7 @@ import pandas as pd
 
 from geo.spatial import postcodes as pc
 from geo.spatial.areas import postcode_sector
-from geo.ssda903.placements import REJECT_COLUMNS, _Rejects, parse_dates
+from geo.ssda903.rejects import REJECT_COLUMNS, Rejects, parse_dates
 from geo.ssda903.tables import read_csv_text, require_columns
 
 CARER_COLUMNS = [
@@ -163,7 +163,7 @@ class CarersRegister:
     not known), ``district_code, sector, postcode_status, located`` (has a grid reference) and
     ``supplies`` (approved, located and approved by the as-at date: its places count), ``_row``.
     ``rejects``: rows not used. ``notes``: rows used with a caveat. Both have the columns of
-    :data:`geo.ssda903.placements.REJECT_COLUMNS`.
+    :data:`geo.ssda903.rejects.REJECT_COLUMNS`.
     """
 
     path: Path
@@ -210,8 +210,8 @@ def read_carers(path: str | Path, *, as_at: date | None = None) -> CarersRegiste
     require_columns(
         table, CARER_COLUMNS, what="carers register", naming="see 'Carers register' in the README"
     )
-    rejects = _Rejects()
-    notes = _Rejects()
+    rejects = Rejects()
+    notes = Rejects()
     rejects.add_bad_rows(table)
     f = table.frame
     bad = pd.Series(False, index=f.index)

@@ -11,21 +11,16 @@ episode open across 31 March appears in two returns. Merging rules:
 * Rows of the same return are never merged with each other (that is a data error the census
   handles: one current episode per child).
 
-The validation report says per file (or sheet) what was recognised and how its rows were used:
-``rows_read = rejected + merged duplicates + used`` and, for placement rows,
-``used = in census + not current``.
+What each file was recognised as, and how its rows were used in a census, is reported by
+:func:`geo.measures.validation.validation_report`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-
-if TYPE_CHECKING:  # only for annotations: placements imports this module
-    from geo.ssda903.placements import Census, PlacementData
 
 DIFFERENCE_COLUMNS = [
     "table",
@@ -166,125 +161,3 @@ def merge_rows(
     )
     duplicates = {str(k): int(v) for k, v in dropped["_file"].value_counts().items()}
     return MergeResult(kept, differences, duplicates)
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    """Per-file rows and the reconciliation of placement rows for one census.
-
-    ``files`` has one row per input table: ``file, format, role, return, rows_read,
-    rows_rejected, rows_merged_duplicate, rows_used, in_census, not_current, reconciles,
-    reject_reasons, note``. ``totals`` sums the placement tables (``read, in_census,
-    not_current, not_current_detail, rejected, merged_duplicates, reconciles``).
-    """
-
-    files: pd.DataFrame
-    totals: dict[str, Any]
-    returns: list[dict[str, Any]]
-
-    @property
-    def reconciles(self) -> bool:
-        return bool(self.totals["reconciles"])
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (for ``summary.json`` and the app)."""
-        records = []
-        for row in self.files.to_dict(orient="records"):
-            records.append({k: _plain(v) for k, v in row.items()})
-        return {"files": records, "totals": self.totals, "returns": self.returns}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if value is None or (not isinstance(value, (str, bool, int, float)) and pd.isna(value)):
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-def validation_report(data: PlacementData, census: Census) -> ValidationReport:
-    """What each input file was recognised as and how its rows were used in ``census``.
-
-    Rows read = rejected + merged duplicates + used, per file; placement rows used = in census +
-    not current. ``reconciles`` is False when any file's counts do not add up.
-    """
-    used = {
-        role: frame["_file"].value_counts() if "_file" in frame.columns else pd.Series(dtype=int)
-        for role, frame in (
-            ("episodes", data.episodes),
-            ("child", data.episodes),
-            ("header", data.children),
-            ("uasc", data.uasc),
-        )
-    }
-    in_census = census.children["_file"].value_counts()
-    rows = []
-    for s in data.sources:
-        placement = s.role in PLACEMENT_ROLES
-        n_used = int(used[s.role].get(s.file, 0)) if s.role in used else 0
-        n_census = int(in_census.get(s.file, 0)) if placement else None
-        ok = s.role == "ignored" or s.rows_read == s.rows_rejected + s.rows_merged + n_used
-        rows.append(
-            {
-                "file": s.file,
-                "format": s.format,
-                "role": s.role,
-                "return": s.return_label,
-                "rows_read": s.rows_read,
-                "rows_rejected": s.rows_rejected,
-                "rows_merged_duplicate": s.rows_merged,
-                "rows_used": n_used if s.role != "ignored" else 0,
-                "in_census": n_census,
-                "not_current": n_used - n_census if n_census is not None else None,
-                "reconciles": ok,
-                "reject_reasons": dict(s.reject_reasons),
-                "note": s.note,
-            }
-        )
-    files = pd.DataFrame(
-        rows,
-        columns=[
-            "file",
-            "format",
-            "role",
-            "return",
-            "rows_read",
-            "rows_rejected",
-            "rows_merged_duplicate",
-            "rows_used",
-            "in_census",
-            "not_current",
-            "reconciles",
-            "reject_reasons",
-            "note",
-        ],
-    )
-    placements = files[files["role"].isin(PLACEMENT_ROLES)]
-    read = int(placements["rows_read"].sum())
-    n_census = int(len(census.children))
-    not_current = int(sum(census.not_current.values()))
-    rejected = int(placements["rows_rejected"].sum())
-    merged = int(placements["rows_merged_duplicate"].sum())
-    totals = {
-        "read": read,
-        "in_census": n_census,
-        "not_current": not_current,
-        "not_current_detail": dict(census.not_current),
-        "rejected": rejected,
-        "merged_duplicates": merged,
-        "reconciles": bool(
-            read == n_census + not_current + rejected + merged and files["reconciles"].all()
-        ),
-    }
-    returns = [
-        {
-            "label": r.label,
-            "rank": r.rank,
-            "data_end": r.data_end.isoformat() if r.data_end else None,
-            "files": list(r.files),
-        }
-        for r in data.returns
-    ]
-    return ValidationReport(files=files, totals=totals, returns=returns)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -140,20 +139,6 @@ def parse_csv_text(text: str, *, path: Path, what: str, encoding: str = "utf-8")
     return RawTable(path=path, frame=frame, bad_rows=bad, encoding=encoding)
 
 
-XLSX_MAGIC = b"PK\x03\x04"
-
-
-def is_xlsx(path: Path, head: bytes) -> bool:
-    """True when the file is a zip holding an Excel workbook (by content, not extension)."""
-    if not head.startswith(XLSX_MAGIC):
-        return False
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return "xl/workbook.xml" in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return False
-
-
 def _cell_text(value: object) -> str:
     """A cell value as the text a CSV export would hold (dates ISO, whole numbers without .0)."""
     if value is None:
@@ -170,28 +155,19 @@ def _cell_text(value: object) -> str:
 
 
 def read_xlsx_tables(
-    path: str | Path, *, what: str, max_mb: float = 200.0
+    path: str | Path, *, what: str
 ) -> tuple[list[RawTable], list[tuple[str, str]]]:
     """Read every non-empty sheet of an XLSX workbook as a text table.
 
     The header is the first row with at least two filled cells; ``_row`` is the sheet row
     number. Opened read-only, values only. Returns ``(tables, skipped)`` where ``skipped`` lists
     ``(sheet, reason)`` for sheets without a table. Raises :class:`InputError` when the workbook
-    cannot be opened or unpacks to more than ``max_mb`` MB (a zip bomb guard).
+    cannot be opened. Check the workbook with :func:`geo.ssda903.sniff.is_xlsx` first (zip bomb
+    caps).
     """
     import openpyxl  # imported here: only XLSX input needs it
 
     p = Path(path)
-    try:
-        with zipfile.ZipFile(p) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, OSError) as err:
-        raise InputError(f"The {what} '{p.name}' is not a readable XLSX workbook ({err}).") from err
-    if unpacked > max_mb * 1024 * 1024:
-        raise InputError(
-            f"The {what} '{p.name}' unpacks to {unpacked / 1024 / 1024:.0f} MB, above the "
-            f"{max_mb:g} MB limit. Save each table as CSV instead, or raise PLACEMAP_MAX_XML_MB."
-        )
     try:
         book = openpyxl.load_workbook(p, read_only=True, data_only=True, keep_links=False)
     except Exception as err:  # openpyxl raises many types for damaged files

@@ -9,7 +9,7 @@ validation.
 Safety: the file is parsed by :mod:`defusedxml` with DTDs, entity declarations and external
 references forbidden (so "billion laughs" and ``file:///etc/passwd`` entities are refused, and
 nothing is fetched), streamed in chunks without building a tree, and refused above a size limit
-(``PLACEMAP_MAX_XML_MB``, default 200 MB).
+(``max_mb``, default 200 MB; the app passes ``PLACEMAP_MAX_XML_MB``).
 
 Structure problems inside an element (a field given twice, a field with nested elements, a
 second ``HEADER``) do not stop the read: the row carries a ``_problem`` and is rejected later,
@@ -18,7 +18,6 @@ located by child id and source line (``_where``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,7 @@ _EPISODE_SET = frozenset(EPISODE_FIELDS)
 RENAME = {"CHILDID": "CHILD", "PL": "PLACE"}
 SOURCE_NAMES = {v: k for k, v in RENAME.items()}
 DEFAULT_MAX_MB = 200.0
+# The setting named in the size message; app/settings.py reads it and passes ``max_mb`` down.
 MAX_MB_ENV = "PLACEMAP_MAX_XML_MB"
 _CHUNK = 1 << 20
 
@@ -66,27 +66,6 @@ class XmlReturn:
     path: Path
     header: RawTable
     episodes: RawTable
-
-
-def max_xml_mb() -> float:
-    """The XML size limit in MB: ``PLACEMAP_MAX_XML_MB`` if set to a positive number, else 200."""
-    raw = os.environ.get(MAX_MB_ENV, "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_MAX_MB
-    except ValueError:
-        return DEFAULT_MAX_MB
-    return value if value > 0 else DEFAULT_MAX_MB
-
-
-def looks_like_xml(head: bytes) -> bool:
-    """True when ``head`` (the first bytes of a file) starts like an XML document."""
-    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
-        if head.startswith(bom):
-            head = head[len(bom) :]
-            break
-    if head[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without a BOM
-        return True
-    return head.lstrip()[:1] == b"<"
 
 
 def _local(tag: str) -> str:
@@ -234,25 +213,24 @@ def _table(
 
 
 def read_ssda903_xml(
-    path: str | Path, *, max_mb: float | None = None, label: str | None = None
+    path: str | Path, *, max_mb: float = DEFAULT_MAX_MB, label: str | None = None
 ) -> XmlReturn:
     """Parse an SSDA903 XML return into Header and Episodes text tables.
 
-    ``max_mb`` caps the file size (default :func:`max_xml_mb`). Raises
+    ``max_mb`` caps the file size in MB (default 200). Raises
     :class:`~geo.errors.InputError` for a missing, oversized, ill-formed or hostile file (DTD,
     entity declaration, external reference) and for a root other than ``EXPSSDA903``.
     ``label`` names the file in rejects (default: the file name).
     """
     p = Path(path)
-    limit_mb = max_mb if max_mb is not None else max_xml_mb()
     try:
         size = p.stat().st_size
     except OSError as err:
         raise InputError(f"The XML return '{p}' could not be read: {err.strerror or err}.") from err
-    if size > limit_mb * 1024 * 1024:
+    if size > max_mb * 1024 * 1024:
         raise InputError(
             f"The XML return '{p.name}' is {size / 1024 / 1024:.0f} MB, above the "
-            f"{limit_mb:g} MB limit. Check it is the SSDA903 return, or raise {MAX_MB_ENV}."
+            f"{max_mb:g} MB limit. Check it is the SSDA903 return, or raise {MAX_MB_ENV}."
         )
     parser = DefusedXMLParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     expat = parser.parser

@@ -8,9 +8,15 @@ import pytest
 
 from app.cli import main
 from tests.conftest import shared_path
-from tests.geo.spatial.test_boundaries import KENT, KENT_NEIGHBOURS, FakeArcGIS, reference_features
+from tests.geo.spatial.boundaries.reference import (
+    KENT,
+    KENT_NEIGHBOURS,
+    FakeArcGIS,
+    kent_medway_file,
+    reference_features,
+)
 
-__all__ = ["reference_features"]  # a module fixture shared with tests/geo/test_districts.py
+__all__ = ["reference_features"]  # a module fixture shared with tests/geo/spatial/boundaries
 
 
 @pytest.fixture(autouse=True)
@@ -116,6 +122,15 @@ def test_export_from_a_file(tmp_path, capsys):
         p["district_code"]: p["district_name"] for p in props if p["role"] == "authority"
     } == KENT
     assert all(p["source"].endswith("kent_medway_lad_dec2024_bgc.geojson") for p in props)
+
+
+def test_placemap_boundaries_names_the_file(monkeypatch, tmp_path, capsys):
+    # The environment is read by app/settings.py and passed down; geo/ never reads it.
+    monkeypatch.setenv("PLACEMAP_BOUNDARIES", str(kent_medway_file()))
+    target = tmp_path / "kent.geojson"
+    assert main(["boundaries", "export", "--out", str(target)]) == 0
+    assert "from kent_medway_lad_dec2024_bgc.geojson" in capsys.readouterr().out
+    assert json.loads(target.read_text(encoding="utf-8"))["source"] == "file"
 
 
 def test_export_errors_exit_2(tmp_path, capsys):

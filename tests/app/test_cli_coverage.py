@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from geo.coverage.model import AREA_COLUMNS, DISTRICT_COLUMNS, SHORTAGE_COLUMNS
-from geo.coverage.recruitment import SUGGESTION_COLUMNS
+from geo.coverage import AREA_COLUMNS, DISTRICT_COLUMNS, SHORTAGE_COLUMNS, SUGGESTION_COLUMNS
 
 CHILDREN = [
     "CHILD,HOME_POST,PL_POST,DOB,DISABLED,PLACE",
@@ -117,7 +116,7 @@ def test_recruit_on_the_kent_demo_beats_random_and_biggest_district_siting(tmp_p
     """The demo's disability-approved carers are mostly in East Kent: West and North Kent are
     short. Five 2-place households sited by the greedy reach the most children; random sectors
     (mean of 20 draws) and the district most children come from (Thanet, in the east) do not."""
-    from geo.demo.synthetic import demo_dataset, write_demo
+    from geo.demo import demo_dataset, write_demo
 
     demo = tmp_path / "demo"
     write_demo(demo, demo_dataset())

@@ -9,11 +9,16 @@ import pandas as pd
 import pytest
 from dash import Dash, Input, Output, dcc, html
 
-from app.auth import security
-from app.auth.security import content_security_policy, install_security, max_request_bytes
-from app.data.uploads import neutralise_cell, neutralise_formulas
+from app.auth import (
+    UserStore,
+    check_startup,
+    content_security_policy,
+    install_security,
+    max_request_bytes,
+)
 from app.settings import Settings
 from geo.errors import InputError
+from geo.writing import neutralise_cell, neutralise_formulas
 from tests.app.auth.test_auth import (
     PASSWORDS,
     make_app,
@@ -86,10 +91,8 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, users_templa
     for key in (None, "short"):
         settings = Settings(production=True, secret_key=key, extra={"users_file": str(users)})
         with pytest.raises(InputError, match="PLACEMAP_SECRET_KEY"):
-            security.check_startup(settings)
-    security.check_startup(
-        Settings(production=True, secret_key="k" * 40, extra={"users_file": str(users)})
-    )
+            check_startup(settings)
+    check_startup(Settings(production=True, secret_key="k" * 40, extra={"users_file": str(users)}))
 
 
 def test_production_refuses_to_start_without_users(tmp_path):
@@ -97,13 +100,13 @@ def test_production_refuses_to_start_without_users(tmp_path):
         production=True, secret_key="k" * 40, extra={"users_file": str(tmp_path / "none.json")}
     )
     with pytest.raises(InputError, match="placemap users add"):
-        security.check_startup(settings)
+        check_startup(settings)
     sso = Settings(
         production=True,
         secret_key="k" * 40,
         extra={"users_file": str(tmp_path / "none.json"), "trusted_user_header": "X-Remote-User"},
     )
-    security.check_startup(sso)  # single sign-on: users may be added later
+    check_startup(sso)  # single sign-on: users may be added later
 
 
 def test_serve_refuses_production_without_secret_key(tmp_path, monkeypatch, capsys):
@@ -142,8 +145,6 @@ def tracebacking_app(tmp_path, production: bool) -> Dash:
 def test_errors_show_no_traceback(tmp_path, production):
     app = tracebacking_app(tmp_path, production)
     if production:
-        from app.auth.access import UserStore
-
         UserStore(tmp_path / "no-users.json").add("ana", role="analyst", password=None)
     client = app.server.test_client()
     headers = {"X-Remote-User": "ana"} if production else {}

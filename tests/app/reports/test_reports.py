@@ -20,13 +20,15 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from app.reports.model import CoverageFigures, build_report, render_report, report_from_data
-from app.reports.xlsx import neutralise, render_csv, safe_frame
+from app.reports import CoverageFigures, build_report, render_report, report_from_data
+from app.reports.xlsx import render_csv
 from geo.measures.analysis import analyse
 from geo.measures.trends import compliance_trend
 from geo.spatial import postcodes as pc
 from geo.spatial.authority import load_authority
-from geo.ssda903.placements import read_placements
+from geo.ssda903 import read_placements
+from geo.writing import neutralise_cell as neutralise
+from geo.writing import neutralise_formulas as safe_frame
 from tests.conftest import shared_path
 
 HEAD = (

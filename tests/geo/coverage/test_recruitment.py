@@ -3,17 +3,19 @@
 import numpy as np
 import pytest
 
-from geo.coverage.model import CoverageModel, Demand, Supply
-from geo.coverage.recruitment import (
+from geo.coverage import (
+    CoverageModel,
+    Demand,
     HouseholdKind,
     Sites,
+    Supply,
     biggest_district_sites,
     compare_with_baselines,
     recommend_sites,
     siting_gain,
 )
 from geo.spatial.distance import METRES_PER_MILE
-from geo.ssda903.carers import parse_categories
+from geo.ssda903 import parse_categories
 
 E0, N0 = 500_000.0, 200_000.0
 ALL_AGES = parse_categories("0-4;5-10;11-15;16+")[0]

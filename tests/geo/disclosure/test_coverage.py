@@ -111,7 +111,7 @@ def test_cli_suppress_on_the_kent_demo(tmp_path):
     table, and in every table no hidden cell can be recovered from a total (never exactly one
     hidden cell in a column of rows that add up)."""
     from app.cli import main
-    from geo.demo.synthetic import demo_dataset, write_demo
+    from geo.demo import demo_dataset, write_demo
 
     demo = tmp_path / "demo"
     write_demo(demo, demo_dataset())

@@ -11,7 +11,7 @@ import pytest
 from geo.measures.analysis import analyse
 from geo.measures.trends import TREND_COLUMNS, compliance_trend, previous_quarter_end, quarter_ends
 from geo.spatial.authority import load_authority
-from geo.ssda903.placements import read_placements
+from geo.ssda903 import read_placements
 from tests.app.reports.test_reports import AS_AT, HEAD, write_report_input
 
 

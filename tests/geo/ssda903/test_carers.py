@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
+from geo.ssda903 import REJECT_COLUMNS
 from geo.ssda903.carers import (
     AGE_MASK,
     CATEGORY_BIT,
@@ -14,7 +15,6 @@ from geo.ssda903.carers import (
     parse_categories,
     read_carers,
 )
-from geo.ssda903.placements import REJECT_COLUMNS
 
 HEAD = "CARER_ID,POSTCODE,STATUS,APPROVED_PLACES,OCCUPIED_PLACES,PROVIDER,CATEGORIES,APPROVAL_DATE"
 

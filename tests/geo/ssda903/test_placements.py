@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from geo.errors import InputError
-from geo.ssda903.placements import Cohort, read_placements, take_census
+from geo.ssda903 import Cohort, read_placements, take_census
 
 HEAD = (
     "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
@@ -163,7 +163,8 @@ def test_child_form_with_flags_and_duplicates(write_csv):
     [
         (b"", "empty"),
         (b"CHILD,DECOM,LS,PLACE\n1,01/01/2018,C2,U1\n", "missing required column"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "binary"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "is a PNG image, not a CSV"),
+        (b"CHILD,DECOM\n\x00\x01\x02\x03", "contains binary data"),
         (b"just one column\nx\n", "does not look like a CSV"),
         (HEAD.encode() + b"\n", "no data rows"),
     ],

@@ -9,8 +9,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from geo.ssda903.placements import Cohort, read_placements, take_census
-from geo.ssda903.returns import DIFFERENCE_COLUMNS, merge_rows, validation_report
+from geo.measures.validation import validation_report
+from geo.ssda903 import Cohort, read_placements, take_census
+from geo.ssda903.returns import DIFFERENCE_COLUMNS, merge_rows
 from tests.geo.ssda903.test_xml_return import analyse_to, episode, write_csv_set, write_xml
 
 AS_AT = date(2018, 12, 31)

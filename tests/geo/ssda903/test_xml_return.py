@@ -17,9 +17,10 @@ import pytest
 
 from app.cli import main
 from geo.errors import InputError
-from geo.ssda903.placements import Cohort, read_placements, take_census
-from geo.ssda903.returns import validation_report
-from geo.ssda903.xml_return import looks_like_xml, read_ssda903_xml
+from geo.measures.validation import validation_report
+from geo.ssda903 import Cohort, read_placements, take_census
+from geo.ssda903.sniff import looks_like_xml
+from geo.ssda903.xml_return import read_ssda903_xml
 
 EPISODE_XML = (
     "DECOM",
@@ -400,13 +401,17 @@ def test_unusable_xml_raises(tmp_path, text, message):
         read_placements(path)
 
 
-def test_size_limit(tmp_path, monkeypatch):
+def test_size_limit(tmp_path, monkeypatch, capsys):
     path = write_xml(tmp_path / "r.xml", kent_children())
-    monkeypatch.setenv("PLACEMAP_MAX_XML_MB", "0.001")
     with pytest.raises(InputError, match="above the 0.001 MB limit.*PLACEMAP_MAX_XML_MB"):
-        read_placements(path)
-    monkeypatch.setenv("PLACEMAP_MAX_XML_MB", "not a number")
+        read_placements(path, max_mb=0.001)
+    monkeypatch.setenv("PLACEMAP_MAX_XML_MB", "0.001")  # the library never reads it
     assert len(read_placements(path).episodes) == 8
+    # The app does (app/settings.py) and passes it down.
+    assert analyse_to(tmp_path / "out", path) == 2
+    assert "above the 0.001 MB limit" in capsys.readouterr().err
+    monkeypatch.setenv("PLACEMAP_MAX_XML_MB", "not a number")  # ignored: the 200 MB default
+    assert analyse_to(tmp_path / "out", path) == 0
 
 
 # --- hostile XML ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Synthetic demo data (geo/demo/synthetic.py, `placemap demo`).
+"""Synthetic demo data (geo/demo/, `placemap demo`): the generated dataset end to end.
 
 The Kent demo is generated with the real CLI and measured with the real `placemap analyse`; every
 calibration target of DESIGN.md §7 is checked within the tolerance stated in CALIBRATION.
@@ -17,11 +17,22 @@ import pandas as pd
 import pytest
 
 from app.cli import main
-from geo.demo import synthetic
+from geo.demo import (
+    CARER_FILE_COLUMNS,
+    DEMO_VERSION,
+    EPISODE_FILE_COLUMNS,
+    FAULT_COLUMNS,
+    HEADER_FILE_COLUMNS,
+    UASC_FILE_COLUMNS,
+    demo_cache_root,
+    demo_dataset,
+    ensure_demo,
+    write_demo,
+)
+from geo.demo import dataset as demo_dataset_module
 from geo.errors import InputError
 from geo.spatial.authority import load_authority
-from geo.ssda903.carers import read_carers
-from geo.ssda903.placements import read_placements, take_census
+from geo.ssda903 import Category, read_carers, read_placements, take_census
 
 AS_AT = "2018-12-31"
 FILES = ["episodes.csv", "header.csv", "uasc.csv", "carers.csv", "README.txt"]
@@ -81,10 +92,10 @@ def test_kent_demo_files_and_readme(kent):
     data, _ = kent
     for name in FILES:
         assert (data / name).is_file(), name
-    assert list(read(data / "episodes.csv").columns) == synthetic.EPISODE_FILE_COLUMNS
-    assert list(read(data / "header.csv").columns) == synthetic.HEADER_FILE_COLUMNS
-    assert list(read(data / "uasc.csv").columns) == synthetic.UASC_FILE_COLUMNS
-    assert list(read(data / "carers.csv").columns) == synthetic.CARER_FILE_COLUMNS
+    assert list(read(data / "episodes.csv").columns) == EPISODE_FILE_COLUMNS
+    assert list(read(data / "header.csv").columns) == HEADER_FILE_COLUMNS
+    assert list(read(data / "uasc.csv").columns) == UASC_FILE_COLUMNS
+    assert list(read(data / "carers.csv").columns) == CARER_FILE_COLUMNS
     readme = (data / "README.txt").read_text()
     for text in ("NO REAL PERSON", "Seed:        2018", "31/12/2018", "Open Government Licence"):
         assert text in readme
@@ -178,7 +189,7 @@ def test_carers_register_consistent_with_placements(kent):
     occupied = carers["OCCUPIED_PLACES"].astype(int)
     assert (occupied <= carers["APPROVED_PLACES"].astype(int)).all()
     assert (occupied[carers["STATUS"] != "approved"] == 0).all()
-    allowed = set(synthetic.CARER_CATEGORIES)
+    allowed = {c.value for c in Category}
     for cats in carers["CATEGORIES"]:
         assert set(cats.split(";")) <= allowed
 
@@ -214,21 +225,22 @@ def test_carers_register_consistent_with_placements(kent):
 
 def test_same_seed_same_bytes_and_atomic_write(kent, tmp_path):
     data, _ = kent
-    demo = synthetic.demo_dataset()
+    demo = demo_dataset()
     files = demo.files()
     assert sorted(files) == sorted(FILES)
     for name, blob in files.items():
         assert (data / name).read_bytes() == blob, name
-    written = synthetic.write_demo(tmp_path / "again", demo)
+    written = write_demo(tmp_path / "again", demo)
     assert sorted(p.name for p in written) == sorted(FILES)
     assert not list((tmp_path / "again").glob(".*"))  # no temporary files left behind
 
 
 def test_ensure_demo_caches_by_version_and_seed(kent, tmp_path, monkeypatch):
     data, _ = kent
-    monkeypatch.setenv("PLACEMAP_CACHE_DIR", str(tmp_path / "cache"))
-    folder = synthetic.ensure_demo(seed=7)
-    assert folder == tmp_path / "cache" / f"demo-{synthetic.DEMO_VERSION}-7"
+    # The library reads no environment: the cache folder comes in as an argument.
+    monkeypatch.setenv("PLACEMAP_CACHE_DIR", str(tmp_path / "ignored"))
+    folder = ensure_demo(cache_dir=tmp_path / "cache", seed=7)
+    assert folder == tmp_path / "cache" / f"demo-{DEMO_VERSION}-7"
     assert all((folder / name).is_file() for name in FILES)
     assert (folder / "episodes.csv").read_bytes() != (data / "episodes.csv").read_bytes()
     assert "Seed:        7" in (folder / "README.txt").read_text()
@@ -236,18 +248,19 @@ def test_ensure_demo_caches_by_version_and_seed(kent, tmp_path, monkeypatch):
     def boom(**kwargs):
         raise AssertionError("a complete cached demo must not be regenerated")
 
-    monkeypatch.setattr(synthetic, "demo_dataset", boom)
-    assert synthetic.ensure_demo(seed=7) == folder
-    assert synthetic.ensure_demo(cache_dir=tmp_path / "cache", seed=7) == folder
-    assert synthetic.ensure_demo(data) == data  # an explicit, complete folder is used as it is
-    assert synthetic.demo_cache_root(tmp_path / "x") == tmp_path / "x"
+    monkeypatch.setattr(demo_dataset_module, "demo_dataset", boom)
+    assert ensure_demo(cache_dir=tmp_path / "cache", seed=7) == folder
+    assert ensure_demo(data) == data  # an explicit, complete folder is used as it is
+    assert demo_cache_root(tmp_path / "x") == tmp_path / "x"
+    assert demo_cache_root() != tmp_path / "ignored"
+    assert not (tmp_path / "ignored").exists()
 
 
 def test_messy_variant_rejects_reconcile(tmp_path):
     data = tmp_path / "messy"
     assert main(["demo", "--messy", "--out", str(data)]) == 0
     faults = read(data / "faults.csv")
-    assert list(faults.columns) == synthetic.FAULT_COLUMNS
+    assert list(faults.columns) == FAULT_COLUMNS
     out = tmp_path / "analysis"
     args = ["analyse", "--placements", str(data / "episodes.csv")]
     args += ["--header", str(data / "header.csv"), "--uasc", str(data / "uasc.csv")]
@@ -289,9 +302,9 @@ def test_messy_variant_rejects_reconcile(tmp_path):
 
 def test_bad_arguments():
     with pytest.raises(InputError, match="scale"):
-        synthetic.demo_dataset(scale="wales")
+        demo_dataset(scale="wales")
     with pytest.raises(InputError, match="seed"):
-        synthetic.demo_dataset(seed=-1)
+        demo_dataset(seed=-1)
     with pytest.raises(SystemExit):
         main(["demo", "--out", "x", "--seed", "many"])
 
@@ -299,7 +312,7 @@ def test_bad_arguments():
 @pytest.mark.xdist_group("synthetic_national")
 def test_national_scale_counts():
     started = time.perf_counter()
-    demo = synthetic.demo_dataset(scale="national")
+    demo = demo_dataset(scale="national")
     seconds = time.perf_counter() - started
     print(f"national demo generated in {seconds:.1f} s")
     assert seconds < 60  # a benchmark input, made in seconds (a loaded CI machine is slower)

@@ -24,14 +24,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.ssda903.rejects import Rejects
 from geo.ssda903.returns import (
     PLACEMENT_ROLES,
     ReturnInfo,
@@ -39,89 +38,18 @@ from geo.ssda903.returns import (
     empty_differences,
     merge_rows,
 )
-from geo.ssda903.tables import RawTable, is_xlsx, read_csv_text, read_xlsx_tables, require_columns
-from geo.ssda903.xml_return import looks_like_xml, max_xml_mb, read_ssda903_xml
-
-EPISODE_COLUMNS = [
-    "CHILD",
-    "DECOM",
-    "RNE",
-    "LS",
-    "CIN",
-    "PLACE",
-    "PLACE_PROVIDER",
-    "DEC",
-    "REC",
-    "REASON_PLACE_CHANGE",
-    "HOME_POST",
-    "PL_POST",
-    "URN",
-]
-EPISODE_REQUIRED = ["CHILD", "DECOM", "LS", "PLACE", "HOME_POST", "PL_POST"]
-CHILD_REQUIRED = ["CHILD", "HOME_POST", "PL_POST"]
-HEADER_REQUIRED = ["CHILD"]
-UASC_REQUIRED = ["CHILD"]
-
-PLACE_CODES = frozenset(
-    [f"U{i}" for i in range(1, 7)]
-    + [
-        "K1",
-        "K2",
-        "K3",
-        "R1",
-        "R2",
-        "R3",
-        "R5",
-        "S1",
-        "P1",
-        "P2",
-        "P3",
-        "H5",
-        "A3",
-        "A4",
-        "A5",
-        "A6",
-        "T0",
-        "T1",
-        "T2",
-        "T3",
-        "T4",
-        "Z1",
-        "Z11",
-        "Z12",
-        "Z13",
-        "Z14",
-    ]
+from geo.ssda903.sniff import (
+    SNIFF_BYTES,
+    FileKind,
+    apply_aliases,
+    file_kind,
+    placements_form,
+    recognise,
 )
-PROVIDER_CODES = frozenset(f"PR{i}" for i in range(6))
-LS_CODES = frozenset(["C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"])
-CIN_CODES = frozenset(f"N{i}" for i in range(1, 10))
-SHORT_BREAK_LS = frozenset(["V3", "V4"])
-FOSTER_PLACES = frozenset(f"U{i}" for i in range(1, 7))
-RESIDENTIAL_PLACES = frozenset(["K1", "K2", "K3", "R1", "S1", "P2"])
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
-DATE_REASON = "not a date; expected dd/mm/yyyy or yyyy-mm-dd"
-TRUE_VALUES = frozenset(["1", "Y", "YES", "TRUE", "T"])
-FALSE_VALUES = frozenset(["0", "N", "NO", "FALSE", "F", ""])
-
-
-class Cohort(StrEnum):
-    INCLUDED = "included"
-    EXCLUDED_UASC = "excluded_uasc"
-    EXCLUDED_SHORT_BREAK = "excluded_short_break"
-
-
-class PlacementKind(StrEnum):
-    """Commissioning view of a placement (DESIGN.md §4)."""
-
-    IN_HOUSE_FOSTER = "in_house_foster"
-    IFA_FOSTER = "ifa_foster"
-    OTHER_FOSTER = "other_foster"
-    RESIDENTIAL = "residential"
-    OTHER = "other"
-
-
-REJECT_COLUMNS = ["file", "row", "column", "value", "reason"]
+from geo.ssda903.spec import CHILD_REQUIRED, EPISODE_REQUIRED, HEADER_REQUIRED, UASC_REQUIRED
+from geo.ssda903.tables import RawTable, read_csv_text, read_xlsx_tables, require_columns
+from geo.ssda903.validate import validate_rows, validate_side_file
+from geo.ssda903.xml_return import DEFAULT_MAX_MB, read_ssda903_xml
 
 
 @dataclass(frozen=True)
@@ -136,7 +64,7 @@ class PlacementData:
     ``sources`` says what each input table was recognised as and what became of its rows,
     ``returns`` how the tables were grouped into returns and ordered (later wins), and
     ``merge_differences`` every field on which two returns disagreed
-    (:data:`geo.ssda903.returns.DIFFERENCE_COLUMNS`). See :func:`geo.ssda903.returns.validation_report`.
+    (:data:`geo.ssda903.returns.DIFFERENCE_COLUMNS`). See :func:`geo.measures.validation.validation_report`.
     """
 
     form: str  # "episodes" or "child"
@@ -151,317 +79,7 @@ class PlacementData:
     merge_differences: pd.DataFrame = field(default_factory=empty_differences)
 
 
-@dataclass(frozen=True)
-class Census:
-    """Children looked after at ``as_at``, one current episode each, with cohort and age."""
-
-    as_at: date
-    children: pd.DataFrame
-    not_current: dict[str, int] = field(default_factory=dict)
-
-
-def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse dd/mm/yyyy (or ISO yyyy-mm-dd) text. Returns (dates, bad) where ``bad`` marks
-    non-blank values that are not a real date. Blank gives NaT and is not ``bad``."""
-    text = values.astype("string").fillna("").str.strip()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    for fmt in DATE_FORMATS:
-        todo = out.isna() & (text != "")
-        if not todo.any():
-            break
-        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    bad = out.isna() & (text != "")
-    return out, bad
-
-
-def parse_flag(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse a 0/1 (yes/no, true/false) column: (nullable boolean, bad-mask)."""
-    text = values.astype("string").fillna("").str.strip().str.upper()
-    true = text.isin(TRUE_VALUES)
-    false = text.isin(FALSE_VALUES)
-    flag = pd.Series(pd.array(np.where(true, True, False), dtype="boolean"), index=values.index)
-    return flag, ~(true | false)
-
-
-class _Rejects:
-    """Collects reject records; one row can carry several problems.
-
-    Per table (see :meth:`begin`) it also tallies the distinct rows rejected and the reasons.
-    """
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, object]] = []
-        self.rows: dict[str, set[int]] = {}
-        self.reasons: dict[str, Counter[str]] = {}
-        self._key = ""
-
-    def begin(self, key: str) -> None:
-        """Tally the following rejects under ``key`` (one input table)."""
-        self._key = key
-        self.rows.setdefault(key, set())
-        self.reasons.setdefault(key, Counter())
-
-    def _add(self, table: RawTable, row: int, column: str, value: str, reason: str, where: str):
-        self.records.append(
-            {
-                "file": table.name,
-                "row": row,
-                "column": column,
-                "value": value,
-                "reason": f"{where}: {reason}" if where else reason,
-            }
-        )
-        if self._key:
-            self.rows[self._key].add(row)
-            self.reasons[self._key][f"{column}: {reason}" if column else reason] += 1
-
-    def add_mask(self, table: RawTable, mask: pd.Series, column: str, reason: str) -> None:
-        if not mask.any():
-            return
-        frame = table.frame
-        col = frame[column] if column in frame.columns else pd.Series("", index=frame.index)
-        where = (
-            frame["_where"][mask]
-            if "_where" in frame.columns
-            else pd.Series("", index=col[mask].index)
-        )
-        name = table.source_name(column) if column else ""
-        for row, value, w in zip(frame.loc[mask, "_row"], col[mask], where, strict=True):
-            value = "" if pd.isna(value) else str(value)
-            self._add(table, int(row), name, value, reason, "" if pd.isna(w) else str(w))
-
-    def add_problems(self, table: RawTable) -> pd.Series:
-        """Reject rows whose element was malformed (``_problem``, XML); returns their mask."""
-        f = table.frame
-        if "_problem" not in f.columns:
-            return pd.Series(False, index=f.index)
-        mask = f["_problem"].notna()
-        where = f["_where"] if "_where" in f.columns else pd.Series("", index=f.index)
-        for row, column, problem, w in zip(
-            f.loc[mask, "_row"],
-            f.loc[mask, "_problem_column"],
-            f.loc[mask, "_problem"],
-            where[mask],
-            strict=True,
-        ):
-            self._add(table, int(row), str(column), "", str(problem), str(w))
-        return mask
-
-    def add_bad_rows(self, table: RawTable) -> None:
-        for row, reason in table.bad_rows:
-            self._add(table, row, "", "", f"row {reason}; expected one value per column", "")
-
-    def frame(self) -> pd.DataFrame:
-        if not self.records:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
-        return pd.DataFrame(self.records, columns=REJECT_COLUMNS).sort_values(
-            ["file", "row"], kind="stable", ignore_index=True
-        )
-
-
-def _blank(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype("string").str.strip() == "")
-
-
-def _repeated(child: pd.Series, usable: pd.Series) -> pd.Series:
-    """Usable rows whose child already has an earlier usable row (rejected rows do not count)."""
-    out = pd.Series(False, index=child.index)
-    out[usable] = child[usable].duplicated(keep="first")
-    return out
-
-
-def _codes(
-    table: RawTable,
-    rejects: _Rejects,
-    column: str,
-    allowed: frozenset[str],
-    *,
-    required: bool,
-    meaning: str,
-) -> tuple[pd.Series, pd.Series]:
-    """Upper-case a code column and flag rows whose value is not allowed."""
-    f = table.frame
-    if column not in f.columns:
-        return pd.Series(pd.NA, index=f.index, dtype="string"), pd.Series(False, index=f.index)
-    codes = f[column].astype("string").str.strip().str.upper()
-    blank = _blank(codes)
-    bad = ~blank & ~codes.isin(allowed)
-    expected = ", ".join(sorted(allowed))
-    rejects.add_mask(table, bad, column, f"not a valid {meaning} code; expected one of {expected}")
-    if required:
-        rejects.add_mask(
-            table, blank, column, f"{meaning} code is blank; expected one of {expected}"
-        )
-        bad = bad | blank
-    return codes.mask(blank), bad
-
-
-def _validate_rows(table: RawTable, rejects: _Rejects, *, episodes_form: bool) -> pd.DataFrame:
-    """Validate a placements table; returns the usable rows in canonical form."""
-    f = table.frame
-    bad = rejects.add_problems(table)
-
-    child = f["CHILD"].astype("string").str.strip()
-    blank_child = _blank(child)
-    rejects.add_mask(
-        table, blank_child & ~bad, "CHILD", "child identifier is blank; expected CHILD"
-    )
-    bad |= blank_child
-
-    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
-    for col in ("DECOM", "DEC", "DOB"):
-        if col in f.columns:
-            dates, bad_date = parse_dates(f[col])
-            rejects.add_mask(table, bad_date, col, DATE_REASON)
-            bad |= bad_date
-            out[col] = dates
-        else:
-            out[col] = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
-    if episodes_form:
-        no_start = out["DECOM"].isna() & _blank(f["DECOM"])
-        rejects.add_mask(
-            table, no_start, "DECOM", "episode start date is blank; expected dd/mm/yyyy"
-        )
-        bad |= no_start
-    ended_first = out["DEC"].notna() & out["DECOM"].notna() & (out["DEC"] < out["DECOM"])
-    rejects.add_mask(table, ended_first, "DEC", "episode ends before it starts (DEC < DECOM)")
-    bad |= ended_first
-    future_dob = out["DOB"].notna() & out["DECOM"].notna() & (out["DOB"] > out["DECOM"])
-    rejects.add_mask(table, future_dob, "DOB", "date of birth is after the episode start (DECOM)")
-    bad |= future_dob
-
-    out["PLACE"], b = _codes(
-        table,
-        rejects,
-        "PLACE",
-        PLACE_CODES,
-        required=episodes_form,
-        meaning="placement type (PLACE)",
-    )
-    bad |= b
-    out["PLACE_PROVIDER"], b = _codes(
-        table,
-        rejects,
-        "PLACE_PROVIDER",
-        PROVIDER_CODES,
-        required=False,
-        meaning="placement provider",
-    )
-    bad |= b
-    out["LS"], b = _codes(
-        table, rejects, "LS", LS_CODES, required=episodes_form, meaning="legal status (LS)"
-    )
-    bad |= b
-    out["CIN"], b = _codes(
-        table, rejects, "CIN", CIN_CODES, required=False, meaning="category of need (CIN)"
-    )
-    bad |= b
-    for col in ("RNE", "REC", "REASON_PLACE_CHANGE", "URN"):
-        out[col] = f[col].astype("string") if col in f.columns else pd.NA
-    out["HOME_POST"] = f["HOME_POST"].astype("string")
-    out["PL_POST"] = f["PL_POST"].astype("string")
-    for col in ("UASC", "DISABLED"):
-        if col in f.columns:
-            flag, bad_flag = parse_flag(f[col])
-            rejects.add_mask(table, bad_flag, col, "not a 0/1 flag; expected 0 or 1")
-            bad |= bad_flag
-            out[col] = flag
-        else:
-            out[col] = pd.Series(pd.NA, index=f.index, dtype="boolean")
-    if "SEX" in f.columns:
-        sex = f["SEX"].astype("string").str.strip()
-        bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
-        rejects.add_mask(
-            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
-        )
-        bad |= bad_sex
-        out["SEX"] = sex.mask(_blank(sex))
-    else:
-        out["SEX"] = pd.Series(pd.NA, index=f.index, dtype="string")
-
-    if not episodes_form:
-        dup = _repeated(child, ~bad)
-        rejects.add_mask(
-            table,
-            dup,
-            "CHILD",
-            "child appears more than once in a one-row-per-child file; first valid row used",
-        )
-        bad |= dup
-    return out[~bad].reset_index(drop=True)
-
-
-def _validate_side_file(table: RawTable, rejects: _Rejects) -> pd.DataFrame:
-    """Header / UASC rows: CHILD plus whichever of SEX, DOB, DUC, UASC, DISABLED are present."""
-    f = table.frame
-    bad = rejects.add_problems(table)
-    child = f["CHILD"].astype("string").str.strip()
-    blank = _blank(child)
-    rejects.add_mask(table, blank & ~bad, "CHILD", "child identifier is blank; expected CHILD")
-    bad |= blank
-    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
-    for col in ("DOB", "DUC", "MC_DOB"):
-        if col in f.columns:
-            dates, bad_date = parse_dates(f[col])
-            rejects.add_mask(table, bad_date, col, DATE_REASON)
-            bad |= bad_date
-            out[col] = dates
-    for col in ("UASC", "DISABLED"):
-        if col in f.columns:
-            flag, bad_flag = parse_flag(f[col])
-            rejects.add_mask(table, bad_flag, col, "not a 0/1 flag; expected 0 or 1")
-            bad |= bad_flag
-            out[col] = flag
-    if "SEX" in f.columns:
-        sex = f["SEX"].astype("string").str.strip()
-        bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
-        rejects.add_mask(
-            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
-        )
-        bad |= bad_sex
-        out["SEX"] = sex.mask(_blank(sex))
-    dup = _repeated(child, ~bad)
-    rejects.add_mask(table, dup, "CHILD", "child listed more than once; first valid row used")
-    bad |= dup
-    return out[~bad].reset_index(drop=True)
-
-
-# Column names a table is recognised by (after upper-casing and stripping).
-ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}  # XML element names used as CSV headers
-_PLACEMENT_HINTS = frozenset(["DECOM", "HOME_POST", "PL_POST", "PLACE"])
-_HEADER_HINTS = frozenset(["SEX", "DOB", "UPN", "ETHNIC", "MOTHER", "MC_DOB"])
 _WHAT = {"placements": "placements file", "header": "header file", "uasc": "UASC file"}
-
-
-def recognise(columns: Sequence[str]) -> str | None:
-    """The role of a table from its column names: ``episodes`` (SSDA903 Episodes), ``child``
-    (one row per child), ``header``, ``uasc``, ``carers`` (a carers register), or None."""
-    cols = {str(c).strip().upper() for c in columns}
-    cols |= {ALIASES[c] for c in cols if c in ALIASES}
-    if "CARER_ID" in cols:
-        return "carers"
-    if cols & _PLACEMENT_HINTS:
-        return _placements_form(cols)
-    if "CHILD" not in cols:
-        return None
-    if "DUC" in cols:
-        return "uasc"
-    if cols & _HEADER_HINTS:
-        return "header"
-    return None
-
-
-def _placements_form(cols: set[str]) -> str:
-    return "episodes" if "DECOM" in cols and ("LS" in cols or "RNE" in cols) else "child"
-
-
-def _apply_aliases(table: RawTable) -> RawTable:
-    cols = set(table.frame.columns)
-    rename = {a: c for a, c in ALIASES.items() if a in cols and c not in cols}
-    if not rename:
-        return table
-    names = {**table.source_names, **{c: a for a, c in rename.items()}}
-    return replace(table, frame=table.frame.rename(columns=rename), source_names=names)
 
 
 @dataclass
@@ -505,25 +123,30 @@ def _expand(paths: list[Path], what: str) -> list[tuple[Path, bool]]:
 def _head(path: Path, what: str) -> bytes:
     try:
         with path.open("rb") as fh:
-            return fh.read(4096)
+            return fh.read(SNIFF_BYTES)
     except OSError as err:
         raise InputError(f"The {what} '{path}' could not be read: {err.strerror or err}.") from err
 
 
 def _load_file(
-    path: Path, *, forced: str | None, from_folder: bool, what: str
+    path: Path, *, forced: str | None, from_folder: bool, what: str, max_mb: float
 ) -> tuple[str, list[tuple[str, RawTable]], list[tuple[str, str]]]:
     """Read one file by content. Returns (format, [(role, table)], [(ignored label, reason)])."""
-    head = _head(path, what)
-    if looks_like_xml(head):
-        x = read_ssda903_xml(path)
+    try:
+        kind = file_kind(_head(path, what), name=path.name, what=what, source=path, max_mb=max_mb)
+    except InputError as err:
+        if from_folder:
+            return "csv", [], [(path.name, f"not read: {err}")]
+        raise
+    if kind is FileKind.XML:
+        x = read_ssda903_xml(path, max_mb=max_mb)
         return "xml", [("header", x.header), ("episodes", x.episodes)], []
-    if is_xlsx(path, head):
-        tables, skipped = read_xlsx_tables(path, what=what, max_mb=max_xml_mb())
+    if kind is FileKind.XLSX:
+        tables, skipped = read_xlsx_tables(path, what=what)
         found: list[tuple[str, RawTable]] = []
         ignored = [(f"{path.name}[{sheet}]", why) for sheet, why in skipped]
         for t in tables:
-            t = _apply_aliases(t)
+            t = apply_aliases(t)
             role = recognise(list(t.frame.columns))
             if role is None or role == "carers":
                 ignored.append((t.name, _ignored_reason(role, t)))
@@ -531,7 +154,7 @@ def _load_file(
                 found.append((role, t))
         return "xlsx", found, ignored
     try:
-        table = _apply_aliases(read_csv_text(path, what=what))
+        table = apply_aliases(read_csv_text(path, what=what))
     except InputError as err:
         if from_folder:
             return "csv", [], [(path.name, f"not read: {err}")]
@@ -540,7 +163,7 @@ def _load_file(
     if role == "carers" or (role is None and from_folder):
         return "csv", [], [(table.name, _ignored_reason(role, table))]
     if role is None:  # a named file: validate it as placements so the message names columns
-        role = _placements_form(set(table.frame.columns))
+        role = placements_form(set(table.frame.columns))
     return "csv", [(role, table)], []
 
 
@@ -633,7 +256,7 @@ def _file_of(t: _Table) -> str:
     return t.table.name.split("[", 1)[0] if t.table.fmt == "xlsx" else t.table.name
 
 
-def _validate_table(t: _Table, rejects: _Rejects, key: str) -> pd.DataFrame:
+def _validate_table(t: _Table, rejects: Rejects, key: str) -> pd.DataFrame:
     what = {"episodes": "episodes file", "child": "placements file", **_WHAT}[t.role]
     required = {
         "episodes": EPISODE_REQUIRED,
@@ -645,8 +268,8 @@ def _validate_table(t: _Table, rejects: _Rejects, key: str) -> pd.DataFrame:
     rejects.begin(key)
     rejects.add_bad_rows(t.table)
     if t.role in PLACEMENT_ROLES:
-        return _validate_rows(t.table, rejects, episodes_form=t.role == "episodes")
-    return _validate_side_file(t.table, rejects)
+        return validate_rows(t.table, rejects, episodes_form=t.role == "episodes")
+    return validate_side_file(t.table, rejects)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -662,6 +285,7 @@ def read_placements(
     *,
     header: str | Path | None = None,
     uasc: str | Path | None = None,
+    max_mb: float = DEFAULT_MAX_MB,
 ) -> PlacementData:
     """Read, validate and merge placement data as a council files it.
 
@@ -676,6 +300,8 @@ def read_placements(
     empty, not a table, a required column missing, hostile or ill-formed XML) or when no
     placement table is found; bad rows go to ``rejects`` instead. In a folder, files that are
     not placement tables (a carers register, notes) are skipped and listed in ``sources``.
+    ``max_mb`` caps an XML return's size and a workbook's unpacked size, in MB (default 200;
+    the app passes ``PLACEMAP_MAX_XML_MB``).
     """
     if isinstance(placements, (str, os.PathLike)):
         named = [Path(placements)]
@@ -701,7 +327,11 @@ def read_placements(
     formats: dict[Path, str] = {}
     for order, (path, forced, from_folder) in enumerate(inputs):
         fmt, found, skipped = _load_file(
-            path, forced=forced, from_folder=from_folder, what=_WHAT[forced or "placements"]
+            path,
+            forced=forced,
+            from_folder=from_folder,
+            what=_WHAT[forced or "placements"],
+            max_mb=max_mb,
         )
         formats[path] = fmt
         tables.extend(
@@ -735,7 +365,7 @@ def read_placements(
             "(with DECOM and LS) for every year, or one row per child."
         )
 
-    rejects = _Rejects()
+    rejects = Rejects()
     for i, t in enumerate(tables):
         t.valid = _validate_table(t, rejects, key=str(i))
     _group_tables(tables)
@@ -876,103 +506,4 @@ def _uasc_from_header(t: _Table) -> pd.DataFrame:
             "_row": v["_row"],
             "_rank": v["_rank"],
         }
-    )
-
-
-def latest_date(data: PlacementData) -> date:
-    """The latest DECOM/DEC in the data (the default census date); today if there are none."""
-    stamps = pd.concat([data.episodes["DECOM"], data.episodes["DEC"]]).dropna()
-    return stamps.max().date() if len(stamps) else date.today()
-
-
-def take_census(data: PlacementData, *, as_at: date | None = None) -> Census:
-    """Children looked after at ``as_at`` (default: the latest date in the data).
-
-    An episode is current when it started on or before ``as_at`` and has not ended before it
-    (``DEC`` blank or ``DEC >= as_at``). A child with several current episodes keeps the one that
-    started last (later row on a tie); the others count as ``superseded``.
-    """
-    as_at = as_at or latest_date(data)
-    stamp = pd.Timestamp(as_at)
-    ep = data.episodes
-    has_start = ep["DECOM"].notna()
-    started = ~has_start | (ep["DECOM"] <= stamp)
-    not_ended = ep["DEC"].isna() | (ep["DEC"] >= stamp)
-    current = started & not_ended
-    cur = ep[current].sort_values(["CHILD", "DECOM", "_row"], na_position="first", kind="stable")
-    keep = ~cur["CHILD"].duplicated(keep="last")
-    chosen = cur[keep].copy()
-    not_current = {
-        "not_started": int((~started).sum()),
-        "ended_before": int((started & ~not_ended).sum()),
-        "superseded": int((~keep).sum()),
-    }
-    chosen = _attach_child_facts(chosen, data, stamp)
-    chosen = chosen.sort_values("CHILD", kind="stable").reset_index(drop=True)
-    return Census(as_at=as_at, children=chosen, not_current=not_current)
-
-
-def _attach_child_facts(
-    chosen: pd.DataFrame, data: PlacementData, stamp: pd.Timestamp
-) -> pd.DataFrame:
-    """Add SEX/DOB from the Header, the UASC status at ``stamp``, disability, age and cohort."""
-    if len(data.children) and "CHILD" in data.children.columns:
-        facts = data.children.drop_duplicates("CHILD", keep="last").set_index("CHILD")
-        for col in ("SEX", "DOB", "DISABLED", "UASC"):
-            if col in facts.columns:
-                from_header = chosen["CHILD"].map(facts[col])
-                chosen[col] = (
-                    chosen[col].where(chosen[col].notna(), from_header)
-                    if col in chosen.columns
-                    else from_header
-                )
-    uasc = chosen["UASC"].astype("boolean").fillna(False).astype(bool)
-    if len(data.uasc):
-        u = data.uasc.drop_duplicates("CHILD").set_index("CHILD")
-        listed = chosen["CHILD"].isin(u.index)
-        duc = chosen["CHILD"].map(u["DUC"])
-        uasc |= listed & (duc.isna() | (duc > stamp))
-    chosen["UASC"] = uasc.to_numpy()
-    disabled = chosen["DISABLED"].astype("boolean")
-    chosen["DISABLED"] = disabled.fillna(False).astype(bool) | chosen["CIN"].eq("N2").fillna(False)
-    dob = pd.to_datetime(chosen["DOB"], errors="coerce")
-    age = (
-        stamp.year
-        - dob.dt.year
-        - (
-            (stamp.month < dob.dt.month)
-            | ((stamp.month == dob.dt.month) & (stamp.day < dob.dt.day))
-        ).astype(int)
-    )
-    chosen["age_years"] = age.astype("Int64")
-    short_break = chosen["LS"].isin(SHORT_BREAK_LS).fillna(False)
-    chosen["cohort"] = np.select(
-        [chosen["UASC"].to_numpy(), short_break.to_numpy()],
-        [Cohort.EXCLUDED_UASC.value, Cohort.EXCLUDED_SHORT_BREAK.value],
-        default=Cohort.INCLUDED.value,
-    )
-    chosen["placement_kind"] = placement_kind(chosen["PLACE"], chosen["PLACE_PROVIDER"])
-    return chosen
-
-
-def placement_kind(place: pd.Series, provider: pd.Series) -> np.ndarray:
-    """Commissioning category: in-house foster (U1-U6 + PR1), IFA foster (PR4/PR5), other foster,
-    residential (children's homes, secure, hostels), other."""
-    p = place.astype("string").fillna("")
-    pr = provider.astype("string").fillna("")
-    foster = p.isin(FOSTER_PLACES).to_numpy()
-    return np.select(
-        [
-            foster & (pr == "PR1").to_numpy(),
-            foster & pr.isin(["PR4", "PR5"]).to_numpy(),
-            foster,
-            p.isin(RESIDENTIAL_PLACES).to_numpy(),
-        ],
-        [
-            PlacementKind.IN_HOUSE_FOSTER.value,
-            PlacementKind.IFA_FOSTER.value,
-            PlacementKind.OTHER_FOSTER.value,
-            PlacementKind.RESIDENTIAL.value,
-        ],
-        default=PlacementKind.OTHER.value,
     )

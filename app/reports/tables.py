@@ -1,0 +1,430 @@
+"""The report's tables, built from an analysis with the one disclosure policy per kind of table
+(:mod:`geo.disclosure.policy`): districts, area groups, cohorts, the quarterly trend and the
+coverage lists. Each is a :class:`ReportTable` of display values and a mask of hidden cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from geo.disclosure.policy import DISTRICT_COUNTS, suppress_district_table, suppress_trend
+from geo.disclosure.suppression import SUPPRESSED, mark_hidden, suppress_table
+from geo.measures.analysis import Analysis
+from geo.measures.compliance import district_compliance
+from geo.measures.trends import Trend
+from geo.spatial.authority import OUTSIDE, Authority
+from geo.ssda903 import Cohort, PlacementKind
+
+ColumnKind = Literal["text", "int", "pct", "miles", "ratio"]
+
+KIND_COLUMNS = [k.value for k in PlacementKind]
+KIND_LABELS = {
+    PlacementKind.IN_HOUSE_FOSTER.value: "In-house foster",
+    PlacementKind.IFA_FOSTER.value: "IFA foster",
+    PlacementKind.OTHER_FOSTER.value: "Other foster",
+    PlacementKind.RESIDENTIAL.value: "Residential",
+    PlacementKind.OTHER.value: "Other placement",
+}
+# Coverage columns shown in the district table when a carers register is given, and labels.
+SUPPLY_LABELS = {
+    "carers": "Carer households",
+    "vacant_places": "Vacant places",
+    "suitable_places_20mi": "Suitable places within 20 mi",
+    "gap": "Coverage gap (children)",
+}
+# In coverage tables, columns counting real children (suppressed like any count of children).
+# Modelled gains of hypothetical carers ("marginal_gain") are not counts of children.
+CHILD_COUNT_WORDS = ("children", "gap")
+COVERAGE_LABELS = {
+    "rank": "Rank",
+    "sector": "Postcode sector",
+    "district_name": "District",
+    "children": "Children",
+    "children_at_risk": "Children at risk",
+    "gap": "Coverage gap (children)",
+    "places_per_child_2sfca": "Places per child (2SFCA)",
+    "marginal_gain": "Children brought within 20 mi",
+    "cumulative_gain": "Cumulative",
+    "children_at_risk_within_20mi": "Children at risk within 20 mi",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A report column: key in the table, heading, and how to format it."""
+
+    key: str
+    label: str
+    kind: ColumnKind = "int"
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of the report, after disclosure control.
+
+    ``data`` holds display values (numbers, ``"c"`` where hidden, NaN where not applicable) in
+    the order of ``columns``; ``mask`` marks hidden cells; ``bold_rows`` are positions of total
+    rows.
+    """
+
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    data: pd.DataFrame
+    mask: pd.DataFrame
+    note: str = ""
+    bold_rows: tuple[int, ...] = ()
+
+    @property
+    def hidden_cells(self) -> int:
+        return int(self.mask.to_numpy().sum())
+
+
+_STAT_COLUMN_SPECS = (
+    Column("children", "Children"),
+    Column("pct_within_20", "% within 20 miles", "pct"),
+    Column("pct_within_10", "% within 10 miles", "pct"),
+    Column("median_miles", "Median miles", "miles"),
+    Column("not_known", "Distance not known"),
+)
+_STAT_COLUMNS = [c.key for c in _STAT_COLUMN_SPECS]
+
+
+def _home_group(placements: pd.DataFrame, authority: Authority) -> pd.Series:
+    codes = placements["home_district_code"].astype("string")
+    return codes.where(codes.isin(authority.district_codes), OUTSIDE).fillna(OUTSIDE)
+
+
+def _included(analysis: Analysis) -> pd.DataFrame:
+    p = analysis.placements
+    return p[p["cohort"] == Cohort.INCLUDED.value]
+
+
+def district_table(
+    analysis: Analysis, coverage: CoverageFigures | None, *, suppress: bool
+) -> ReportTable:
+    authority = analysis.authority
+    comp = analysis.compliance_home.copy()
+    included = _included(analysis)
+    kinds = pd.crosstab(
+        _home_group(included, authority).to_numpy(), included["placement_kind"].to_numpy()
+    )
+    kinds = kinds.reindex(index=comp["district_code"], columns=KIND_COLUMNS).fillna(0)
+    kinds.loc[authority.code] = kinds.drop(index=authority.code, errors="ignore").sum()
+    for k in KIND_COLUMNS:
+        comp[k] = kinds[k].to_numpy(dtype=int)
+    columns = [
+        Column("district_code", "Code", "text"),
+        Column("district_name", "District", "text"),
+        Column("children", "Children"),
+        Column("pct_within_20", "% within 20 miles", "pct"),
+        Column("pct_within_10", "% within 10 miles", "pct"),
+        Column("median_miles", "Median miles", "miles"),
+        Column("not_known", "Distance not known"),
+        *(Column(k, KIND_LABELS[k]) for k in KIND_COLUMNS),
+    ]
+    counts = ["children", "not_known", *KIND_COLUMNS]
+    note = (
+        "Headline cohort (UASC and short breaks excluded) by the district of the child's home "
+        "postcode. Percentages and the median are of children with a known distance."
+    )
+    if coverage is not None:
+        cov = coverage.districts.set_index("district_code")
+        for key, label in SUPPLY_LABELS.items():
+            if key in cov.columns:
+                comp[key] = comp["district_code"].map(cov[key]).to_numpy(dtype=float)
+                columns.append(Column(key, label))
+        if "gap" in comp.columns:
+            counts.append("gap")
+        note += (
+            " Carer households and places are supply figures (not suppressed); the coverage gap "
+            "counts children and is suppressed like other counts."
+        )
+    frame = comp.set_index("district_code", drop=False)
+    shown = [c.key for c in columns]
+    if suppress:  # the one district-table policy, as on the app's pages
+        policy = suppress_district_table(
+            frame,
+            total_row=authority.code,
+            extra_counts=[c for c in counts if c not in DISTRICT_COUNTS],
+            column_groups=[("children", KIND_COLUMNS)],
+        )
+        res = (policy.table[shown], policy.mask[shown])
+    else:
+        res = _suppress(frame[shown], suppress=False, counts=counts)
+    return ReportTable(
+        key="districts",
+        title=f"Districts: placements within 20 and 10 miles of home, as at "
+        f"{analysis.as_at:%d %B %Y}",
+        columns=tuple(columns),
+        data=res[0].reset_index(drop=True),
+        mask=res[1].reset_index(drop=True),
+        note=note,
+        bold_rows=(len(frame) - 1,),
+    )
+
+
+def _suppress(
+    frame: pd.DataFrame, *, suppress: bool, **kwargs: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not suppress:
+        return frame.copy(), pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    res = suppress_table(frame, **kwargs)
+    return res.table, res.mask
+
+
+def group_table(analysis: Analysis, *, suppress: bool) -> ReportTable | None:
+    """Area groupings of districts (e.g. West / North / East Kent), when configured."""
+    authority = analysis.authority
+    if not authority.groups:
+        return None
+    inc = _included(analysis)
+    home = _home_group(inc, authority)
+    rows = []
+    labels = []
+    for name, codes in authority.groups.items():
+        labels.append(name)
+        rows.append((name, inc[home.isin(codes).to_numpy()]))
+    rows.append((f"Outside {authority.name} or not known", inc[(home == OUTSIDE).to_numpy()]))
+    rows.append((f"{authority.name} total", inc))
+    frame = pd.DataFrame(
+        [
+            {"group": name, **district_compliance(sub, authority).iloc[-1][_STAT_COLUMNS]}
+            for name, sub in rows
+        ],
+        index=[*labels, OUTSIDE, authority.code],
+    )
+    members = [c for codes in authority.groups.values() for c in codes]
+    partition = sorted(members) == sorted(authority.district_codes)
+    res = _suppress(
+        frame,
+        suppress=suppress,
+        counts=["children", "not_known"],
+        derived={k: ["children"] for k in ("pct_within_20", "pct_within_10", "median_miles")},
+        total_row=authority.code if partition else None,
+        row_base="children",
+    )
+    columns = (
+        Column("group", "Area", "text"),
+        *(c for c in _STAT_COLUMN_SPECS),
+    )
+    return ReportTable(
+        key="groups",
+        title=f"Areas of {authority.name}",
+        columns=columns,
+        data=res[0][[c.key for c in columns]].reset_index(drop=True),
+        mask=res[1][[c.key for c in columns]].reset_index(drop=True),
+        note="; ".join(
+            f"{name}: {', '.join(authority.districts[c] for c in codes)}"
+            for name, codes in authority.groups.items()
+        )
+        + ".",
+        bold_rows=(len(frame) - 1,),
+    )
+
+
+COHORT_ROWS = [
+    ("headline", "Headline cohort (UASC and short breaks excluded)"),
+    ("disabled", "Disabled"),
+    ("not_disabled", "Not disabled"),
+    ("under_11", "Aged under 11"),
+    ("11_plus", "Adolescents: aged 11 and over"),
+    ("11_to_15", "  aged 11 to 15"),
+    ("16_plus", "  aged 16 and over"),
+    ("age_unknown", "Age not known"),
+    ("uasc", "UASC (shown separately, not in the headline)"),
+    ("short_break", "Short breaks (not in the headline)"),
+]
+
+
+def cohort_table(analysis: Analysis, *, suppress: bool) -> ReportTable:
+    p = analysis.placements
+    inc = _included(analysis)
+    age = inc["age_years"].astype("Float64")
+    subsets = {
+        "headline": inc,
+        "disabled": inc[inc["DISABLED"].astype(bool)],
+        "not_disabled": inc[~inc["DISABLED"].astype(bool)],
+        "under_11": inc[(age < 11).fillna(False).to_numpy(dtype=bool)],
+        "11_plus": inc[(age >= 11).fillna(False).to_numpy(dtype=bool)],
+        "11_to_15": inc[((age >= 11) & (age < 16)).fillna(False).to_numpy(dtype=bool)],
+        "16_plus": inc[(age >= 16).fillna(False).to_numpy(dtype=bool)],
+        "age_unknown": inc[age.isna().to_numpy(dtype=bool)],
+        "uasc": p[p["cohort"] == Cohort.EXCLUDED_UASC.value],
+        "short_break": p[p["cohort"] == Cohort.EXCLUDED_SHORT_BREAK.value],
+    }
+    rows = []
+    for key, label in COHORT_ROWS:
+        total = district_compliance(subsets[key], analysis.authority).iloc[-1]
+        rows.append({"cohort": label, **{c: total[c] for c in _STAT_COLUMNS}})
+    frame = pd.DataFrame(rows, index=[k for k, _ in COHORT_ROWS])
+    counts = ["children", "not_known"]
+    res = _suppress(
+        frame,
+        suppress=suppress,
+        counts=counts,
+        derived={
+            "pct_within_20": ["children"],
+            "pct_within_10": ["children"],
+            "median_miles": ["children"],
+        },
+        row_groups=[
+            ("headline", ["disabled", "not_disabled"]),
+            ("headline", ["under_11", "11_to_15", "16_plus", "age_unknown"]),
+            ("11_plus", ["11_to_15", "16_plus"]),
+        ],
+        row_base="children",
+    )
+    columns = (Column("cohort", "Cohort", "text"), *_STAT_COLUMN_SPECS)
+    return ReportTable(
+        key="cohorts",
+        title="Cohorts: disabled children, adolescents, UASC",
+        columns=columns,
+        data=res[0][[c.key for c in columns]].reset_index(drop=True),
+        mask=res[1][[c.key for c in columns]].reset_index(drop=True),
+        note="Age at the as-at date. Disabled: local DISABLED flag or category of need N2. "
+        "UASC and short breaks are outside the headline measure and shown for reference.",
+        bold_rows=(0,),
+    )
+
+
+def _quarter_label(q: date) -> str:
+    return f"{q:%b %Y}"
+
+
+def trend_tables(
+    trend: Trend, authority: Authority, *, suppress: bool
+) -> tuple[ReportTable, ReportTable]:
+    """% within 20 miles and children by district (rows) and quarter end (columns)."""
+    order = [*authority.district_codes, authority.code]
+    names = {**authority.districts, authority.code: f"{authority.name} total"}
+    quarters = [q.isoformat() for q in trend.quarter_ends]
+    base = pd.DataFrame(
+        {"district_code": order, "district_name": [names[c] for c in order]}, index=order
+    )
+    if quarters:
+        t = trend.table.copy()
+        t["q"] = [pd.Timestamp(x).date().isoformat() for x in t["quarter_end"]]
+        # OUTSIDE stays in the children table so the column totals add up.
+        children = t.pivot(index="district_code", columns="q", values="children")
+        pct = t.pivot(index="district_code", columns="q", values="pct_within_20")
+    else:
+        children = pct = pd.DataFrame(index=order)
+    rows_children = [*authority.district_codes, OUTSIDE, authority.code]
+    names_children = {**names, OUTSIDE: f"Outside {authority.name} or not known"}
+    child_frame = pd.DataFrame(
+        {
+            "district_code": rows_children,
+            "district_name": [names_children[c] for c in rows_children],
+        },
+        index=rows_children,
+    )
+    for q in quarters:
+        child_frame[q] = children[q].reindex(rows_children).fillna(0).astype(int)
+    hidden = pd.DataFrame(False, index=child_frame.index, columns=child_frame.columns)
+    pct_hidden = pd.DataFrame(False, index=order, columns=quarters)
+    if suppress and quarters:  # each quarter through the district-table policy
+        mask = suppress_trend(t, total_code=authority.code).mask
+        for q in quarters:
+            rows = t["q"] == q
+            by_code = pd.Series(
+                mask.loc[rows, "children"].to_numpy(), index=t.loc[rows, "district_code"]
+            )
+            hidden[q] = by_code.reindex(rows_children).fillna(False).to_numpy(dtype=bool)
+            pct_by_code = pd.Series(
+                mask.loc[rows, "pct_within_20"].to_numpy(), index=t.loc[rows, "district_code"]
+            )
+            pct_hidden[q] = pct_by_code.reindex(order).fillna(False).to_numpy(dtype=bool)
+    shown = mark_hidden(child_frame, hidden, quarters)
+    pct_frame = base.copy()
+    pct_mask = pd.DataFrame(False, index=base.index, columns=base.columns)
+    for q in quarters:
+        hide = pct_hidden[q].to_numpy(dtype=bool)
+        values = pct[q].reindex(order).to_numpy(dtype=float).astype(object)
+        values[hide] = SUPPRESSED
+        pct_frame[q] = values
+        pct_mask[q] = hide
+    qcols = tuple(Column(q, _quarter_label(date.fromisoformat(q)), "pct") for q in quarters)
+    head = (Column("district_code", "Code", "text"), Column("district_name", "District", "text"))
+    note = "Quarter ends up to the as-at date; the census and distances are recomputed each day."
+    if trend.skipped:
+        note += f" {len(trend.skipped)} earlier quarter(s) had no child in the data."
+    pct_table = ReportTable(
+        key="trend",
+        title="Trend: % within 20 miles by quarter (headline cohort)",
+        columns=head + qcols,
+        data=pct_frame.reset_index(drop=True),
+        mask=pct_mask.reset_index(drop=True),
+        note=note,
+        bold_rows=(len(order) - 1,),
+    )
+    children_table = ReportTable(
+        key="trend_children",
+        title="Trend: children in the headline cohort by quarter",
+        columns=head + tuple(Column(c.key, c.label, "int") for c in qcols),
+        data=shown.reset_index(drop=True),
+        mask=hidden.reset_index(drop=True),
+        note=note,
+        bold_rows=(len(rows_children) - 1,),
+    )
+    return pct_table, children_table
+
+
+def coverage_list(
+    frame: pd.DataFrame, *, key: str, title: str, suppress: bool, rows: int = 15
+) -> ReportTable:
+    top = frame.head(rows).reset_index(drop=True)
+    counts = [
+        c
+        for c in top.columns
+        if any(w in str(c).lower() for w in CHILD_COUNT_WORDS)
+        and pd.api.types.is_numeric_dtype(top[c])
+    ]
+    shown, hidden = _suppress(top, suppress=suppress, counts=counts)
+    note = "Counts of 1 to 5 children are shown as c." if suppress and counts else ""
+    if key == "recruitment":
+        note = (
+            "Each row adds one new household (one place, approved for any child); the gain is "
+            "how many more children would then have a suitable place within 20 miles of home."
+        )
+    if top.empty:
+        note = "None: no area has a shortage, or no site would bring a further child within reach."
+    columns = tuple(
+        Column(
+            str(c),
+            COVERAGE_LABELS.get(str(c), str(c).replace("_", " ").capitalize()),
+            _kind_of(top[c]),
+        )
+        for c in top.columns
+    )
+    return ReportTable(key=key, title=title, columns=columns, data=shown, mask=hidden, note=note)
+
+
+def _kind_of(values: pd.Series) -> ColumnKind:
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "int"
+    if pd.api.types.is_float_dtype(values):
+        finite = values.dropna()
+        if len(finite) and np.allclose(finite, np.round(finite)):
+            return "int"
+        return "ratio"
+    return "text"
+
+
+@dataclass(frozen=True)
+class CoverageFigures:
+    """Carer supply for the report (from :mod:`geo.coverage.model`).
+
+    ``districts``: one row per district code (and the authority total) with at least
+    ``district_code, carers, suitable_places_20mi, gap``. ``shortage_areas`` and ``recruitment``
+    are shown as given (top ``rows`` of each), child-count columns suppressed.
+    """
+
+    districts: pd.DataFrame
+    shortage_areas: pd.DataFrame | None = None
+    recruitment: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()

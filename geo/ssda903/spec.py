@@ -1,0 +1,107 @@
+"""The SSDA903 return as placemap reads it: tables, columns, code lists, cohorts and age bands.
+
+Every rule about what a code means lives here once: the validators, the census, the demo
+generator and the reports all read these names (DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+
+EPISODE_COLUMNS = [
+    "CHILD",
+    "DECOM",
+    "RNE",
+    "LS",
+    "CIN",
+    "PLACE",
+    "PLACE_PROVIDER",
+    "DEC",
+    "REC",
+    "REASON_PLACE_CHANGE",
+    "HOME_POST",
+    "PL_POST",
+    "URN",
+]
+EPISODE_REQUIRED = ["CHILD", "DECOM", "LS", "PLACE", "HOME_POST", "PL_POST"]
+CHILD_REQUIRED = ["CHILD", "HOME_POST", "PL_POST"]
+HEADER_REQUIRED = ["CHILD"]
+UASC_REQUIRED = ["CHILD"]
+
+PLACE_CODES = frozenset(
+    [f"U{i}" for i in range(1, 7)]
+    + [
+        "K1",
+        "K2",
+        "K3",
+        "R1",
+        "R2",
+        "R3",
+        "R5",
+        "S1",
+        "P1",
+        "P2",
+        "P3",
+        "H5",
+        "A3",
+        "A4",
+        "A5",
+        "A6",
+        "T0",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "Z1",
+        "Z11",
+        "Z12",
+        "Z13",
+        "Z14",
+    ]
+)
+PROVIDER_CODES = frozenset(f"PR{i}" for i in range(6))
+LS_CODES = frozenset(["C1", "C2", "D1", "E1", "J1", "J2", "J3", "L1", "L2", "L3", "V2", "V3", "V4"])
+CIN_CODES = frozenset(f"N{i}" for i in range(1, 10))
+SHORT_BREAK_LS = frozenset(["V3", "V4"])
+FOSTER_PLACES = frozenset(f"U{i}" for i in range(1, 7))
+# Children's homes, secure units, residential care homes and schools. Not P2 (independent
+# living: a flat, lodgings, a bed-sit) nor H5 (semi-independent accommodation): the DfE counts
+# those as placements in the community, and so did the demo generator.
+RESIDENTIAL_PLACES = frozenset(["K1", "K2", "K3", "R1", "S1"])
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+DATE_REASON = "not a date; expected dd/mm/yyyy or yyyy-mm-dd"
+TRUE_VALUES = frozenset(["1", "Y", "YES", "TRUE", "T"])
+FALSE_VALUES = frozenset(["0", "N", "NO", "FALSE", "F", ""])
+
+
+class Cohort(StrEnum):
+    INCLUDED = "included"
+    EXCLUDED_UASC = "excluded_uasc"
+    EXCLUDED_SHORT_BREAK = "excluded_short_break"
+
+
+class PlacementKind(StrEnum):
+    """Commissioning view of a placement (DESIGN.md §4)."""
+
+    IN_HOUSE_FOSTER = "in_house_foster"
+    IFA_FOSTER = "ifa_foster"
+    OTHER_FOSTER = "other_foster"
+    RESIDENTIAL = "residential"
+    OTHER = "other"
+
+
+# Age bands used for carer approvals, filters and reports: 0-4, 5-10, 11-15, 16+ (years at the
+# census date). The carers register spells them the same way (geo.ssda903.carers.Category).
+AGE_BAND_LABELS = ("0-4", "5-10", "11-15", "16+")
+AGE_BAND_STARTS = (0, 5, 11, 16)
+
+
+def age_band_index(age_years: np.ndarray) -> np.ndarray:
+    """Index into :data:`AGE_BAND_LABELS` of each age in whole years; -1 where the age is not
+    known (NaN) or negative."""
+    age = np.asarray(age_years, dtype=float)
+    known = np.isfinite(age) & (age >= 0)
+    band = np.searchsorted(np.array(AGE_BAND_STARTS[1:]), np.where(known, age, 0), side="right")
+    return np.where(known, band, -1)

@@ -1,0 +1,186 @@
+"""Row validation of placement, Header and UASC tables into canonical columns.
+
+Each bad value is reported to the :class:`~geo.ssda903.rejects.Rejects` ledger with its reason;
+the row is left out of the result. Codes and columns come from :mod:`geo.ssda903.spec`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geo.ssda903.rejects import Rejects, parse_dates, parse_flag
+from geo.ssda903.spec import (
+    CIN_CODES,
+    DATE_REASON,
+    LS_CODES,
+    PLACE_CODES,
+    PROVIDER_CODES,
+)
+from geo.ssda903.tables import RawTable
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return s.isna() | (s.astype("string").str.strip() == "")
+
+
+def _repeated(child: pd.Series, usable: pd.Series) -> pd.Series:
+    """Usable rows whose child already has an earlier usable row (rejected rows do not count)."""
+    out = pd.Series(False, index=child.index)
+    out[usable] = child[usable].duplicated(keep="first")
+    return out
+
+
+def _codes(
+    table: RawTable,
+    rejects: Rejects,
+    column: str,
+    allowed: frozenset[str],
+    *,
+    required: bool,
+    meaning: str,
+) -> tuple[pd.Series, pd.Series]:
+    """Upper-case a code column and flag rows whose value is not allowed."""
+    f = table.frame
+    if column not in f.columns:
+        return pd.Series(pd.NA, index=f.index, dtype="string"), pd.Series(False, index=f.index)
+    codes = f[column].astype("string").str.strip().str.upper()
+    blank = _blank(codes)
+    bad = ~blank & ~codes.isin(allowed)
+    expected = ", ".join(sorted(allowed))
+    rejects.add_mask(table, bad, column, f"not a valid {meaning} code; expected one of {expected}")
+    if required:
+        rejects.add_mask(
+            table, blank, column, f"{meaning} code is blank; expected one of {expected}"
+        )
+        bad = bad | blank
+    return codes.mask(blank), bad
+
+
+def validate_rows(table: RawTable, rejects: Rejects, *, episodes_form: bool) -> pd.DataFrame:
+    """Validate a placements table; returns the usable rows in canonical form."""
+    f = table.frame
+    bad = rejects.add_problems(table)
+
+    child = f["CHILD"].astype("string").str.strip()
+    blank_child = _blank(child)
+    rejects.add_mask(
+        table, blank_child & ~bad, "CHILD", "child identifier is blank; expected CHILD"
+    )
+    bad |= blank_child
+
+    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
+    for col in ("DECOM", "DEC", "DOB"):
+        if col in f.columns:
+            dates, bad_date = parse_dates(f[col])
+            rejects.add_mask(table, bad_date, col, DATE_REASON)
+            bad |= bad_date
+            out[col] = dates
+        else:
+            out[col] = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
+    if episodes_form:
+        no_start = out["DECOM"].isna() & _blank(f["DECOM"])
+        rejects.add_mask(
+            table, no_start, "DECOM", "episode start date is blank; expected dd/mm/yyyy"
+        )
+        bad |= no_start
+    ended_first = out["DEC"].notna() & out["DECOM"].notna() & (out["DEC"] < out["DECOM"])
+    rejects.add_mask(table, ended_first, "DEC", "episode ends before it starts (DEC < DECOM)")
+    bad |= ended_first
+    future_dob = out["DOB"].notna() & out["DECOM"].notna() & (out["DOB"] > out["DECOM"])
+    rejects.add_mask(table, future_dob, "DOB", "date of birth is after the episode start (DECOM)")
+    bad |= future_dob
+
+    out["PLACE"], b = _codes(
+        table,
+        rejects,
+        "PLACE",
+        PLACE_CODES,
+        required=episodes_form,
+        meaning="placement type (PLACE)",
+    )
+    bad |= b
+    out["PLACE_PROVIDER"], b = _codes(
+        table,
+        rejects,
+        "PLACE_PROVIDER",
+        PROVIDER_CODES,
+        required=False,
+        meaning="placement provider",
+    )
+    bad |= b
+    out["LS"], b = _codes(
+        table, rejects, "LS", LS_CODES, required=episodes_form, meaning="legal status (LS)"
+    )
+    bad |= b
+    out["CIN"], b = _codes(
+        table, rejects, "CIN", CIN_CODES, required=False, meaning="category of need (CIN)"
+    )
+    bad |= b
+    for col in ("RNE", "REC", "REASON_PLACE_CHANGE", "URN"):
+        out[col] = f[col].astype("string") if col in f.columns else pd.NA
+    out["HOME_POST"] = f["HOME_POST"].astype("string")
+    out["PL_POST"] = f["PL_POST"].astype("string")
+    for col in ("UASC", "DISABLED"):
+        if col in f.columns:
+            flag, bad_flag = parse_flag(f[col])
+            rejects.add_mask(table, bad_flag, col, "not a 0/1 flag; expected 0 or 1")
+            bad |= bad_flag
+            out[col] = flag
+        else:
+            out[col] = pd.Series(pd.NA, index=f.index, dtype="boolean")
+    if "SEX" in f.columns:
+        sex = f["SEX"].astype("string").str.strip()
+        bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
+        rejects.add_mask(
+            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
+        )
+        bad |= bad_sex
+        out["SEX"] = sex.mask(_blank(sex))
+    else:
+        out["SEX"] = pd.Series(pd.NA, index=f.index, dtype="string")
+
+    if not episodes_form:
+        dup = _repeated(child, ~bad)
+        rejects.add_mask(
+            table,
+            dup,
+            "CHILD",
+            "child appears more than once in a one-row-per-child file; first valid row used",
+        )
+        bad |= dup
+    return out[~bad].reset_index(drop=True)
+
+
+def validate_side_file(table: RawTable, rejects: Rejects) -> pd.DataFrame:
+    """Header / UASC rows: CHILD plus whichever of SEX, DOB, DUC, UASC, DISABLED are present."""
+    f = table.frame
+    bad = rejects.add_problems(table)
+    child = f["CHILD"].astype("string").str.strip()
+    blank = _blank(child)
+    rejects.add_mask(table, blank & ~bad, "CHILD", "child identifier is blank; expected CHILD")
+    bad |= blank
+    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
+    for col in ("DOB", "DUC", "MC_DOB"):
+        if col in f.columns:
+            dates, bad_date = parse_dates(f[col])
+            rejects.add_mask(table, bad_date, col, DATE_REASON)
+            bad |= bad_date
+            out[col] = dates
+    for col in ("UASC", "DISABLED"):
+        if col in f.columns:
+            flag, bad_flag = parse_flag(f[col])
+            rejects.add_mask(table, bad_flag, col, "not a 0/1 flag; expected 0 or 1")
+            bad |= bad_flag
+            out[col] = flag
+    if "SEX" in f.columns:
+        sex = f["SEX"].astype("string").str.strip()
+        bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
+        rejects.add_mask(
+            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
+        )
+        bad |= bad_sex
+        out["SEX"] = sex.mask(_blank(sex))
+    dup = _repeated(child, ~bad)
+    rejects.add_mask(table, dup, "CHILD", "child listed more than once; first valid row used")
+    bad |= dup
+    return out[~bad].reset_index(drop=True)

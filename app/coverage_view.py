@@ -76,7 +76,7 @@ def result_with_edits(
     ds = require_carers(store, dataset_id)
 
     def compute() -> Any:
-        from geo.ssda903.carers import parse_categories
+        from geo.ssda903 import parse_categories
 
         model = coverage_model(store, ds.id)
         with _lock(ds.id):
@@ -203,7 +203,7 @@ def recruitment_plan(
     store: DatasetStore, dataset_id: str | None, *, households: int, places: int, categories: str
 ) -> Any:
     from geo.coverage import HouseholdKind, recommend_sites
-    from geo.ssda903.carers import parse_categories
+    from geo.ssda903 import parse_categories
 
     ds = require_carers(store, dataset_id)
     mask, _unknown = parse_categories(categories)

@@ -18,7 +18,7 @@ from app.style import BANDS, CONTEXT_FILL, FONT, NO_DATA, OUTLINE, band, band_co
 CARTO_ATTRIBUTION = "© OpenStreetMap contributors © CARTO"
 
 
-def graph_config(**extra: Any) -> dict[str, Any]:
+def graph_config(**extra: Any) -> Any:  # dcc.Graph's Config TypedDict
     """dcc.Graph config: no plotly logo, base-map topology from our own assets (offline)."""
     import dash
 

@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         external_stylesheets=[],  # Bootstrap is served from assets/vendor: works offline
         suppress_callback_exceptions=True,
         title=f"placemap · {store.authority.name}",
-        update_title=None,
+        update_title="",  # "" or None: the tab title stays still (Dash docs)
         serve_locally=True,
     )
     app.server.config[STORE_KEY] = store

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.spatial.authority import DEFAULT_AUTHORITY
-from geo.ssda903.xml_return import DEFAULT_MAX_MB
+from geo.ssda903 import DEFAULT_MAX_MB
 
 
 def _path(name: str) -> Path | None:

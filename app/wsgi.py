@@ -80,7 +80,7 @@ def run_production(
     check_startup(settings)
     server = build_app(settings)
     store = server.config.get("PLACEMAP_STORE")
-    if warm_up and hasattr(store, "warm_up"):
+    if warm_up and store is not None and hasattr(store, "warm_up"):
         print("placemap: preparing the default data and district boundaries...", flush=True)
         try:
             store.warm_up()

@@ -83,6 +83,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def user_cache_dir() -> Path:
+    """placemap's folder in the user cache (``platformdirs.user_cache_dir("placemap")``): where
+    the demo and downloaded or derived boundaries are kept when no cache folder is given."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("placemap"))
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """``frame`` as UTF-8 CSV without the index, formula-safe (:func:`neutralise_formulas`)."""
     return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")

@@ -25,14 +25,18 @@ from geo.coverage import (
     compare_with_baselines,
     recommend_sites,
 )
-from geo.disclosure.coverage import suppress_coverage
-from geo.disclosure.suppression import NO_SUPPRESSION_NOTE, SUPPRESSED, SUPPRESSION_NOTE, is_small
+from geo.disclosure import (
+    NO_SUPPRESSION_NOTE,
+    SUPPRESSED,
+    SUPPRESSION_NOTE,
+    is_small,
+    suppress_coverage,
+)
 from geo.errors import InputError
-from geo.measures.analysis import analyse
+from geo.measures import analyse
+from geo.spatial import Authority, load_authority
 from geo.spatial import postcodes as pc
-from geo.spatial.authority import Authority, load_authority
-from geo.ssda903 import read_placements
-from geo.ssda903.carers import CarersRegister, parse_categories, read_carers
+from geo.ssda903 import CarersRegister, parse_categories, read_carers, read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 DEFINITIONS = {

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from app.settings import Settings
@@ -23,17 +24,17 @@ from geo.errors import InputError
 from geo.measures.analysis import Analysis, analyse
 from geo.spatial.authority import Authority, load_authority
 from geo.ssda903 import (
+    AGE_BAND_LABELS,
+    DEFAULT_MAX_MB,
     FileKind,
     PlacementData,
+    age_band_index,
     file_kind,
     header_columns,
     read_placements,
     recognise,
 )
 from geo.ssda903.sniff import SNIFF_BYTES
-from geo.ssda903.xml_return import DEFAULT_MAX_MB
-
-AGE_BANDS = {"0-4": (0, 4), "5-10": (5, 10), "11-15": (11, 15), "16+": (16, 200)}
 
 
 @dataclass(frozen=True)
@@ -251,10 +252,9 @@ class DatasetStore:
             p = p[p["DISABLED"]]
         elif filters.disabled == "not_disabled":
             p = p[~p["DISABLED"]]
-        if filters.age_band in AGE_BANDS:
-            lo, hi = AGE_BANDS[filters.age_band]
-            age = p["age_years"].astype("Float64")
-            p = p[(age >= lo) & (age <= hi)].copy()
+        if filters.age_band in AGE_BAND_LABELS:
+            band = age_band_index(p["age_years"].astype("Float64").to_numpy(float, na_value=np.nan))
+            p = p[band == AGE_BAND_LABELS.index(filters.age_band)].copy()
         if filters.kind != "all":
             p = p[p["placement_kind"] == filters.kind]
         if filters.group != "all" and filters.group in self.authority.groups:

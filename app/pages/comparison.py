@@ -178,7 +178,7 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
         for col, _, _ in cols:
             v = getattr(r, col)
             cls = "num" if col != "district_name" else None
-            pct = r.pct_within_20
+            pct = float(r.pct_within_20)  # type: ignore[arg-type]
             if col == "pct_within_20_text" and np.isfinite(pct) and pct < target:
                 cls = "num below-target"
             cells.append(html.Td(_cell(v, col), className=cls))

@@ -189,15 +189,15 @@ def _ranking(shortage: pd.DataFrame, cohort: str) -> html.Div:
     body = [
         html.Tr(
             [
-                html.Td(int(r.rank)),
-                html.Td(r.area_id),
-                html.Td(r.district_name),
-                html.Td(shown_count(r.children_at_risk), className="num"),
-                html.Td(shown_count(r.children), className="num"),
-                html.Td(f"{r.places_per_child_2sfca:.2f}", className="num"),
+                html.Td(int(r["rank"])),
+                html.Td(str(r["area_id"])),
+                html.Td(str(r["district_name"])),
+                html.Td(shown_count(float(r["children_at_risk"])), className="num"),
+                html.Td(shown_count(float(r["children"])), className="num"),
+                html.Td(f"{r['places_per_child_2sfca']:.2f}", className="num"),
             ]
         )
-        for r in rows.itertuples(index=False)
+        for r in rows.to_dict(orient="records")
     ]
     return panel(
         "Shortage areas (postcode sectors)",

@@ -268,17 +268,17 @@ def _overview(
 
 def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Table:
     rows = []
-    for r in table.itertuples(index=False):
-        colour = band_colour(r.pct_shown, target)
+    for r in table.to_dict(orient="records"):
+        colour = band_colour(r["pct_shown"], target)
         rows.append(
             html.Tr(
                 [
                     html.Td(html.Span(className="swatch", style={"backgroundColor": colour})),
-                    html.Td(r.district_name),
-                    html.Td(r.children_shown, className="num"),
-                    html.Td(r.pct_text, className="num"),
+                    html.Td(r["district_name"]),
+                    html.Td(r["children_shown"], className="num"),
+                    html.Td(r["pct_text"], className="num"),
                 ],
-                className="total-row" if r.is_total else None,
+                className="total-row" if r["is_total"] else None,
             )
         )
     return dbc.Table(

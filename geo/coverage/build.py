@@ -17,7 +17,7 @@ from geo.coverage.model import GRID_M, RADIUS_MILES, CoverageModel, PlacesBasis
 from geo.spatial.catchments import DEFAULT_METHOD, PairMethod
 
 if TYPE_CHECKING:
-    from geo.measures.analysis import Analysis
+    from geo.measures import Analysis
     from geo.ssda903 import CarersRegister
 
 

@@ -121,18 +121,33 @@ def two_step_fca(
     through in blocks of rows, so national-scale catchments are not copied.
     """
     n_c, n_k = pairs.n_rows, pairs.n_cols
-    wden = np.zeros(n_k, dtype=np.int64)
-    for lo, hi, _, _ in row_chunks(pairs):
-        wden += np.bincount(
-            pairs.indices[lo:hi],
-            weight_percent(pairs.tenths[lo:hi], weight_fn=weight_fn),
-            minlength=n_k,
-        ).astype(np.int64)
+    uniform = weight_fn is uniform_weights
+    if uniform:  # every pair weighs 100 %: count pairs instead of weighing each one
+        wden = 100 * np.bincount(pairs.indices, minlength=n_k).astype(np.int64)
+    else:
+        wden = np.zeros(n_k, dtype=np.int64)
+        for lo, hi, _, _ in row_chunks(pairs):
+            wden += np.bincount(
+                pairs.indices[lo:hi],
+                weight_percent(pairs.tenths[lo:hi], weight_fn=weight_fn),
+                minlength=n_k,
+            ).astype(np.int64)
     ratio = carer_ratios(places, wden)
+    # Uniform weights: a carer's term is the same for each of its children, so it is computed
+    # once per carer (the same whole numbers child_terms gives; a test pins it). This keeps
+    # national-scale builds as fast as a dedicated 2SFCA.
+    carer_units = (
+        child_terms(np.zeros(n_k, np.int64), ratio, weight_fn=weight_fn) if uniform else None
+    )
     units = np.zeros(n_c, dtype=np.int64)
     for lo, hi, start, stop in row_chunks(pairs):
         rows = np.repeat(np.arange(stop - start), np.diff(pairs.indptr[start : stop + 1]))
-        terms = child_terms(pairs.tenths[lo:hi], ratio[pairs.indices[lo:hi]], weight_fn=weight_fn)
+        cols = pairs.indices[lo:hi]
+        terms = (
+            carer_units[cols]
+            if carer_units is not None
+            else child_terms(pairs.tenths[lo:hi], ratio[cols], weight_fn=weight_fn)
+        )
         # Integer sums below 2**53 are exact in bincount's float accumulator.
         units[start:stop] = np.bincount(rows, terms, minlength=stop - start).astype(np.int64)
     return FloatingCatchment(ratio=ratio, units=units)

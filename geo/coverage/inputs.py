@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo.spatial.areas import postcode_sector
-from geo.spatial.authority import OUTSIDE
+from geo.spatial import OUTSIDE, postcode_sector
 from geo.ssda903 import (
     AGE_BAND_LABELS,
     ALL_AGES_MASK,
@@ -36,7 +35,7 @@ from geo.ssda903 import (
 )
 
 if TYPE_CHECKING:
-    from geo.measures.analysis import Analysis
+    from geo.measures import Analysis
 
 # Category bit of each age band, in the order of AGE_BAND_LABELS (the carers register spells
 # the bands the same way).

@@ -46,10 +46,8 @@ from geo.coverage.fca import (
 )
 from geo.coverage.inputs import Demand, Supply, suits
 from geo.coverage.matching import Matching, greedy_assignment
-from geo.spatial.areas import grid_cell
-from geo.spatial.authority import OUTSIDE, Authority, district_name
+from geo.spatial import OUTSIDE, Authority, dfe_miles, district_name, grid_cell
 from geo.spatial.catchments import DEFAULT_METHOD, Catchment, PairMethod, PointIndex, pairs_within
-from geo.spatial.distance import dfe_miles
 
 RADIUS_MILES = 20.0
 GRID_M = 5000.0

@@ -22,8 +22,7 @@ import pandas as pd
 from geo.coverage.inputs import suits
 from geo.coverage.matching import Matching
 from geo.coverage.model import CoverageModel
-from geo.spatial.areas import sector_centroids
-from geo.spatial.authority import Authority, district_name
+from geo.spatial import Authority, district_name, sector_centroids
 from geo.spatial.catchments import DEFAULT_METHOD, PairMethod, pairs_within
 from geo.ssda903 import ALL_AGES_MASK, format_categories
 

@@ -32,22 +32,14 @@ from geo.demo.sampling import age_at
 from geo.demo.synthetic import DemoGenerator
 from geo.errors import InputError
 from geo.spatial import postcodes as pc
-from geo.ssda903 import EPISODE_COLUMNS
-from geo.writing import atomic_write_bytes, csv_bytes
+from geo.ssda903 import CARER_COLUMNS, EPISODE_COLUMNS, HEADER_COLUMNS, UASC_COLUMNS
+from geo.ssda903.carers import OPTIONAL_COLUMNS as CARER_OPTIONAL_COLUMNS
+from geo.writing import atomic_write_bytes, csv_bytes, user_cache_dir
 
 EPISODE_FILE_COLUMNS = [*EPISODE_COLUMNS, "DISABLED"]  # SSDA903 + the local flag
-HEADER_FILE_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
-UASC_FILE_COLUMNS = ["CHILD", "SEX", "DOB", "DUC"]
-CARER_FILE_COLUMNS = [
-    "CARER_ID",
-    "POSTCODE",
-    "STATUS",
-    "APPROVED_PLACES",
-    "OCCUPIED_PLACES",
-    "PROVIDER",
-    "CATEGORIES",
-    "APPROVAL_DATE",
-]
+HEADER_FILE_COLUMNS = list(HEADER_COLUMNS)
+UASC_FILE_COLUMNS = list(UASC_COLUMNS)
+CARER_FILE_COLUMNS = [*CARER_COLUMNS, *CARER_OPTIONAL_COLUMNS]
 DEMO_FILES = ("episodes.csv", "header.csv", "uasc.csv", "carers.csv", "README.txt")
 
 
@@ -182,9 +174,7 @@ def demo_cache_root(cache_dir: str | Path | None = None) -> Path:
     ``cache_dir`` (the app passes its ``Settings.cache_dir``)."""
     if cache_dir is not None:
         return Path(cache_dir).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("placemap"))
+    return user_cache_dir()
 
 
 def ensure_demo(

@@ -1,0 +1,33 @@
+"""Disclosure control (DESIGN.md §7): the suppression engine and one policy per kind of table,
+which every output (pages, reports, CLI files) calls."""
+
+from geo.disclosure.coverage import SuppressedCoverage, suppress_coverage
+from geo.disclosure.policy import DISTRICT_COUNTS, suppress_district_table, suppress_trend
+from geo.disclosure.suppression import (
+    NO_SUPPRESSION_NOTE,
+    SMALLEST_SHOWN,
+    SUPPRESSED,
+    SUPPRESSION_NOTE,
+    Suppressed,
+    is_small,
+    mark_hidden,
+    suppress_counts,
+    suppress_table,
+)
+
+__all__ = [
+    "DISTRICT_COUNTS",
+    "NO_SUPPRESSION_NOTE",
+    "SMALLEST_SHOWN",
+    "SUPPRESSED",
+    "SUPPRESSION_NOTE",
+    "Suppressed",
+    "SuppressedCoverage",
+    "is_small",
+    "mark_hidden",
+    "suppress_counts",
+    "suppress_coverage",
+    "suppress_district_table",
+    "suppress_table",
+    "suppress_trend",
+]

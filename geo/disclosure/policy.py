@@ -68,7 +68,9 @@ def suppress_trend(table: pd.DataFrame, *, total_code: str) -> Suppressed:
     if table.empty:
         mask = pd.DataFrame(False, index=table.index, columns=table.columns)
         return Suppressed(table=table.copy(), mask=mask, primary=mask.copy())
-    tables, masks, primaries = [], [], []
+    tables: list[pd.DataFrame] = []
+    masks: list[pd.DataFrame] = []
+    primaries: list[pd.DataFrame] = []
     for _, rows in table.groupby("quarter_end", sort=False):
         keyed = rows.set_index("district_code", drop=False)
         res = suppress_district_table(keyed, total_row=total_code)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 SUPPRESSED = "c"
 SMALLEST_SHOWN = 6  # counts 1..5 are hidden; 0 and 6+ are shown
@@ -70,7 +71,7 @@ class _Relation:
         return (self.total, *self.parts)
 
 
-def is_small(values: np.ndarray, *, smallest_shown: int = SMALLEST_SHOWN) -> np.ndarray:
+def is_small(values: ArrayLike, *, smallest_shown: int = SMALLEST_SHOWN) -> np.ndarray:
     """True for counts from 1 to ``smallest_shown - 1`` (NaN and 0 are not small)."""
     v = np.asarray(values, dtype=float)
     with np.errstate(invalid="ignore"):

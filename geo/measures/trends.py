@@ -15,21 +15,14 @@ from datetime import date
 import pandas as pd
 
 from geo.measures.analysis import distance_table
-from geo.measures.compliance import district_compliance
+from geo.measures.compliance import COMPLIANCE_COLUMNS, district_compliance
 from geo.spatial.authority import Authority
 from geo.ssda903 import Cohort, PlacementData, latest_date, take_census
 
+# The compliance columns a trend keeps for each quarter (not the "all children" shares).
 TREND_COLUMNS = [
     "quarter_end",
-    "district_code",
-    "district_name",
-    "children",
-    "known",
-    "within_20",
-    "pct_within_20",
-    "within_10",
-    "pct_within_10",
-    "median_miles",
+    *[c for c in COMPLIANCE_COLUMNS if c != "not_known" and not c.endswith("_all")],
 ]
 
 

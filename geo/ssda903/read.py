@@ -46,10 +46,16 @@ from geo.ssda903.sniff import (
     placements_form,
     recognise,
 )
-from geo.ssda903.spec import CHILD_REQUIRED, EPISODE_REQUIRED, HEADER_REQUIRED, UASC_REQUIRED
+from geo.ssda903.spec import (
+    CHILD_REQUIRED,
+    DEFAULT_MAX_MB,
+    EPISODE_REQUIRED,
+    HEADER_REQUIRED,
+    UASC_REQUIRED,
+)
 from geo.ssda903.tables import RawTable, read_csv_text, read_xlsx_tables, require_columns
 from geo.ssda903.validate import validate_rows, validate_side_file
-from geo.ssda903.xml_return import DEFAULT_MAX_MB, read_ssda903_xml
+from geo.ssda903.xml_return import read_ssda903_xml
 
 
 @dataclass(frozen=True)

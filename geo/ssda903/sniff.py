@@ -22,10 +22,10 @@ from enum import StrEnum
 from pathlib import Path
 
 from geo.errors import InputError
+from geo.ssda903.spec import DEFAULT_MAX_MB
 from geo.ssda903.tables import ENCODINGS, RawTable
 
 XLSX_MAGIC = b"PK\x03\x04"
-XLSX_MAX_UNPACKED_MB = 200.0  # a workbook unpacking to more is refused (zip bomb guard)
 XLSX_MAX_RATIO = 100  # unpacked / packed: above this the archive is a zip bomb, not a workbook
 SNIFF_BYTES = 64 * 1024
 
@@ -78,7 +78,7 @@ def is_ssda903_xml(head: bytes) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and b"EXPSSDA903" in head
 
 
-def is_xlsx(source: Path | bytes, *, name: str = "", max_mb: float = XLSX_MAX_UNPACKED_MB) -> bool:
+def is_xlsx(source: Path | bytes, *, name: str = "", max_mb: float = DEFAULT_MAX_MB) -> bool:
     """True when ``source`` (a path or the file's bytes) is an Excel workbook.
 
     Only the zip's central directory is read; nothing is decompressed. A workbook that would
@@ -124,7 +124,7 @@ def file_kind(
     name: str,
     what: str = "file",
     source: Path | bytes | None = None,
-    max_mb: float = XLSX_MAX_UNPACKED_MB,
+    max_mb: float = DEFAULT_MAX_MB,
 ) -> FileKind:
     """What a file is, from its first bytes ``head`` (and, for a zip, ``source``: the path or
     the whole bytes, so the workbook's directory can be checked). ``what`` names the file's role
@@ -135,7 +135,9 @@ def file_kind(
     """
     if is_ssda903_xml(head) or looks_like_xml(head):
         return FileKind.XML
-    if head.startswith(XLSX_MAGIC) and is_xlsx(source if source is not None else head, name=name):
+    if head.startswith(XLSX_MAGIC) and is_xlsx(
+        source if source is not None else head, name=name, max_mb=max_mb
+    ):
         return FileKind.XLSX
     for magic, kind in _MAGIC.items():
         if head.startswith(magic):

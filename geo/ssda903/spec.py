@@ -25,6 +25,8 @@ EPISODE_COLUMNS = [
     "PL_POST",
     "URN",
 ]
+HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
+UASC_COLUMNS = ["CHILD", "SEX", "DOB", "DUC"]
 EPISODE_REQUIRED = ["CHILD", "DECOM", "LS", "PLACE", "HOME_POST", "PL_POST"]
 CHILD_REQUIRED = ["CHILD", "HOME_POST", "PL_POST"]
 HEADER_REQUIRED = ["CHILD"]
@@ -91,6 +93,10 @@ class PlacementKind(StrEnum):
     RESIDENTIAL = "residential"
     OTHER = "other"
 
+
+# Largest XML return, and largest unpacked XLSX workbook, read (MB): a guard against huge
+# files and zip bombs; PLACEMAP_MAX_XML_MB sets it in the app and CLI.
+DEFAULT_MAX_MB = 200.0
 
 # Age bands used for carer approvals, filters and reports: 0-4, 5-10, 11-15, 16+ (years at the
 # census date). The carers register spells them the same way (geo.ssda903.carers.Category).

@@ -29,6 +29,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from geo.errors import InputError
+from geo.ssda903.spec import DEFAULT_MAX_MB
 from geo.ssda903.tables import RawTable
 
 ROOT = "EXPSSDA903"
@@ -52,7 +53,6 @@ _HEADER_SET = frozenset(HEADER_FIELDS)
 _EPISODE_SET = frozenset(EPISODE_FIELDS)
 RENAME = {"CHILDID": "CHILD", "PL": "PLACE"}
 SOURCE_NAMES = {v: k for k, v in RENAME.items()}
-DEFAULT_MAX_MB = 200.0
 # The setting named in the size message; app/settings.py reads it and passes ``max_mb`` down.
 MAX_MB_ENV = "PLACEMAP_MAX_XML_MB"
 _CHUNK = 1 << 20

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geo.writing import user_cache_dir
+
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
 
@@ -91,11 +93,9 @@ def default_cache_dir() -> Path:
     """The user cache directory (``platformdirs.user_cache_dir("placemap")``).
 
     The caller's configuration (``PLACEMAP_CACHE_DIR`` in the app) is passed as ``cache_dir``
-    to the functions that cache; this is only their fallback.
+    to the functions that cache; this is only their fallback (:func:`geo.writing.user_cache_dir`).
     """
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("placemap"))
+    return user_cache_dir()
 
 
 def cache_root(cache_dir: str | Path | None) -> Path:

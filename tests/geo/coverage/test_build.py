@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from geo.coverage import GRID_M, RADIUS_MILES, Coverage, PlacesBasis, build_coverage
-from geo.measures.analysis import analyse
-from geo.spatial.authority import load_authority
+from geo.measures import analyse
+from geo.spatial import load_authority
 from geo.ssda903 import read_carers, read_placements
 
 

@@ -86,6 +86,24 @@ def test_uniform_weights_are_places_over_children_bit_for_bit():
     assert np.array_equal(terms, np.rint(plain * FCA_UNIT))
 
 
+def test_the_2sfca_shortcut_gives_the_weighted_sums_bit_for_bit():
+    rng = np.random.default_rng(5)
+    rows = [
+        [(int(k), float(rng.integers(0, 201)) / 10) for k in sorted(rng.choice(40, n, False))]
+        for n in rng.integers(0, 15, 300)
+    ]
+    pairs = catchment(rows, n_cols=40)
+    places = rng.integers(0, 5, 40)
+    fast = two_step_fca(pairs, places)  # uniform_weights: counted, not weighed
+
+    def ones(tenths: np.ndarray) -> np.ndarray:  # the same weights, through the general path
+        return np.ones(len(tenths))
+
+    general = two_step_fca(pairs, places, weight_fn=ones)
+    assert np.array_equal(fast.ratio, general.ratio)
+    assert np.array_equal(fast.units, general.units)
+
+
 def test_empty_catchment():
     f = two_step_fca(catchment([[], []], n_cols=1), np.array([3]), weight_fn=band_weights)
     assert f.ratio.tolist() == [0.0] and f.units.tolist() == [0, 0]

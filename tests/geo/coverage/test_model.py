@@ -19,8 +19,7 @@ from geo.coverage import (
     suits,
     supply_from_register,
 )
-from geo.spatial.authority import load_authority
-from geo.spatial.distance import METRES_PER_MILE
+from geo.spatial import METRES_PER_MILE, load_authority
 from geo.ssda903 import CATEGORY_BIT, Category, parse_categories, read_carers
 
 E0, N0 = 500_000.0, 200_000.0  # an arbitrary origin in EPSG:27700 metres
@@ -305,7 +304,7 @@ def test_what_if_on_vacant_places_equals_recompute(layout):
 
 def test_kent_demo_dataset_end_to_end(tmp_path):
     synthetic = pytest.importorskip("geo.demo")
-    from geo.measures.analysis import analyse
+    from geo.measures import analyse
     from geo.ssda903 import read_placements
 
     demo = synthetic.demo_dataset()

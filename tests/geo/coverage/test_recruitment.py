@@ -14,7 +14,7 @@ from geo.coverage import (
     recommend_sites,
     siting_gain,
 )
-from geo.spatial.distance import METRES_PER_MILE
+from geo.spatial import METRES_PER_MILE
 from geo.ssda903 import parse_categories
 
 E0, N0 = 500_000.0, 200_000.0

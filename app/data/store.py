@@ -31,6 +31,8 @@ from geo.ssda903 import (
     age_band_index,
     file_kind,
     header_columns,
+    latest_date,
+    read_carers,
     read_placements,
     recognise,
 )
@@ -124,17 +126,19 @@ def load_dataset(
     synthetic: bool,
     dataset_id: str | None = None,
     max_mb: float = DEFAULT_MAX_MB,
+    as_at: date | None = None,
 ) -> Dataset:
     """Read and validate the files of a dataset (raises InputError when unusable); ``max_mb``
-    caps an XML return or workbook (``Settings.max_xml_mb``)."""
+    caps an XML return or workbook (``Settings.max_xml_mb``). ``as_at`` is the default census
+    date (default: the latest date in the data); the carers register is read as at that date,
+    as ``placemap coverage`` and ``placemap report`` read it (carers approved later supply no
+    places)."""
     data = read_placements(
         files["episodes"], header=files.get("header"), uasc=files.get("uasc"), max_mb=max_mb
     )
     carers = None
     if "carers" in files:
-        from geo.ssda903.carers import read_carers
-
-        carers = read_carers(files["carers"])
+        carers = read_carers(files["carers"], as_at=as_at or latest_date(data))
     return Dataset(
         id=dataset_id or uuid.uuid4().hex[:12],
         label=label,
@@ -142,6 +146,7 @@ def load_dataset(
         files=files,
         data=data,
         carers=carers,
+        as_at=as_at,
     )
 
 
@@ -178,8 +183,8 @@ class DatasetStore:
                 synthetic=True,
                 dataset_id="demo",
                 max_mb=self.settings.max_xml_mb,
+                as_at=date.fromisoformat(load_recipe()["as_at"]),
             )
-            ds.as_at = date.fromisoformat(load_recipe()["as_at"])
         with self._lock:
             self._datasets[ds.id] = ds
             self._default_id = ds.id

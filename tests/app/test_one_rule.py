@@ -3,7 +3,8 @@
 Each test here would have caught a drift between copies (the restructuring issue):
 * the District comparison trend and the report trend (one quarter rule, one disclosure policy);
 * the Compliance map's district table and the report's district table (one district policy);
-* a folder recognised by content, not by file names (one recogniser).
+* a folder recognised by content, not by file names (one recogniser);
+* the carers register read as at the census date by the app, the CLI and the report alike.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.views import compliance_view, trend_table
 from geo.disclosure.policy import suppress_trend
 from geo.measures.trends import compliance_trend
 from geo.spatial.authority import OUTSIDE
+from geo.ssda903 import read_carers
 from tests.app.reports.test_reports import AS_AT, write_report_input
 
 
@@ -30,17 +32,34 @@ def store(tmp_path_factory):
     (folder / "episodes.csv").rename(folder / "903 return 2018-19.csv")
     (folder / "header.csv").rename(folder / "children.csv")
     (folder / "uasc.csv").rename(folder / "asylum.csv")
+    # A carers register: one household approved before the census, one after it.
+    (folder / "households.csv").write_text(
+        "CARER_ID,POSTCODE,STATUS,APPROVED_PLACES,OCCUPIED_PLACES,PROVIDER,CATEGORIES,APPROVAL_DATE\n"
+        "H1,ME14 1XQ,approved,2,0,in_house,0-4;5-10,01/01/2015\n"
+        "H2,CT1 2RX,approved,3,0,in_house,11-15;16+,01/06/2030\n",
+        encoding="utf-8",
+    )
     cache = tmp_path_factory.mktemp("cache")
     return DatasetStore(Settings(data_dir=folder, cache_dir=cache))
 
 
 def test_folder_tables_are_recognised_by_content(store):
     files = find_files(store.settings.data_dir)
-    assert files == {"episodes": store.settings.data_dir}
+    folder = store.settings.data_dir
+    assert files == {"episodes": folder, "carers": folder / "households.csv"}
     ds = store.get(None)
     roles = {s.file: s.role for s in ds.data.sources}
     assert roles["903 return 2018-19.csv"] == "episodes"
     assert roles["children.csv"] == "header" and roles["asylum.csv"] == "uasc"
+
+
+def test_the_app_reads_carers_as_at_the_census_like_the_cli_and_report(store):
+    ds = store.get(None)
+    assert ds.carers is not None
+    analysis = store.analysis(ds.id)
+    cli = read_carers(store.settings.data_dir / "households.csv", as_at=analysis.as_at)
+    assert ds.carers.summary == cli.summary
+    assert ds.carers.summary["supplying"] == 1  # the household approved in 2030 supplies nothing
 
 
 def test_comparison_trend_equals_the_report_trend(store):

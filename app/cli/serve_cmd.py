@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--data",
         type=Path,
         metavar="DIR",
-        help="folder with episodes.csv (+ header.csv, uasc.csv, carers.csv)",
+        help="folder with the SSDA903 return (XML, XLSX or CSVs, any names: recognised by content) and optionally a carers register",
     )
     p.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")
     p.add_argument(

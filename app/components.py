@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from dash import html
 
-from geo.disclosure.suppression import SMALLEST_SHOWN, SUPPRESSED, is_small
+from geo.disclosure import SMALLEST_SHOWN, SUPPRESSED, is_small
 from geo.errors import PlacemapError
 
 

@@ -171,7 +171,7 @@ def cell_centre_lonlat(cells: list[str], size_m: float) -> tuple[list[float], li
 
 @lru_cache(maxsize=4)
 def _sector_table_for(codes: tuple[str, ...]) -> pd.DataFrame:
-    from geo.spatial.areas import sector_centroids
+    from geo.spatial import sector_centroids
 
     return sector_centroids(codes).set_index("sector")
 

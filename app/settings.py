@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.spatial.authority import DEFAULT_AUTHORITY
+from geo.spatial import DEFAULT_AUTHORITY
 from geo.ssda903 import DEFAULT_MAX_MB
 
 

@@ -11,11 +11,9 @@ import numpy as np
 import pandas as pd
 
 from app.data.store import DatasetStore, Filters
-from geo.disclosure.policy import suppress_district_table, suppress_trend
-from geo.measures.analysis import Analysis
-from geo.measures.compliance import district_compliance
-from geo.measures.trends import compliance_trend
-from geo.spatial.authority import OUTSIDE
+from geo.disclosure import suppress_district_table, suppress_trend
+from geo.measures import Analysis, compliance_trend, district_compliance
+from geo.spatial import OUTSIDE
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,7 @@ def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filte
 def suppressed_gap(gap: np.ndarray, is_total: np.ndarray) -> np.ndarray:
     """Which coverage-gap cells to hide: the gap counts children, so 1-5 is hidden, with
     secondary suppression against the total row (the other rows add up to it)."""
-    from geo.disclosure.suppression import suppress_counts
+    from geo.disclosure import suppress_counts
 
     totals = np.flatnonzero(is_total)
     return suppress_counts(gap, total_index=int(totals[0]) if len(totals) else None)

@@ -7,8 +7,8 @@ from datetime import date
 
 from app.settings import Settings
 from geo.errors import InputError
-from geo.measures.analysis import analyse
-from geo.spatial.authority import load_authority
+from geo.measures import analyse
+from geo.spatial import load_authority
 from geo.ssda903 import read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             f"{result.summary['placements_rows']['not_current']} not current. Check the as-at "
             "date and the rejected rows."
         )
-    from geo.measures.analysis import PLACEMENT_COLUMNS
+    from geo.measures import PLACEMENT_COLUMNS
 
     files = {
         "placements.csv": csv_bytes(

@@ -20,7 +20,7 @@ from pathlib import Path
 from app.settings import Settings
 from geo.errors import InputError
 from geo.spatial import boundaries as districts
-from geo.spatial.authority import district_name, load_authority
+from geo.spatial import district_name, load_authority
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -16,9 +16,8 @@ from app.reports import (
 )
 from app.settings import Settings
 from geo.errors import InputError, PlacemapError
-from geo.measures.analysis import Analysis, analyse
-from geo.measures.trends import compliance_trend
-from geo.spatial.authority import Authority, load_authority
+from geo.measures import Analysis, analyse, compliance_trend
+from geo.spatial import Authority, load_authority
 from geo.ssda903 import read_placements
 from geo.writing import atomic_write_bytes
 
@@ -112,7 +111,7 @@ def _boundaries(
 def _coverage(args: argparse.Namespace, analysis: Analysis) -> CoverageFigures | None:
     if not args.carers:
         return None
-    from geo.ssda903.carers import read_carers
+    from geo.ssda903 import read_carers
 
     register = read_carers(args.carers, as_at=analysis.as_at)
     return coverage_figures(analysis, register, households=args.households)

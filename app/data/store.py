@@ -21,8 +21,8 @@ import pandas as pd
 
 from app.settings import Settings
 from geo.errors import InputError
-from geo.measures.analysis import Analysis, analyse
-from geo.spatial.authority import Authority, load_authority
+from geo.measures import Analysis, analyse
+from geo.spatial import Authority, load_authority
 from geo.ssda903 import (
     AGE_BAND_LABELS,
     DEFAULT_MAX_MB,

@@ -157,7 +157,7 @@ def validate_upload(
 
 
 def analysis_for(ds: Any) -> Any:
-    from geo.measures.analysis import analyse
+    from geo.measures import analyse
 
     return ds.cached(("analysis", None), lambda: analyse(ds.data, store().authority))
 

@@ -19,7 +19,7 @@ from app.ids import Id
 from app.style import band_colour
 from app.views import compliance_view, district_hover, label_points
 from geo.errors import PlacemapError
-from geo.measures.trends import census_dates
+from geo.measures import census_dates
 from geo.ssda903 import latest_date
 
 KIND_OPTIONS = [

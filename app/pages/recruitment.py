@@ -25,8 +25,8 @@ from app.coverage_view import (
 from app.data.state import store
 from app.ids import Id
 from app.views import exact_counts_allowed, gap_text, suppressed_gap
-from geo.disclosure.suppression import is_small
-from geo.ssda903.carers import describe_categories
+from geo.disclosure import is_small
+from geo.ssda903 import describe_categories
 
 CATEGORY_OPTIONS = [
     {"label": "Ages 0-4", "value": "0-4"},

@@ -31,20 +31,19 @@ from app.reports.tables import (
     group_table,
     trend_tables,
 )
-from geo.disclosure.suppression import (
+from geo.disclosure import (
     NO_SUPPRESSION_NOTE,
     SUPPRESSION_NOTE,
 )
-from geo.measures.analysis import Analysis, analyse
-from geo.measures.trends import Trend, compliance_trend, previous_quarter_end
+from geo.measures import Analysis, Trend, analyse, compliance_trend, previous_quarter_end
+from geo.spatial import Authority
 from geo.spatial import postcodes as pc
-from geo.spatial.authority import Authority
 from geo.ssda903 import PlacementData
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geo.ssda903.carers import CarersRegister
+    from geo.ssda903 import CarersRegister
 
 ReportFormat = Literal["xlsx", "pdf", "html", "csv"]
 FORMATS: tuple[str, ...] = ("xlsx", "pdf", "html", "csv")

@@ -11,12 +11,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from geo.disclosure.policy import DISTRICT_COUNTS, suppress_district_table, suppress_trend
-from geo.disclosure.suppression import SUPPRESSED, mark_hidden, suppress_table
-from geo.measures.analysis import Analysis
-from geo.measures.compliance import district_compliance
-from geo.measures.trends import Trend
-from geo.spatial.authority import OUTSIDE, Authority
+from geo.disclosure import (
+    DISTRICT_COUNTS,
+    SUPPRESSED,
+    mark_hidden,
+    suppress_district_table,
+    suppress_table,
+    suppress_trend,
+)
+from geo.measures import Analysis, Trend, district_compliance
+from geo.spatial import OUTSIDE, Authority
 from geo.ssda903 import Cohort, PlacementKind
 
 ColumnKind = Literal["text", "int", "pct", "miles", "ratio"]

@@ -12,7 +12,7 @@ def render_report(
     (callers must check the user may see unsuppressed figures)."""
     from app.reports import build_report
     from app.reports import render_report as render
-    from geo.measures.trends import compliance_trend
+    from geo.measures import compliance_trend
 
     ds = store.get(dataset_id)
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -96,8 +98,32 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+def jsonable(obj: Any) -> Any:
+    """``obj`` as strict JSON values: NaN, NA and infinities become ``null``, numpy numbers
+    plain ``int``/``float`` (a float that counts something is the caller's to make an int),
+    dates ISO text, anything else ``str``."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, (bool, str, int)):
+        return obj
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return str(obj)
+
+
 def json_bytes(obj: Any) -> bytes:
-    return (json.dumps(obj, indent=2, default=str) + "\n").encode("utf-8")
+    """Strict JSON (RFC 8259: no NaN or Infinity) of ``obj``, indented, UTF-8."""
+    return (json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n").encode("utf-8")
 
 
 def write_outputs(out_dir: str | Path, files: Mapping[str, bytes]) -> list[Path]:

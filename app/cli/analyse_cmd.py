@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import Any
 
 from app.settings import Settings
 from geo.errors import InputError
@@ -66,6 +67,32 @@ def placement_paths(args: argparse.Namespace) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def headline_words(summary: dict[str, Any]) -> str:
+    """The headline as a person reads it: never "None%" when no distance is known."""
+    h = summary["headline"]
+    children = f"{h['children']:,} children in the headline cohort"
+    if not h["known"]:
+        return f"{children}, none with a known distance (check HOME_POST and PL_POST)"
+    return (
+        f"{children}, {h['pct_within_20']:.1f} % of the {h['known']:,} with a known distance "
+        "placed within 20 miles"
+    )
+
+
+def rejected_words(summary: dict[str, Any]) -> str:
+    """Rejected rows of every input table (episodes, Header, UASC), not the episodes alone."""
+    files = summary["validation"]["files"]
+    by_role: dict[str, int] = {}
+    for f in files:
+        if f["role"] != "ignored" and f["rows_rejected"]:
+            by_role[f["role"]] = by_role.get(f["role"], 0) + int(f["rows_rejected"])
+    total = sum(by_role.values())
+    if not total:
+        return "no row rejected"
+    parts = ", ".join(f"{n:,} {role}" for role, n in by_role.items())
+    return f"{total:,} rows rejected ({parts}; reasons in rejected.csv)"
+
+
 def run(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
     paths = placement_paths(args)
@@ -102,11 +129,9 @@ def run(args: argparse.Namespace) -> int:
         "summary.json": json_bytes(result.summary),
     }
     write_outputs(args.out, files)
-    h = result.summary["headline"]
     print(
-        f"{authority.name}, as at {result.as_at:%d/%m/%Y}: {h['children']} children in the "
-        f"headline cohort, {h['pct_within_20']}% of {h['known']} with a known distance placed "
-        f"within 20 miles; {result.summary['placements_rows']['rejected']} rows rejected"
+        f"{authority.name}, as at {result.as_at:%d/%m/%Y}: {headline_words(result.summary)}; "
+        f"{rejected_words(result.summary)}"
         + (
             f", {result.summary['placements_rows']['merged_duplicates']} episodes reported in two returns merged "
             f"({len(data.merge_differences)} differences, later return kept)"

@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             reason = pc.REASONS[pc.PostcodeStatus(status)]
-        raise InputError(f"The {which} postcode {raw!r}: {reason}. Distance not known.")
+        sep = " " if reason.startswith("is outside") else ": "  # a sentence, or a label
+        raise InputError(f"The {which} postcode {raw!r}{sep}{reason}. Distance not known.")
     print(f"{pairs.miles[0]:.1f}")
     return 0

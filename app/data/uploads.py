@@ -26,7 +26,7 @@ from typing import Any
 
 from geo.errors import InputError
 from geo.ssda903 import FileKind, file_kind, header_columns, recognise
-from geo.ssda903.sniff import SNIFF_BYTES
+from geo.ssda903.sniff import SNIFF_BYTES, describe_table
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ROLES = ("episodes", "header", "uasc", "carers")
@@ -99,6 +99,12 @@ def guess_role(name: str, raw: bytes) -> str:
         return "episodes"
     if role in ROLES:
         return str(role)
+    if role is not None:
+        raise InputError(
+            f"'{safe_name(name)}' is {describe_table(role)}, which placemap does not use. "
+            "Upload the Episodes table (or the XML return, or a workbook), with the Header, UASC "
+            "and a carers register if you have them."
+        )
     lower = name.lower()
     for hint in ROLES:
         if hint in lower:

@@ -34,8 +34,23 @@ class ValidationReport:
         """JSON-ready form (for ``summary.json`` and the app)."""
         records = []
         for row in self.files.to_dict(orient="records"):
-            records.append({k: _plain(v) for k, v in row.items()})
+            record = {k: _plain(v) for k, v in row.items()}
+            for key in _COUNTS:  # counts stay whole numbers (a float column holds None too)
+                value = record.get(key)
+                if isinstance(value, float):
+                    record[key] = int(value) if value == value else None  # NaN -> None
+            records.append(record)
         return {"files": records, "totals": self.totals, "returns": self.returns}
+
+
+_COUNTS = (
+    "rows_read",
+    "rows_rejected",
+    "rows_merged_duplicate",
+    "rows_used",
+    "in_census",
+    "not_current",
+)
 
 
 def _plain(value: Any) -> Any:

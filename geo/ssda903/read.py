@@ -42,6 +42,7 @@ from geo.ssda903.sniff import (
     SNIFF_BYTES,
     FileKind,
     apply_aliases,
+    describe_table,
     file_kind,
     placements_form,
     recognise,
@@ -52,6 +53,7 @@ from geo.ssda903.spec import (
     EPISODE_REQUIRED,
     HEADER_REQUIRED,
     UASC_REQUIRED,
+    UNUSED_TABLES,
 )
 from geo.ssda903.tables import RawTable, read_csv_text, read_xlsx_tables, require_columns
 from geo.ssda903.validate import validate_rows, validate_side_file
@@ -154,7 +156,7 @@ def _load_file(
         for t in tables:
             t = apply_aliases(t)
             role = recognise(list(t.frame.columns))
-            if role is None or role == "carers":
+            if role is None or role == "carers" or role in UNUSED_TABLES:
                 ignored.append((t.name, _ignored_reason(role, t)))
             else:
                 found.append((role, t))
@@ -166,7 +168,7 @@ def _load_file(
             return "csv", [], [(path.name, f"not read: {err}")]
         raise
     role = forced or recognise(list(table.frame.columns))
-    if role == "carers" or (role is None and from_folder):
+    if role == "carers" or role in UNUSED_TABLES or (role is None and from_folder):
         return "csv", [], [(table.name, _ignored_reason(role, table))]
     if role is None:  # a named file: validate it as placements so the message names columns
         role = placements_form(set(table.frame.columns))
@@ -176,6 +178,8 @@ def _load_file(
 def _ignored_reason(role: str | None, table: RawTable) -> str:
     if role == "carers":
         return "a carers register, not placement data (give it to the carers commands)"
+    if role in UNUSED_TABLES:
+        return f"{describe_table(role)}: placemap does not use it (skipped)"
     cols = [c for c in table.frame.columns if not str(c).startswith("_")][:12]
     return (
         f"columns {cols} are not an SSDA903 Episodes, Header or UASC table nor one row per "

@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from geo.errors import InputError
-from geo.ssda903.spec import DEFAULT_MAX_MB
+from geo.ssda903.spec import DEFAULT_MAX_MB, TABLE_BY_ROLE, TABLES
 from geo.ssda903.tables import ENCODINGS, RawTable
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -178,26 +178,38 @@ def header_columns(head: bytes) -> list[str]:
 
 # Column names a table is recognised by (after upper-casing and stripping).
 ALIASES = {"CHILDID": "CHILD", "PL": "PLACE"}  # XML element names used as CSV headers
-_PLACEMENT_HINTS = frozenset(["DECOM", "HOME_POST", "PL_POST", "PLACE"])
-_HEADER_HINTS = frozenset(["SEX", "DOB", "UPN", "ETHNIC", "MOTHER", "MC_DOB"])
 
 
 def recognise(columns: Sequence[str]) -> str | None:
-    """The role of a table from its column names: ``episodes`` (SSDA903 Episodes), ``child``
-    (one row per child), ``header``, ``uasc``, ``carers`` (a carers register), or None."""
-    cols = {str(c).strip().upper() for c in columns}
+    """The role of a table from its column names (:data:`geo.ssda903.spec.TABLES`):
+    ``episodes`` (SSDA903 Episodes), ``child`` (one row per child), ``header``, ``uasc``,
+    ``carers`` (a carers register), one of the return's other tables (``missing``,
+    ``reviews``, ``oc2``, ``oc3``, ``ad1``, ``placed_for_adoption``, ``previous_permanence``,
+    ``sw_episodes``: :data:`~geo.ssda903.spec.UNUSED_TABLES`), or None.
+
+    A table is known by the columns only it has, so the Missing or Reviews table (``CHILD``,
+    ``DOB``, ...) is never taken for the Header."""
+    cols = {str(c).strip().upper().lstrip("\ufeff") for c in columns}
     cols |= {ALIASES[c] for c in cols if c in ALIASES}
-    if "CARER_ID" in cols:
-        return "carers"
-    if cols & _PLACEMENT_HINTS:
-        return placements_form(cols)
-    if "CHILD" not in cols:
-        return None
-    if "DUC" in cols:
-        return "uasc"
-    if cols & _HEADER_HINTS:
-        return "header"
+    for table in TABLES:
+        if not cols & table.signature:
+            continue
+        if table.role == "episodes":
+            return placements_form(cols)
+        if table.role in ("header", "uasc") and "CHILD" not in cols:
+            continue
+        return table.role
     return None
+
+
+def describe_table(role: str | None) -> str:
+    """How messages name a table: "the SSDA903 Missing table", "a carers register"."""
+    if role is None:
+        return "an unrecognised table"
+    spec = TABLE_BY_ROLE.get("episodes" if role == "child" else role)
+    if role == "carers":
+        return "a carers register"
+    return f"the SSDA903 {spec.title} table" if spec else f"a {role} table"
 
 
 def placements_form(cols: set[str]) -> str:

@@ -6,6 +6,7 @@ generator and the reports all read these names (DESIGN.md §4).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -93,6 +94,154 @@ class PlacementKind(StrEnum):
     RESIDENTIAL = "residential"
     OTHER = "other"
 
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of the SSDA903 return (or placemap's own inputs).
+
+    ``columns`` as the DfE names them; ``signature``: columns only this table has, any one of
+    which identifies it; ``used``: whether placemap reads it (the others are recognised, skipped
+    and listed in the validation report, never mistaken for another table).
+    """
+
+    role: str
+    title: str
+    columns: tuple[str, ...]
+    signature: frozenset[str]
+    used: bool
+
+
+# Every table of the return (DfE SSDA903 guidance; the CSV names the DfE-aligned validator and
+# council exports use). Order matters only for reading: the first signature that matches wins.
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec(
+        "carers",
+        "carers register",
+        (
+            "CARER_ID",
+            "POSTCODE",
+            "STATUS",
+            "APPROVED_PLACES",
+            "OCCUPIED_PLACES",
+            "PROVIDER",
+            "CATEGORIES",
+        ),
+        frozenset(["CARER_ID"]),
+        True,
+    ),
+    TableSpec(
+        "missing",
+        "Missing",
+        ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+        frozenset(["MISSING", "MIS_START", "MIS_END"]),
+        False,
+    ),
+    TableSpec(
+        "reviews",
+        "Reviews",
+        ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+        frozenset(["REVIEW", "REVIEW_CODE"]),
+        False,
+    ),
+    TableSpec(
+        "oc2",
+        "OC2 (outcomes, looked after 12 months)",
+        (
+            "CHILD",
+            "DOB",
+            "SDQ_SCORE",
+            "SDQ_REASON",
+            "CONVICTED",
+            "HEALTH_CHECK",
+            "IMMUNISATIONS",
+            "TEETH_CHECK",
+            "HEALTH_ASSESSMENT",
+            "SUBSTANCE_MISUSE",
+            "INTERVENTION_RECEIVED",
+            "INTERVENTION_OFFERED",
+        ),
+        frozenset(
+            [
+                "SDQ_SCORE",
+                "SDQ_REASON",
+                "CONVICTED",
+                "HEALTH_CHECK",
+                "IMMUNISATIONS",
+                "TEETH_CHECK",
+                "HEALTH_ASSESSMENT",
+                "SUBSTANCE_MISUSE",
+            ]
+        ),
+        False,
+    ),
+    TableSpec(
+        "oc3",
+        "OC3 (care leavers)",
+        ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+        frozenset(["IN_TOUCH", "ACTIV", "ACCOM"]),
+        False,
+    ),
+    TableSpec(
+        "ad1",
+        "AD1 (adoptions)",
+        (
+            "CHILD",
+            "DOB",
+            "DATE_INT",
+            "DATE_MATCH",
+            "FOSTER_CARE",
+            "NB_ADOPTR",
+            "SEX_ADOPTR",
+            "LS_ADOPTR",
+        ),
+        frozenset(
+            ["DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"]
+        ),
+        False,
+    ),
+    TableSpec(
+        "placed_for_adoption",
+        "Placed for adoption",
+        ("CHILD", "DOB", "DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+        frozenset(["DATE_PLACED", "DATE_PLACED_CEASED", "REASON_PLACED_CEASED"]),
+        False,
+    ),
+    TableSpec(
+        "previous_permanence",
+        "Previous permanence",
+        ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+        frozenset(["PREV_PERM", "LA_PERM", "DATE_PERM"]),
+        False,
+    ),
+    TableSpec(
+        "sw_episodes",
+        "Social worker episodes",
+        ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+        frozenset(["SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"]),
+        False,
+    ),
+    TableSpec(
+        "episodes",
+        "Episodes",
+        tuple(EPISODE_COLUMNS),
+        frozenset(["DECOM", "HOME_POST", "PL_POST", "PLACE"]),
+        True,
+    ),
+    TableSpec("uasc", "UASC", tuple(UASC_COLUMNS), frozenset(["DUC"]), True),
+    TableSpec(
+        "header",
+        "Header",
+        tuple(HEADER_COLUMNS),
+        frozenset(["SEX", "UPN", "ETHNIC", "MOTHER", "MC_DOB"]),
+        True,
+    ),
+)
+TABLE_BY_ROLE = {t.role: t for t in TABLES}
+UNUSED_TABLES = frozenset(t.role for t in TABLES if not t.used)
+
+# SEX as councils export it: the DfE codes 1/2, letters, words; U/0/9 mean not known (kept blank).
+SEX_CODES = {"1": "1", "2": "2", "M": "1", "F": "2", "MALE": "1", "FEMALE": "2"}
+SEX_NOT_KNOWN = frozenset(["U", "0", "9", "X", "UNKNOWN", "NOT KNOWN", "NK"])
 
 # Largest XML return, and largest unpacked XLSX workbook, read (MB): a guard against huge
 # files and zip bombs; PLACEMAP_MAX_XML_MB sets it in the app and CLI.

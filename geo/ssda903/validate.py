@@ -15,6 +15,8 @@ from geo.ssda903.spec import (
     LS_CODES,
     PLACE_CODES,
     PROVIDER_CODES,
+    SEX_CODES,
+    SEX_NOT_KNOWN,
 )
 from geo.ssda903.tables import RawTable
 
@@ -54,6 +56,26 @@ def _codes(
         )
         bad = bad | blank
     return codes.mask(blank), bad
+
+
+def _sex(table: RawTable, rejects: Rejects) -> tuple[pd.Series, pd.Series]:
+    """SEX as the DfE codes it (1 male, 2 female) from the spellings exports use
+    (:data:`~geo.ssda903.spec.SEX_CODES`: M/F, male/female, any case, stray spaces); U, 0, 9 and
+    "unknown" are kept as not known. Anything else rejects the row, with the reason."""
+    f = table.frame
+    if "SEX" not in f.columns:
+        return pd.Series(pd.NA, index=f.index, dtype="string"), pd.Series(False, index=f.index)
+    text = f["SEX"].astype("string").str.strip().str.upper()
+    blank = _blank(text) | text.isin(SEX_NOT_KNOWN)
+    code = text.map(SEX_CODES).astype("string")
+    bad = ~blank & code.isna()
+    rejects.add_mask(
+        table,
+        bad,
+        "SEX",
+        "not a valid SEX code; expected 1 (male) or 2 (female), M/F, or U (not known)",
+    )
+    return code.mask(blank), bad
 
 
 def validate_rows(table: RawTable, rejects: Rejects, *, episodes_form: bool) -> pd.DataFrame:
@@ -128,16 +150,8 @@ def validate_rows(table: RawTable, rejects: Rejects, *, episodes_form: bool) -> 
             out[col] = flag
         else:
             out[col] = pd.Series(pd.NA, index=f.index, dtype="boolean")
-    if "SEX" in f.columns:
-        sex = f["SEX"].astype("string").str.strip()
-        bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
-        rejects.add_mask(
-            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
-        )
-        bad |= bad_sex
-        out["SEX"] = sex.mask(_blank(sex))
-    else:
-        out["SEX"] = pd.Series(pd.NA, index=f.index, dtype="string")
+    out["SEX"], bad_sex = _sex(table, rejects)
+    bad |= bad_sex
 
     if not episodes_form:
         dup = _repeated(child, ~bad)
@@ -173,13 +187,8 @@ def validate_side_file(table: RawTable, rejects: Rejects) -> pd.DataFrame:
             bad |= bad_flag
             out[col] = flag
     if "SEX" in f.columns:
-        sex = f["SEX"].astype("string").str.strip()
-        bad_sex = ~_blank(sex) & ~sex.isin(["1", "2"])
-        rejects.add_mask(
-            table, bad_sex, "SEX", "not a valid SEX code; expected 1 (male) or 2 (female)"
-        )
+        out["SEX"], bad_sex = _sex(table, rejects)
         bad |= bad_sex
-        out["SEX"] = sex.mask(_blank(sex))
     dup = _repeated(child, ~bad)
     rejects.add_mask(table, dup, "CHILD", "child listed more than once; first valid row used")
     bad |= dup

@@ -1,0 +1,159 @@
+"""Files other projects wrote (tests/fixtures/conformance, see its README): placemap's census and
+cohorts against figures computed here independently, with plain csv / xml.etree counting."""
+
+from __future__ import annotations
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from geo.ssda903 import read_placements, take_census
+
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "conformance"
+VALIDATOR = CORPUS / "dfe-validator-fake-data"
+AS_AT = date(2018, 3, 31)
+UNUSED = {
+    "ad1.csv": "AD1",
+    "missing.csv": "Missing",
+    "oc2.csv": "OC2",
+    "oc3.csv": "OC3",
+    "placed_for_adoption.csv": "Placed for adoption",
+    "previous_permanence.csv": "Previous permanence",
+    "reviews.csv": "Reviews",
+    "sw_episodes.csv": "Social worker episodes",
+}
+
+
+def _day(text: str) -> date | None:
+    return datetime.strptime(text, "%d/%m/%Y").date() if text else None
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _independent_census(episodes, uasc, as_at):
+    """child -> (LS, cohort) at ``as_at``: the episode that started last among those started on
+    or before the date and not ended before it; UASC listed with no DUC or a later DUC."""
+    current: dict[str, dict[str, str]] = {}
+    for e in episodes:
+        start, end = _day(e["DECOM"]), _day(e["DEC"])
+        if start and start <= as_at and (end is None or end >= as_at):
+            kept = current.get(e["CHILD"])
+            if kept is None or _day(kept["DECOM"]) <= start:
+                current[e["CHILD"]] = e
+    uasc_children = {u["CHILD"] for u in uasc if not u["DUC"] or _day(u["DUC"]) > as_at}
+    out = {}
+    for child, e in current.items():
+        if child in uasc_children:
+            cohort = "excluded_uasc"
+        elif e["LS"] in ("V3", "V4"):
+            cohort = "excluded_short_break"
+        else:
+            cohort = "included"
+        out[child] = cohort
+    return out
+
+
+def test_validator_folder_with_the_whole_return():
+    data = read_placements(VALIDATOR)
+    roles = {s.file: s for s in data.sources}
+    assert roles["episodes.csv"].role == "episodes"
+    assert roles["header.csv"].role == "header" and roles["uasc.csv"].role == "uasc"
+    for name, title in UNUSED.items():
+        assert roles[name].role == "ignored", name
+        assert title in roles[name].note and "does not use" in roles[name].note, roles[name].note
+    assert data.rejects.empty
+
+    census = take_census(data, as_at=AS_AT)
+    expected = _independent_census(
+        _rows(VALIDATOR / "episodes.csv"), _rows(VALIDATOR / "uasc.csv"), AS_AT
+    )
+    got = dict(zip(census.children["CHILD"], census.children["cohort"], strict=True))
+    assert got == expected
+    # Header facts come from the Header, never from Missing / Reviews (which also have DOB).
+    header = {r["CHILD"]: r for r in _rows(VALIDATOR / "header.csv")}
+    for row in census.children.head(25).itertuples():
+        h = header[row.CHILD]
+        assert h["SEX"] == row.SEX
+        assert row.DOB.date() == _day(h["DOB"])
+    # Fake postcodes: no distance is known, and none is guessed.
+    assert census.children["HOME_POST"].notna().any()
+
+
+def test_validator_xml_return():
+    path = CORPUS / "dfe-validator-fake-data-xml" / "fake_903_first40.xml"
+    root = ET.parse(path).getroot()
+    episodes, uasc = [], []
+    for child in root.iter("CHILD"):
+        h = child.find("HEADER")
+        cid = h.findtext("CHILDID")
+        if (h.findtext("UASC") or "").strip() == "1":
+            uasc.append({"CHILD": cid, "DUC": h.findtext("DUC") or ""})
+        for e in child.findall("EPISODE"):
+            episodes.append(
+                {
+                    "CHILD": cid,
+                    "DECOM": e.findtext("DECOM") or "",
+                    "DEC": (e.findtext("DEC") or "").strip(),
+                    "LS": e.findtext("LS") or "",
+                }
+            )
+    data = read_placements(path)
+    census = take_census(data, as_at=AS_AT)
+    got = dict(zip(census.children["CHILD"], census.children["cohort"], strict=True))
+    assert got == _independent_census(episodes, uasc, AS_AT)
+    assert len(got) > 10
+
+
+def test_sex_letters_keep_unaccompanied_children_out_of_the_headline(tmp_path):
+    folder = CORPUS / "shapes" / "sex-letters"
+    data = read_placements(folder)
+    assert data.rejects.empty, data.rejects
+    census = take_census(data, as_at=date(2018, 12, 31)).children.set_index("CHILD")
+    assert census.loc["S1", "SEX"] == "1" and census.loc["S2", "SEX"] == "2"
+    assert census.loc["S4", "SEX"] == "1" and census.loc["S5", "SEX"] == "2"
+    assert census["SEX"].isna()["S3"]  # U: not known, the row kept
+    assert census.loc["S4", "cohort"] == "excluded_uasc"
+    assert census.loc["S5", "cohort"] == "excluded_short_break"
+
+    out = tmp_path / "out"
+    assert (
+        main(["analyse", "--placements", str(folder), "--as-at", "2018-12-31", "--out", str(out)])
+        == 0
+    )
+    summary = _strict_json(out / "summary.json")
+    # DESIGN.md §3 distances: S1 24.1, S2 15.1, S3 48.4 (S4 UASC, S5 short break excluded).
+    assert summary["headline"]["children"] == 3
+    assert summary["headline"]["within_20"] == 1
+    assert summary["headline"]["pct_within_20"] == pytest.approx(33.3)
+
+
+def _strict_json(path: Path) -> dict:
+    def refuse(token: str) -> None:
+        raise ValueError(f"{path.name} holds {token}, which is not JSON")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def test_every_json_placemap_writes_is_strict(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert (
+        main(
+            ["analyse", "--placements", str(VALIDATOR), "--as-at", "2018-03-31", "--out", str(out)]
+        )
+        == 0
+    )
+    console = capsys.readouterr().out
+    assert "None%" not in console and "none with a known distance" in console
+    summary = _strict_json(out / "summary.json")
+    for f in summary["validation"]["files"]:
+        for key in ("rows_read", "rows_rejected", "rows_used"):
+            assert isinstance(f[key], int), (f["file"], key, f[key])
+        assert f["in_census"] is None or isinstance(f["in_census"], int)

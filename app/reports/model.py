@@ -36,7 +36,7 @@ from geo.disclosure import (
     SUPPRESSION_NOTE,
 )
 from geo.measures import Analysis, Trend, analyse, compliance_trend, previous_quarter_end
-from geo.spatial import Authority
+from geo.spatial import OUTSIDE, AreaKind, Authority
 from geo.spatial import postcodes as pc
 from geo.ssda903 import PlacementData
 
@@ -234,6 +234,10 @@ def build_report(
     omitted with a note. ``suppress=False`` turns disclosure control off (analysts only).
     """
     authority = analysis.authority
+    if boundaries is not None and authority.area_kind != AreaKind.DISTRICT:
+        # District polygons cannot show postcode districts or a region's authorities.
+        boundaries = None
+        boundaries_note = _AREA_NOTES[authority.area_kind]
     districts = district_table(analysis, coverage, suppress=suppress)
     cohorts = cohort_table(analysis, suppress=suppress)
     trend = trend or Trend(as_at=analysis.as_at, quarter_ends=(), table=pd.DataFrame())
@@ -353,7 +357,7 @@ def headline_sentence(report: Report) -> str:
 
 def _map_values(districts: ReportTable, authority: Authority) -> pd.DataFrame:
     d = districts.data
-    own = d["district_code"].isin(authority.district_codes).to_numpy()
+    own = (~d["district_code"].isin([OUTSIDE, authority.code])).to_numpy()
     hidden = districts.mask["pct_within_20"].to_numpy()[own]
     pct = pd.to_numeric(d.loc[own, "pct_within_20"].where(~hidden), errors="coerce")
     return pd.DataFrame(
@@ -410,6 +414,15 @@ def _notes(
     return tuple(notes)
 
 
+_AREA_NOTES = {
+    AreaKind.POSTCODE_DISTRICT: "The tables are by postcode district (the outward code of the "
+    "child's home postcode), as the authority is a single district; the maps, drawn by "
+    "district, are omitted.",
+    AreaKind.AUTHORITY: "The tables are by children's services authority; the maps, drawn by "
+    "district, are omitted.",
+}
+
+
 def _sources(boundaries: gpd.GeoDataFrame | None, boundaries_note: str) -> tuple[str, ...]:
     out = [SOURCES.format(postcodes=pc.data_version())]
     if boundaries is not None:
@@ -420,7 +433,9 @@ def _sources(boundaries: gpd.GeoDataFrame | None, boundaries_note: str) -> tuple
             "Licence v.3.0. Contains OS data © Crown copyright and database right 2024."
         )
     else:
-        out.append("District boundaries were not available, so the maps are omitted.")
+        out.append(
+            boundaries_note or "District boundaries were not available, so the maps are omitted."
+        )
     out.append(
         "Produced with placemap. Distance method: DfE SSDA903 children looked after return "
         "guidance (PL_DISTANCE)."

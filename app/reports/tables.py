@@ -19,8 +19,8 @@ from geo.disclosure import (
     suppress_table,
     suppress_trend,
 )
-from geo.measures import Analysis, Trend, district_compliance
-from geo.spatial import OUTSIDE, Authority
+from geo.measures import Analysis, Trend, area_of, district_compliance
+from geo.spatial import OUTSIDE, Authority, area_names, area_order
 from geo.ssda903 import Cohort, PlacementKind
 
 ColumnKind = Literal["text", "int", "pct", "miles", "ratio"]
@@ -99,8 +99,7 @@ _STAT_COLUMNS = [c.key for c in _STAT_COLUMN_SPECS]
 
 
 def _home_group(placements: pd.DataFrame, authority: Authority) -> pd.Series:
-    codes = placements["home_district_code"].astype("string")
-    return codes.where(codes.isin(authority.district_codes), OUTSIDE).fillna(OUTSIDE)
+    return area_of(placements, authority, by="home")
 
 
 def _included(analysis: Analysis) -> pd.DataFrame:
@@ -304,8 +303,9 @@ def trend_tables(
     trend: Trend, authority: Authority, *, suppress: bool
 ) -> tuple[ReportTable, ReportTable]:
     """% within 20 miles and children by district (rows) and quarter end (columns)."""
-    order = [*authority.district_codes, authority.code]
-    names = {**authority.districts, authority.code: f"{authority.name} total"}
+    areas = area_order(authority, trend.table["district_code"] if len(trend.table) else [])
+    order = [*areas, authority.code]
+    names = {**area_names(authority, areas), authority.code: f"{authority.name} total"}
     quarters = [q.isoformat() for q in trend.quarter_ends]
     base = pd.DataFrame(
         {"district_code": order, "district_name": [names[c] for c in order]}, index=order
@@ -318,7 +318,7 @@ def trend_tables(
         pct = t.pivot(index="district_code", columns="q", values="pct_within_20")
     else:
         children = pct = pd.DataFrame(index=order)
-    rows_children = [*authority.district_codes, OUTSIDE, authority.code]
+    rows_children = [*areas, OUTSIDE, authority.code]
     names_children = {**names, OUTSIDE: f"Outside {authority.name} or not known"}
     child_frame = pd.DataFrame(
         {

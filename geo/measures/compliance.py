@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from geo.spatial.areas import area_codes, area_names, area_order
 from geo.spatial.authority import OUTSIDE, Authority
 
 COMPLIANCE_COLUMNS = [
@@ -38,18 +39,33 @@ def _pct(num: pd.Series, den: pd.Series) -> pd.Series:
         )
 
 
+def area_of(
+    placements: pd.DataFrame, authority: Authority, *, by: Literal["home", "placement"] = "home"
+) -> pd.Series:
+    """Each child's table area (district, postcode district or authority:
+    :func:`geo.spatial.areas.area_codes`) by home or placement; ``OUTSIDE`` for the others."""
+    column = "HOME_POST" if by == "home" else "PL_POST"
+    post = (
+        placements[column]
+        if column in placements.columns
+        else pd.Series(pd.NA, index=placements.index, dtype="string")
+    )
+    codes = area_codes(authority, placements[f"{by}_district_code"], post)
+    return pd.Series(codes.to_numpy(), index=placements.index)
+
+
 def district_compliance(
     placements: pd.DataFrame, authority: Authority, *, by: Literal["home", "placement"] = "home"
 ) -> pd.DataFrame:
     """One row per district of ``authority`` + ``OUTSIDE`` + the authority total.
 
     ``by="home"`` groups children by the district of their originating address (``HOME_POST``);
-    ``by="placement"`` by the district they are placed in. ``OUTSIDE`` holds children whose
+    ``by="placement"`` by the district they are placed in. The rows are the authority's areas
+    (:func:`area_of`): districts of a county, postcode districts of a single-district authority,
+    authorities of a region; the total row's code is always the authority's own and distinct. ``OUTSIDE`` holds children whose
     district is outside the authority or not known. Filter the cohort before calling.
     """
-    code_col = f"{by}_district_code"
-    codes = placements[code_col].astype("string")
-    group = codes.where(codes.isin(authority.district_codes), OUTSIDE).fillna(OUTSIDE)
+    group = area_of(placements, authority, by=by)
     known = placements["distance_miles"].notna()
     frame = pd.DataFrame(
         {
@@ -60,7 +76,7 @@ def district_compliance(
             "miles": placements["distance_miles"].to_numpy(dtype=float),
         }
     )
-    order = [*authority.district_codes, OUTSIDE]
+    order = [*area_order(authority, group), OUTSIDE]
     g = frame.groupby("group", sort=False)
     table = pd.DataFrame(
         {
@@ -96,7 +112,7 @@ def district_compliance(
     table.index.name = "district_code"
     table = table.reset_index()
     names = {
-        **authority.districts,
+        **area_names(authority, order),
         OUTSIDE: f"Outside {authority.name} or not known",
         authority.code: f"{authority.name} total",
     }

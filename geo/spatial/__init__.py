@@ -6,10 +6,18 @@ import; :mod:`geo.spatial.catchments` (R-tree, k-d tree) and :mod:`geo.spatial.b
 (geopandas) are imported from their own modules when needed.
 """
 
-from geo.spatial.areas import grid_cell, postcode_sector, sector_centroids
+from geo.spatial.areas import (
+    area_codes,
+    area_names,
+    area_order,
+    grid_cell,
+    postcode_sector,
+    sector_centroids,
+)
 from geo.spatial.authority import (
     DEFAULT_AUTHORITY,
     OUTSIDE,
+    AreaKind,
     Authority,
     district_name,
     district_names,
@@ -32,8 +40,12 @@ __all__ = [
     "KM_PER_MILE",
     "METRES_PER_MILE",
     "OUTSIDE",
+    "AreaKind",
     "Authority",
     "DistanceStatus",
+    "area_codes",
+    "area_names",
+    "area_order",
     "PairDistances",
     "dfe_miles",
     "dfe_miles_from_metres",

@@ -7,12 +7,14 @@ in metres (``"555000_150000"`` for the cell 555,000-560,000 E, 150,000-155,000 N
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from geo.spatial import postcodes as pc
+from geo.spatial.authority import OUTSIDE, AreaKind, Authority, upper_tier_of
 
 
 def postcode_sector(postcodes: pd.Series) -> pd.Series:
@@ -95,3 +97,48 @@ def _postcodes_of_districts(codes: tuple[str, ...]) -> pd.DataFrame:
     if not codes:
         return pd.DataFrame()
     return pc.postcodes_in_districts(codes)
+
+
+# --- the areas of an authority's tables ------------------------------------------------------
+
+
+def area_codes(authority: Authority, district_codes: pd.Series, postcodes: pd.Series) -> pd.Series:
+    """The table area of each child (:class:`~geo.spatial.authority.AreaKind`): the district,
+    the postcode district (outward code, e.g. ``ME7``) within a single-district authority, or
+    the children's services authority within a region or England. ``OUTSIDE`` when the
+    district is not the authority's or not known.
+
+    ``district_codes`` are ONS district (LTLA) codes; ``postcodes`` the matching postcodes in
+    ONSPD form (``ME7 1AB``; anything else has no postcode district).
+    """
+    codes = district_codes.astype("string")
+    if authority.area_kind == AreaKind.AUTHORITY:
+        codes = codes.map(upper_tier_of, na_action="ignore").astype("string")
+    inside = codes.isin(authority.district_codes).fillna(False)
+    if authority.area_kind == AreaKind.POSTCODE_DISTRICT:
+        post = postcodes.astype("string").str.strip()
+        outward = post.str.extract(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) [0-9][A-Z]{2}$", expand=False)
+        codes = outward.where(inside & outward.notna())
+    return codes.where(inside).fillna(OUTSIDE).astype(object)
+
+
+def area_order(authority: Authority, codes: Iterable[str]) -> list[str]:
+    """The order of an authority's table rows: its districts (or authorities) as configured;
+    postcode districts in natural order (ME1, ME2, …, ME10) of those present in ``codes``."""
+    if authority.area_kind != AreaKind.POSTCODE_DISTRICT:
+        return authority.district_codes
+    present = {c for c in codes if isinstance(c, str) and c != OUTSIDE}
+
+    def key(code: str) -> tuple[str, int, str]:
+        m = re.match(r"^([A-Z]+)([0-9]+)(.*)$", code)
+        return (m.group(1), int(m.group(2)), m.group(3)) if m else (code, 0, "")
+
+    return sorted(present, key=key)
+
+
+def area_names(authority: Authority, codes: Iterable[str]) -> dict[str, str]:
+    """Display names of table areas: district or authority names; a postcode district is
+    named by its code and the authority ("ME7, Medway")."""
+    if authority.area_kind == AreaKind.POSTCODE_DISTRICT:
+        return {c: f"{c}, {authority.name}" for c in codes}
+    return {c: authority.districts.get(c, c) for c in codes}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 
 from geo.errors import InputError
@@ -19,9 +20,29 @@ DEFAULT_AUTHORITY = "E10000016"
 OUTSIDE = "OUTSIDE"
 
 
+class AreaKind(StrEnum):
+    """What the rows of an authority's tables are.
+
+    * ``district``: its districts (a county: Kent's 12);
+    * ``postcode_district``: a single-district authority (London borough, metropolitan
+      district, unitary) by the postcode districts (outward codes, e.g. ``ME7``) its children
+      come from — the areas that exist in the data;
+    * ``authority``: a region or England, by children's services authority.
+    """
+
+    DISTRICT = "district"
+    POSTCODE_DISTRICT = "postcode_district"
+    AUTHORITY = "authority"
+
+
 @dataclass(frozen=True)
 class Authority:
-    """A county or unitary council and its districts (ONS GSS codes)."""
+    """A county or unitary council (or a region, or England) and the areas its tables are by.
+
+    ``districts``: ONS GSS code -> name of the districts that make it up (for a region or
+    England: its children's services authorities). ``area_kind`` says what a table row is
+    (:class:`AreaKind`).
+    """
 
     code: str
     name: str
@@ -31,6 +52,7 @@ class Authority:
     former_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     target_pct_within_20: float = 80.0
     target_pct_within_10_foster: float = 65.0
+    area_kind: AreaKind = AreaKind.DISTRICT
 
     @property
     def district_codes(self) -> list[str]:
@@ -84,11 +106,17 @@ def district_name(code: str | None) -> str:
 
 @cache
 def load_authority(code: str = DEFAULT_AUTHORITY) -> Authority:
-    """The authority with GSS ``code`` (county ``E10...`` or unitary ``E06``/``E08``/``E09``).
+    """The authority with GSS ``code``: a county (``E10…``, by district), a single-district
+    authority (``E06``/``E08``/``E09``, by postcode district), a region (``E12…``) or England
+    (``E92000001``), by children's services authority.
 
     Raises :class:`InputError` naming the code when it is not an English county or unitary.
     """
     code = code.strip().upper()
+    if code == ENGLAND or code.startswith("E12"):
+        region = _region(code)
+        if region is not None:
+            return region
     path = resource("authorities", f"{code}.json")
     if path.is_file():
         cfg = json.loads(path.read_text(encoding="utf-8"))
@@ -117,4 +145,60 @@ def load_authority(code: str = DEFAULT_AUTHORITY) -> Authority:
     upper_name = next(
         (r["UTLA21NM"] for r in _ltla_records() if r["UTLA21CD"] == code), names.get(code, code)
     )
-    return Authority(code=code, name=upper_name, districts=dict(sorted(members.items())))
+    single = list(members) == [code]
+    return Authority(
+        code=code,
+        name=upper_name,
+        districts=dict(sorted(members.items())),
+        area_kind=AreaKind.POSTCODE_DISTRICT if single else AreaKind.DISTRICT,
+    )
+
+
+ENGLAND = "E92000001"
+
+
+@cache
+def children_services_authorities() -> tuple[dict[str, str], ...]:
+    """The 153 English children's services authorities: ``la_code`` (GSS), ``dfe_la_number``,
+    ``la_name``, ``region_code``, ``region_name`` (data/authorities, from the DfE's tables)."""
+    import csv
+
+    text = resource("authorities", "children_services_authorities.csv").read_text(encoding="utf-8")
+    return tuple(csv.DictReader(text.splitlines()))
+
+
+def _region(code: str) -> Authority | None:
+    """A region (``E12…``) or England as an authority made of children's services authorities."""
+    rows = children_services_authorities()
+    if code == ENGLAND:
+        members, name = rows, "England"
+    else:
+        members = tuple(r for r in rows if r["region_code"] == code)
+        if not members:
+            return None
+        name = members[0]["region_name"]
+    return Authority(
+        code=code,
+        name=name,
+        districts={r["la_code"]: r["la_name"] for r in sorted(members, key=lambda r: r["la_code"])},
+        area_kind=AreaKind.AUTHORITY,
+    )
+
+
+@cache
+def upper_tier_codes() -> dict[str, str]:
+    """District (LTLA) GSS code -> its children's services authority (UTLA) code. Districts of
+    unitaries made after 2021 (not in the ONS 2021 lookup) are their own upper tier."""
+    return {r["LTLA21CD"]: r["UTLA21CD"] for r in _ltla_records()}
+
+
+def upper_tier_of(district_code: str | None) -> str | None:
+    """The children's services authority of a district (itself for a unitary)."""
+    if not isinstance(district_code, str) or not district_code:
+        return None
+    return upper_tier_codes().get(district_code, district_code)
+
+
+def dfe_la_numbers() -> dict[str, str]:
+    """The DfE three-digit LA number (``886`` for Kent) -> GSS code (``E10000016``)."""
+    return {r["dfe_la_number"]: r["la_code"] for r in children_services_authorities()}

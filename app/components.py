@@ -1,4 +1,5 @@
-"""Small reusable layout pieces (KPI cards, alerts, banners)."""
+"""Small reusable layout pieces (KPI cards, alerts, banners, labelled controls, figures with a
+table equivalent, live regions)."""
 
 from __future__ import annotations
 
@@ -90,22 +91,27 @@ def data_table(
     if not rows:
         return html.P(empty, className="muted")
     head = html.Tr(
-        [html.Th(h, className="num" if i >= numeric_from else None) for i, h in enumerate(headings)]
+        [
+            html.Th(h, className="num" if i >= numeric_from else None, scope="col")
+            for i, h in enumerate(headings)
+        ]
     )
+    caption = kwargs.pop("caption", None)
     return dbc.Table(
-        [html.Thead(head), html.Tbody(rows)],
+        ([html.Caption(caption)] if caption else []) + [html.Thead(head), html.Tbody(rows)],
         size="sm",
         hover=True,
         className="district-list",
+        responsive=True,  # a wide table scrolls in its own box; the page reflows (WCAG 1.4.10)
         **kwargs,
     )
 
 
 def panel(title: str, note: str, body: Any, **kwargs: Any) -> html.Div:
-    """A white card with a section title, a muted note and its content."""
+    """A white card with a section heading, a muted note and its content."""
     kwargs["className"] = " ".join(["card-panel", kwargs.get("className", "")]).strip()
     return html.Div(
-        [html.Div(title, className="section-title"), html.P(note, className="muted"), body],
+        [html.H2(title, className="section-title"), html.P(note, className="muted"), body],
         **kwargs,
     )
 
@@ -148,6 +154,25 @@ def shown_count(v: float) -> str:
     return f"1–{SMALLEST_SHOWN - 1}" if is_small(v) else f"{int(v):,}"
 
 
+_GRID_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"  # the National Grid's alphabet has no I
+
+
+def grid_reference(cell: str) -> str:
+    """The OS National Grid reference (to 1 km) of a grid cell's south-west corner:
+    ``"555000_160000"`` -> ``"TQ 55 60"``; the id itself when it is not ``easting_northing``."""
+    try:
+        e, n = (int(float(x)) for x in cell.split("_"))
+    except ValueError:
+        return cell
+    e100, n100 = e // 100_000, n // 100_000
+    if not (0 <= e100 < 7 and 0 <= n100 < 13):
+        return cell
+    first = (19 - n100) - (19 - n100) % 5 + (e100 + 10) // 5
+    second = (19 - n100) * 5 % 25 + e100 % 5
+    letters = _GRID_LETTERS[first] + _GRID_LETTERS[second]
+    return f"{letters} {e % 100_000 // 1000:02d} {n % 100_000 // 1000:02d}"
+
+
 def area_layer(res: Any, measure: str) -> tuple[pd.DataFrame, pd.Series]:
     """Grid cells with the measure (counts of 1-5 drawn as 3 and labelled 1–5) and hover text."""
     grid = res.areas[res.areas["area_type"].str.startswith("grid")].copy()
@@ -159,12 +184,122 @@ def area_layer(res: Any, measure: str) -> tuple[pd.DataFrame, pd.Series]:
         grid["value"] = np.where(is_small(values), 3.0, values)
     else:
         grid["value"] = values
+    text = square_figures(grid, measure)
     hover = [
-        f"<b>5 km square, {r.district_name or 'outside the districts'}</b><br>"
-        f"Children from here: {shown_count(r.children)}<br>"
-        f"Fostering households here: {shown_count(r.carers)}<br>"
-        f"Places per child (2SFCA): {r.places_per_child_2sfca:.2f}<br>"
-        f"Children who may go without a suitable place: {shown_count(r.children_at_risk)}"
-        for r in grid.itertuples(index=False)
+        f"<b>5 km square {sq}, {district}</b><br>"
+        f"Children from here: {children}<br>"
+        f"Fostering households here: {households}<br>"
+        f"Places per child (2SFCA): {ppc}<br>"
+        f"Children who may go without a suitable place: {at_risk}"
+        for sq, district, children, households, ppc, at_risk in zip(
+            *(text[c] for c in text.columns[:6]), strict=True
+        )
     ]
     return grid, pd.Series(hover, index=grid.index)
+
+
+def square_figures(grid: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The 5 km squares' figures as the page shows them (hover and "Show as table" alike):
+    counts of 1-5 as a range, never the exact value; ratios to two decimals."""
+    columns = {
+        "Square": [grid_reference(str(c)) for c in grid["area_id"]],
+        "District": [str(d or "outside the districts") for d in grid["district_name"]],
+        "Children": [shown_count(float(v)) for v in grid["children"]],
+        "Households": [shown_count(float(v)) for v in grid["carers"]],
+        "Places per child (2SFCA)": [_ratio(v) for v in grid["places_per_child_2sfca"]],
+        "Children at risk": [shown_count(float(v)) for v in grid["children_at_risk"]],
+    }
+    title, label, kind, _scale = COVERAGE_MEASURES[measure]
+    if measure not in ("children", "carers", "children_at_risk", "places_per_child_2sfca"):
+        columns[label] = [
+            shown_count(float(v)) if kind == "count" else _ratio(v) for v in grid[measure]
+        ]
+    return pd.DataFrame(columns, index=grid.index)
+
+
+def _ratio(value: Any) -> str:
+    v = float(value)
+    return f"{v:.2f}" if np.isfinite(v) else "–"
+
+
+def square_table(grid: pd.DataFrame, measure: str, *, table_id: str) -> Any:
+    """The squares behind a map as a table: most first by the drawn value (small counts sort
+    as the 3 they are drawn as, so the order gives nothing away), then by grid reference."""
+    text = square_figures(grid, measure)
+    order = grid.assign(_ref=text["Square"]).sort_values(
+        ["value", "_ref"], ascending=[False, True], kind="stable"
+    )
+    text = text.loc[order.index]
+    rows = [
+        html.Tr([html.Td(v, className="num" if i >= 2 else None) for i, v in enumerate(row)])
+        for row in text.itertuples(index=False)
+    ]
+    return data_table(
+        list(text.columns),
+        rows,
+        numeric_from=2,
+        empty="No squares to show.",
+        caption=f"{len(rows)} 5 km squares (grid reference of the south-west corner); "
+        f"counts of 1–{SMALLEST_SHOWN - 1} are shown as a range.",
+        id=table_id,
+    )
+
+
+def labelled_select(label: str, id: str, options: list[dict], value: Any) -> list[Any]:
+    """A visible label linked to a native ``<select>`` (named by its label, keyboard and screen
+    reader support from the browser itself)."""
+    return [
+        dbc.Label(label, html_for=id, className="filter-label"),
+        dbc.Select(id=id, options=options, value=value),
+    ]
+
+
+def choice_group(legend: str, control: Any) -> html.Fieldset:
+    """Radio buttons or checkboxes with a group name (``<fieldset>`` and ``<legend>``)."""
+    return html.Fieldset(
+        [html.Legend(legend, className="filter-label"), control], className="choice-group"
+    )
+
+
+def live_region(id: str) -> html.Div:
+    """A polite live region: a screen reader reads out what a callback writes here (one short
+    sentence saying what changed) without moving the focus."""
+    return html.Div(
+        id=id,
+        role="status",
+        className="visually-hidden",
+        **{"aria-live": "polite", "aria-atomic": "true"},
+    )
+
+
+def graph_figure(
+    graph: Any, *, name: str, table_id: str = "", table: Any = None, beside: str = ""
+) -> html.Figure:
+    """A graph with an accessible name and its text equivalent: a collapsible "Show as table"
+    holding ``table`` (or the callback's output into ``table_id``) or, when the same figures
+    are already in a table on the page, a reference to it (``beside``: its id)."""
+    if beside:
+        return html.Figure(
+            [
+                graph,
+                html.Figcaption(
+                    "The table beside this map gives the same figures.",
+                    className="visually-hidden",
+                ),
+            ],
+            className="graph-figure",
+            role="figure",
+            **{"aria-label": name, "aria-details": beside},
+        )
+    return html.Figure(
+        [
+            graph,
+            html.Details(
+                [html.Summary("Show as table"), html.Div(table, id=table_id)],
+                className="graph-table",
+            ),
+        ],
+        className="graph-figure",
+        role="figure",
+        **{"aria-label": name},
+    )

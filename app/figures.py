@@ -25,6 +25,26 @@ def graph_config(**extra: Any) -> Any:  # dcc.Graph's Config TypedDict
     return {"displaylogo": False, "topojsonURL": dash.get_asset_url("topojson/"), **extra}
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    rgb = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def readable_on(background: str) -> str:
+    """Near-black or white text, whichever reads better on ``background`` (both pass 4.5:1 on
+    every band colour: labels on a map or a bar must, WCAG 1.4.3)."""
+    dark, light = "#111111", "#ffffff"
+    return dark if contrast_ratio(dark, background) >= contrast_ratio(light, background) else light
+
+
 def _empty(message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(
@@ -58,16 +78,18 @@ def _geo_layout(
     fig.update_layout(
         title=dict(text=title, x=0.01, font=dict(size=16)),
         font=FONT,
-        margin=dict(l=0, r=0, t=48, b=0),
+        margin=dict(l=0, r=0, t=72, b=0),
+        # the legend above the map, under the title (it wraps when narrow), and the toolbar
+        # upright at the right: at 200 % zoom neither covers the title nor the source note
         legend=dict(
-            orientation="v",
+            orientation="h",
             x=0.01,
-            y=0.02,
+            y=1.0,
+            yanchor="bottom",
             bgcolor="rgba(255,255,255,0.85)",
-            bordercolor="#bbb",
-            borderwidth=1,
             title=dict(text=""),
         ),
+        modebar=dict(orientation="v"),
         paper_bgcolor="white",
         uirevision="keep",
     )
@@ -132,7 +154,9 @@ def _choropleth(basemap: str, **kw: Any) -> go.BaseTraceType:
     return go.Choropleth(**kw)
 
 
-def _labels(basemap: str, lon: list[float], lat: list[float], text: list[str]) -> go.BaseTraceType:
+def _labels(
+    basemap: str, lon: list[float], lat: list[float], text: list[str], colours: list[str]
+) -> go.BaseTraceType:
     common = dict(
         lon=lon,
         lat=lat,
@@ -140,7 +164,7 @@ def _labels(basemap: str, lon: list[float], lat: list[float], text: list[str]) -
         mode="text",
         hoverinfo="skip",
         showlegend=False,
-        textfont=dict(size=11, color="#222"),
+        textfont=dict(size=11, color=colours),
     )
     if basemap == "carto":
         return go.Scattermap(**common)
@@ -212,12 +236,15 @@ def district_map(
             )
         )
     if label_points is not None and len(label_points):
+        codes, values = table["district_code"], table[value_col].to_numpy(dtype=float)
+        fill = {c: band_colour(v, target) for c, v in zip(codes, values, strict=True)}
         fig.add_trace(
             _labels(
                 basemap,
                 label_points["lon"].tolist(),
                 label_points["lat"].tolist(),
                 label_points["label"].tolist(),
+                [readable_on(fill.get(c, CONTEXT_FILL)) for c in label_points["district_code"]],
             )
         )
     return _geo_layout(fig, title=title, basemap=basemap, center=center, note=note)
@@ -274,7 +301,7 @@ def area_map(
                 text=hover.tolist(),
                 hovertemplate="%{text}<extra></extra>",
                 customdata=areas["area_id"].tolist(),
-                colorbar=dict(title=dict(text=value_label, side="right"), thickness=14, len=0.75),
+                colorbar=dict(title=dict(text=value_label, side="top"), thickness=14, len=0.7),
                 name=value_label,
                 showlegend=False,
             )
@@ -330,6 +357,7 @@ def district_bars(
                 for v in t[value_col].to_numpy(float)
             ],  # a suppressed (c) or zero bar has no inside: its label goes beside it
             insidetextanchor="end",
+            insidetextfont=dict(color=[readable_on(c) for c in colours]),
             constraintext="none",
             cliponaxis=False,
             hovertemplate="%{y}: %{text}<extra></extra>",
@@ -387,8 +415,8 @@ def trend_lines(trend: pd.DataFrame, *, title: str, target: float, highlight: st
         title=dict(text=title, x=0.01),
         font=FONT,
         template="plotly_white",
-        yaxis=dict(title="% placed within the distance", ticksuffix=" %"),
-        xaxis=dict(title="Quarter end"),
+        yaxis=dict(title="% within the distance", ticksuffix=" %", automargin=True),
+        xaxis=dict(title="Quarter end", automargin=True),
         margin=dict(l=10, r=10, t=60, b=40),
         legend=dict(font=dict(size=11)),
         height=420,

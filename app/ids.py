@@ -9,6 +9,7 @@ class Id(StrEnum):
     DATASET_BADGE = "dataset-badge"
     ALERT = "page-alert"
     URL = "url"
+    MAIN = "main-content"  # the <main> landmark the skip link jumps to
     # overview
     OV_THRESHOLD = "ov-threshold"
     OV_VIEW = "ov-view"
@@ -21,6 +22,7 @@ class Id(StrEnum):
     OV_KPIS = "ov-kpis"
     OV_TABLE = "ov-table"
     OV_ALERT = "ov-alert"
+    OV_STATUS = "ov-status"
     # coverage
     CV_COHORT = "cv-cohort"
     CV_LAYER = "cv-layer"
@@ -29,6 +31,8 @@ class Id(StrEnum):
     CV_RANKING = "cv-ranking"
     CV_KPIS = "cv-kpis"
     CV_ALERT = "cv-alert"
+    CV_STATUS = "cv-status"
+    CV_MAP_TABLE = "cv-map-table"
     # recruitment
     RC_N = "rc-n"
     RC_PLACES = "rc-places"
@@ -41,6 +45,11 @@ class Id(StrEnum):
     RC_RESET = "rc-reset"
     RC_DISTRICTS = "rc-districts"
     RC_ALERT = "rc-alert"
+    RC_STATUS = "rc-status"
+    RC_MAP_TABLE = "rc-map-table"
+    RC_AREA = "rc-area"
+    RC_ADD = "rc-add"
+    RC_REMOVE = "rc-remove"
     # comparison
     CP_TABLE = "cp-table"
     CP_SORT = "cp-sort-state"
@@ -51,6 +60,18 @@ class Id(StrEnum):
     CP_DL_PDF = "cp-dl-pdf"
     CP_DL_HTML = "cp-dl-html"
     CP_ALERT = "cp-alert"
+    CP_STATUS = "cp-status"
+    CP_BARS_TABLE = "cp-bars-table"
+    CP_TREND_TABLE = "cp-trend-table"
+    # benchmark
+    BM_MEASURE = "bm-measure"
+    BM_YEAR = "bm-year"
+    BM_BARS = "bm-bars"
+    BM_BARS_TABLE = "bm-bars-table"
+    BM_TREND = "bm-trend"
+    BM_TREND_TABLE = "bm-trend-table"
+    BM_OWN = "bm-own"
+    BM_ALERT = "bm-alert"
     # data
     DT_UPLOAD_PLACEMENTS = "dt-upload-placements"
     DT_UPLOAD_CARERS = "dt-upload-carers"
@@ -61,5 +82,6 @@ class Id(StrEnum):
     DT_REJECTS_BTN = "dt-rejects-button"
     DT_PENDING = "dt-pending"
     DT_ALERT = "dt-alert"
+    DT_STATUS = "dt-status"
     DT_DELETE = "dt-delete"
     DT_DELETED = "dt-deleted"

@@ -21,8 +21,31 @@ PAGES = [
     ("app.pages.coverage", "/coverage", "Carer coverage"),
     ("app.pages.recruitment", "/recruitment", "Recruitment planning"),
     ("app.pages.comparison", "/comparison", "District comparison"),
+    ("app.pages.benchmark", "/benchmark", "Benchmark"),
     ("app.pages.data", "/data", "Data"),
 ]
+
+# Pages linked from the footer, not the navigation bar (GOV.UK puts the statement there).
+FOOTER_PAGES = [("app.pages.accessibility", "/accessibility", "Accessibility statement")]
+
+# Dash's page template with the language of the page (WCAG 3.1.1) and a skip link to the <main>
+# landmark as the first thing a keyboard reaches (2.4.1); the scripts stay outside any landmark.
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en-GB">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        <a class="skip-link" href="#main-content">Skip to main content</a>
+        {%app_entry%}
+        {%config%}
+        {%scripts%}
+        {%renderer%}
+    </body>
+</html>"""
 
 log = logging.getLogger("placemap")
 
@@ -59,10 +82,17 @@ def _shell(settings: Settings, store: DatasetStore) -> html.Div:
             dcc.Store(id=Id.DATASET, storage_type="session"),
             _navbar(settings, store),
             html.Div(id=Id.DATASET_BADGE, className="dataset-banner"),
-            dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
+            html.Main(
+                dbc.Container(dash.page_container, fluid=True, className="pt-3 pb-4"),
+                id=Id.MAIN,
+                tabIndex="-1",  # the skip link's target takes the focus
+            ),
             html.Footer(
                 [
-                    "Distances: DfE SSDA903 method (straight line between ONS Postcode Directory grid "
+                    html.A(
+                        "Accessibility statement", href="/accessibility", className="footer-link"
+                    ),
+                    " · Distances: DfE SSDA903 method (straight line between ONS Postcode Directory grid "
                     "references, miles to one decimal). Postcodes and boundaries: Source: Office for "
                     "National Statistics licensed under the Open Government Licence v.3.0. Contains OS "
                     "data © Crown copyright and database right 2025. Contains Royal Mail data © Royal "
@@ -88,12 +118,13 @@ def create_app(settings: Settings | None = None) -> Dash:
         title=f"placemap · {store.authority.name}",
         update_title="",  # "" or None: the tab title stays still (Dash docs)
         serve_locally=True,
+        index_string=INDEX_STRING,
     )
     app.server.config[STORE_KEY] = store
     app.server.config["PLACEMAP_SETTINGS"] = settings
     import importlib
 
-    for module, path, name in PAGES:
+    for module, path, name in PAGES + FOOTER_PAGES:
         page = importlib.import_module(module)
         dash.register_page(
             module,

@@ -38,6 +38,10 @@ AUTH_ENV = {
     "trusted_user_header": "PLACEMAP_TRUSTED_USER_HEADER",
     "trusted_proxies": "PLACEMAP_TRUSTED_PROXIES",
     "cookie_secure": "PLACEMAP_COOKIE_SECURE",
+    "allowed_hosts": "PLACEMAP_ALLOWED_HOSTS",
+    "local_token": "PLACEMAP_LOCAL_TOKEN",
+    "audit_key": "PLACEMAP_AUDIT_KEY",
+    "audit_key_file": "PLACEMAP_AUDIT_KEY_FILE",
 }
 
 
@@ -56,6 +60,8 @@ class Settings:
     secret_key: str | None = None
     production: bool = False
     max_upload_mb: int = 20
+    max_upload_rows: int = 200_000  # rows per uploaded CSV (a workbook: 250 bytes per row)
+    max_datasets: int = 4  # uploaded datasets kept in each worker's memory (LRU)
     host: str = "127.0.0.1"  # placemap serve
     port: int = 8050
     workers: int = 2  # gunicorn workers with --production
@@ -76,6 +82,8 @@ class Settings:
             "secret_key": os.environ.get("PLACEMAP_SECRET_KEY") or None,
             "production": _flag("PLACEMAP_PRODUCTION"),
             "max_upload_mb": int(os.environ.get("PLACEMAP_MAX_UPLOAD_MB", "20")),
+            "max_upload_rows": int(_positive("PLACEMAP_MAX_UPLOAD_ROWS", 200_000)),
+            "max_datasets": int(_positive("PLACEMAP_MAX_DATASETS", 4)),
             "host": os.environ.get("PLACEMAP_HOST", "").strip() or "127.0.0.1",
             "port": int(os.environ.get("PLACEMAP_PORT", "").strip() or 8050),
             "workers": int(os.environ.get("PLACEMAP_WORKERS", "").strip() or 2),

@@ -9,8 +9,8 @@ or run gunicorn yourself (production mode is implied)::
     PLACEMAP_SECRET_KEY=... gunicorn 'app.wsgi:application' --worker-class gthread \\
         --workers 3 --threads 4 --bind 127.0.0.1:8050 --preload
 
-Several workers are safe: sessions are signed cookies (same secret key everywhere), login
-throttling is shared through SQLite, uploads are files on disk that any worker loads by id
+Several workers are safe: sessions are server-side records in SQLite behind a signed cookie
+(same secret key everywhere), login throttling is shared through the same SQLite file, uploads are files on disk that any worker loads by id
 (:meth:`app.data.store.DatasetStore.get`), and results caches are per worker and only ever derived
 from those files, so a killed worker loses nothing but its cache.
 """
@@ -44,8 +44,16 @@ def build_app(settings: Settings | None = None) -> flask.Flask:
 
 
 def gunicorn_options(
-    *, host: str, port: int, workers: int, threads: int, timeout_s: int = 120
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout_s: int = 120,
+    trusted_proxies: str = "",
 ) -> dict[str, Any]:
+    """gunicorn's settings. ``trusted_proxies`` (``PLACEMAP_TRUSTED_PROXIES``, none by
+    default) are the only peers whose ``X-Forwarded-Proto`` gunicorn believes."""
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": max(1, workers),
@@ -60,7 +68,7 @@ def gunicorn_options(
         "accesslog": None,  # the audit log records what matters; URLs hold no personal data
         "errorlog": "-",
         "limit_request_line": 8190,
-        "forwarded_allow_ips": "127.0.0.1,::1",
+        "forwarded_allow_ips": trusted_proxies,
     }
 
 
@@ -86,7 +94,13 @@ def run_production(
             store.warm_up()
         except PlacemapError as err:  # start anyway: the pages show the message as an alert
             print(f"placemap: warning: {' '.join(str(err).split())}", file=sys.stderr)
-    options = gunicorn_options(host=host, port=port, workers=workers, threads=threads)
+    options = gunicorn_options(
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        trusted_proxies=settings.extra.get("trusted_proxies", ""),
+    )
 
     class PlacemapServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

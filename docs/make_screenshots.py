@@ -44,8 +44,16 @@ def main() -> None:
     from app.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="placemap-shots-"))
-    app = create_app(Settings(cache_dir=tmp / "cache", upload_dir=tmp / "uploads"))
     port = 8071
+    token = "screenshots"  # local mode's token: the first page opened carries it
+    app = create_app(
+        Settings(
+            cache_dir=tmp / "cache",
+            upload_dir=tmp / "uploads",
+            port=port,
+            extra={"users_file": str(tmp / "users.json"), "local_token": token},
+        )
+    )
     threading.Thread(target=lambda: app.run(port=port, debug=False), daemon=True).start()
     options = Options()
     options.binary_location = "/usr/bin/chromium"
@@ -55,6 +63,7 @@ def main() -> None:
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options)
     try:
+        driver.get(f"http://127.0.0.1:{port}/?token={token}")  # exchanged for a session cookie
         for name, path in PAGES.items():
             driver.get(f"http://127.0.0.1:{port}{path}")
             wait_idle(driver)

@@ -1,10 +1,12 @@
 """Guards: the request gate and the server-side role checks on pages and callbacks.
 
-* **Gate**: a ``before_request`` hook lets nothing through without a user except the sign-in
+* **Gate**: a ``before_request`` hook first refuses a ``Host`` that is not this server
+  (:mod:`app.auth.local`), then lets nothing through without a user except the sign-in
   page, sign-out and ``/healthz`` — not pages, ``/_dash-layout``, ``/_dash-dependencies``,
   callbacks, downloads, component bundles or assets. Browsers asking for a page are redirected
-  to ``/login``; everything else gets an empty 401. Requests that change anything must carry the
-  session's CSRF token and come from this site.
+  to ``/login`` (in local mode: shown the "open the link printed in the terminal" page);
+  everything else gets an empty 401. Requests that change anything must carry the session's
+  CSRF token and come from this origin (scheme, host and port).
 * **Roles** are checked on the server: every callback whose outputs are listed in
   :data:`CALLBACK_PERMISSIONS`, every page in :data:`PAGE_PERMISSIONS`, and :func:`require`
   called inside a callback. Hiding buttons is only a courtesy.
@@ -21,6 +23,7 @@ import flask
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from app.auth.audit import Event
+from app.auth.local import check_host, exchange_token, local_page
 from app.auth.sessions import (
     CSRF_HEADER,
     PUBLIC_PATHS,
@@ -37,6 +40,8 @@ from app.ids import Id
 # Pages (Dash page modules) that need more than AGGREGATES.
 PAGE_PERMISSIONS: dict[str, Permission] = {
     "app.pages.data": Permission.UPLOAD,
+    # Published DfE figures beside the authority's own totals (suppressed): aggregates only.
+    "app.pages.benchmark": Permission.AGGREGATES,
 }
 
 # Callback outputs (component ids) that carry child-level rows, accept uploads or export
@@ -106,10 +111,20 @@ def gate() -> Any:
     st = state()
     req = flask.request
     flask.g.placemap_user = None
+    if req.path == "/healthz":
+        return None
+    check_host(st)
     if req.path in PUBLIC_PATHS:
         return None
+    local = st.local_mode()
+    if local and (exchanged := exchange_token(st)) is not None:
+        return exchanged
     user = authenticate(st)
     if user is None:
+        if local:
+            if _wants_page():
+                return local_page()
+            raise Unauthorized("Open the link printed in the terminal.")
         if _wants_page():
             return flask.redirect(f"/login?next={quote(req.full_path.rstrip('?'), safe='/')}")
         raise Unauthorized("Sign in first.")

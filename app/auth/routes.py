@@ -1,23 +1,22 @@
 """Sign-in, sign-out, health and administration routes, and :func:`install_auth`.
 
-The pages are Jinja2 templates (``app/auth/templates/``) rendered with autoescaping, so every
-value shown — user names, audit details, the ``next`` path — is escaped by the template engine.
-They carry no scripts (see ``templates/base.html`` for the Content-Security-Policy).
+The pages are Jinja2 templates (:mod:`app.auth.templating`), values escaped, no scripts.
+Sign-out is a POST with the session's CSRF token (``GET /logout`` shows the button), so another
+site cannot sign a user out; it deletes the server-side session, so a copy of the cookie is
+refused afterwards.
 """
 
 from __future__ import annotations
 
-import secrets
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import flask
-import jinja2
 from werkzeug.exceptions import BadRequest
 
-from app.auth.audit import FIELDS, AuditLog, Event
+from app.auth.audit import FIELDS, Event
 from app.auth.guards import gate, require
+from app.auth.session_store import SessionStore
 from app.auth.sessions import (
     CSRF_COOKIE,
     EXTENSION,
@@ -26,36 +25,23 @@ from app.auth.sessions import (
     AuthState,
     client_address,
     csrf_token,
+    end_session,
     record,
     record_sparingly,
-    reset_session,
     safe_next,
     same_origin,
     session_user,
     set_csrf_cookie,
+    start_session,
     state,
     tokens_match,
 )
+from app.auth.templating import render_page
 from app.auth.throttle import LoginThrottle
 from app.auth.users import MAX_PASSWORD, Permission, UserStore, normalise_name
 from geo.errors import InputError
 
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("app.auth", "templates"),
-    autoescape=jinja2.select_autoescape(),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def render_page(template: str, *, status: int = 200, **context: Any) -> flask.Response:
-    """A plain server-rendered page (no scripts) from ``templates/<template>``, values escaped.
-
-    Raises ``jinja2.UndefinedError`` when the template uses a value not given in ``context``.
-    """
-    html = _TEMPLATES.get_template(template).render(**context)
-    return flask.Response(html, status=status, mimetype="text/html")
+__all__ = ["install_auth", "render_page", "user_links"]
 
 
 def _login_form(
@@ -100,7 +86,7 @@ def login() -> Any:
     except InputError:
         name = raw_name.strip().lower() or "?"
     address = client_address()
-    wait = st.throttle.retry_after(user=name, address=address)
+    wait = st.throttle.begin(user=name, address=address)  # checks and counts in one step
     if wait:
         record_sparingly(Event.SIGN_IN_THROTTLED, user=name, retry_after_s=wait)
         resp = _login_form(
@@ -113,30 +99,30 @@ def login() -> Any:
         return resp
     user = st.users.verify(name, form.get("password", ""))
     if user is None:
-        st.throttle.failed(user=name, address=address)
+        # the attempt was counted by begin(); audited per name only while the address is
+        # under its limit, so random names cannot fill the log
         record(Event.SIGN_IN_FAILED, user=name)
         return _login_form("Wrong user name or password.", status=401, next_path=next_path)
-    st.throttle.succeeded(user=name)
-    reset_session()
-    now = time.time()
-    flask.session.update(
-        user=user.name,
-        via="password",
-        started=now,
-        seen=now,
-        epoch=user.epoch,
-        csrf=secrets.token_urlsafe(32),
-    )
+    st.throttle.succeeded(user=name, address=address)
+    start_session(st, user, via="password")
     record(Event.SIGN_IN, user=user, method="password")
     return flask.redirect(safe_next(next_path))
 
 
 def logout() -> Any:
+    """GET: a page with the sign-out button; POST (CSRF token, same origin): end the session."""
     st = state()
+    req = flask.request
+    if req.method != "POST":
+        return render_page("logout.html", csrf_token=csrf_token())
+    token = flask.session.get("csrf") or ""
+    if not tokens_match(req.form.get("csrf_token", ""), token) or not same_origin():
+        record_sparingly(Event.ACCESS_DENIED, user=None, reason="sign-out without CSRF token")
+        return render_page("logout.html", status=400, csrf_token=csrf_token())
     name = flask.session.get("user")
     if name:
         record(Event.SIGN_OUT, user=name)
-    reset_session()
+    end_session(st)
     resp = flask.redirect("/" if st.local_mode() else "/login?signed_out=1")
     resp.delete_cookie(CSRF_COOKIE, path="/")
     return resp
@@ -217,8 +203,11 @@ def install_auth(server: flask.Flask, settings: Any) -> AuthState:
         config=cfg,
         users=UserStore(cfg.users_file),
         throttle=LoginThrottle(cfg.throttle_db),
-        audit=AuditLog(cfg.audit_log),
+        audit=cfg.open_audit(),
+        sessions=SessionStore(cfg.throttle_db),
     )
+    if cfg.local_token:
+        st.local_token = cfg.local_token
     server.extensions[EXTENSION] = st
     server.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
@@ -229,6 +218,8 @@ def install_auth(server: flask.Flask, settings: Any) -> AuthState:
     )
     server.add_url_rule("/login", "placemap_login", login, methods=["GET", "POST"])
     server.add_url_rule("/logout", "placemap_logout", logout, methods=["GET", "POST"])
+    # sessions idle for longer than the timeout are deleted now and then (at start-up here)
+    st.sessions.purge(idle_s=cfg.idle_minutes * 60, max_s=cfg.max_session_hours * 3600)
     server.add_url_rule("/healthz", "placemap_healthz", healthz)
     server.add_url_rule("/admin", "placemap_admin", admin)
     server.add_url_rule("/admin/audit.<fmt>", "placemap_audit_export", audit_export)

@@ -9,9 +9,12 @@
 * caps request bodies (``MAX_CONTENT_LENGTH``) so an oversized upload is refused before it is
   read into memory;
 * adds security headers to every response and replaces error pages with short messages (no
-  tracebacks, no paths, no versions);
+  tracebacks, no paths, no versions; a missing component bundle is a 404, and every request
+  refused as too large — 413 — is audited);
 * records uploads and exports made through Dash callbacks in the audit log;
-* adds ``POST /datasets/<id>/delete`` (analysts) that removes an uploaded dataset for good.
+* adds ``POST /datasets/<id>/delete`` (analysts) that removes an uploaded dataset for good;
+* tells the dataset store who may open an upload: the user who uploaded it and those it is
+  shared with (:func:`may_open_upload`).
 
 Content-Security-Policy and Dash: Dash's index page runs one inline script
 (``var renderer = new DashRenderer();``) and inline scripts of clientside callbacks, so
@@ -31,14 +34,15 @@ from typing import Any
 
 import dash
 import flask
-from werkzeug.exceptions import HTTPException, NotFound
+from dash.exceptions import DependencyException
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
 from app.auth.audit import Event
 from app.auth.guards import callback_output_ids, guard_pages, require
 from app.auth.routes import install_auth, render_page
-from app.auth.sessions import AuthConfig, AuthState, record
+from app.auth.sessions import AuthConfig, AuthState, current_user, record, record_sparingly
 from app.auth.users import Permission, UserStore
-from app.data.uploads import delete_upload, is_upload_id, upload_root
+from app.data.uploads import delete_upload, is_upload_id, upload_meta, upload_root
 from app.ids import Id
 from geo.errors import InputError
 
@@ -146,6 +150,8 @@ def _install_error_pages(server: flask.Flask, settings: Any) -> None:
     production = bool(settings.production)
 
     def handle(err: Exception) -> Any:
+        if isinstance(err, DependencyException):
+            err = NotFound()  # a component bundle that does not exist: not a server error
         if isinstance(err, HTTPException):
             code = err.code or 500
             if code < 400:  # routing redirects
@@ -157,6 +163,7 @@ def _install_error_pages(server: flask.Flask, settings: Any) -> None:
             code = 500
         text = _MESSAGES.get(code, "Something went wrong. The error has been logged.")
         if code == 413:
+            _audit_too_large(settings)
             text = (
                 f"The upload is larger than the {settings.max_upload_mb} MB limit per "
                 "file. Split the file or ask an administrator to raise "
@@ -176,6 +183,22 @@ def _install_error_pages(server: flask.Flask, settings: Any) -> None:
 
     server.register_error_handler(HTTPException, handle)
     server.register_error_handler(Exception, handle)
+
+
+def _audit_too_large(settings: Any) -> None:
+    """Record a request refused as larger than the limit (signed-in users every time; anyone
+    else once a minute per address, so it cannot be used to fill the log)."""
+    req = flask.request
+    detail = {
+        "reason": "request larger than the limit",
+        "path": req.path[:200],
+        "bytes": req.content_length,
+        "limit_mb": settings.max_upload_mb,
+    }
+    if flask.g.get("placemap_user") is not None:
+        record(Event.UPLOAD_REFUSED, status=413, **detail)
+    else:
+        record_sparingly(Event.UPLOAD_REFUSED, user=None, status=413, **detail)
 
 
 # -- audit of callbacks -----------------------------------------------------------------------
@@ -249,18 +272,44 @@ def _audit_callbacks(response: flask.Response) -> flask.Response:
 
 
 # -- dataset deletion -------------------------------------------------------------------------
+def may_open_upload(meta: dict[str, Any]) -> bool:
+    """Whether this request's user may open an upload with this metadata: the uploader, or a
+    user it is shared with (``shared_with``: names, or ``"*"`` for everyone signed in).
+
+    Outside a request (start-up, the command line) nobody is asking: allowed.
+    """
+    if not flask.has_request_context():
+        return True
+    user = current_user()
+    if user is None:
+        return False
+    shared = meta.get("shared_with") or []
+    if user.name == meta.get("uploaded_by") or user.name in shared or "*" in shared:
+        return True
+    record(Event.ACCESS_DENIED, dataset=str(meta.get("dataset_id")), reason="another's upload")
+    return False
+
+
 def delete_dataset(dataset_id: str) -> bool:
-    """Remove an uploaded dataset from this server: memory, disk and caches. Analysts only.
+    """Remove an uploaded dataset from this server: memory, disk and caches. Analysts only, and
+    only the user who uploaded it (sharing lets others open it, not delete it).
 
     Other workers notice at their next access (the store checks the files are still there).
     Returns False when there was nothing to delete (not an upload id, or already gone).
+    Raises Forbidden (audited) when the upload belongs to someone else.
     """
-    require(Permission.DELETE_DATASET)
+    user = require(Permission.DELETE_DATASET)
     if not is_upload_id(dataset_id):
         return False
     from app.data.state import store
 
     s = store()
+    meta = upload_meta(upload_root(s.settings), dataset_id)
+    if meta is None:
+        return False
+    if meta.get("uploaded_by") != user.name:
+        record(Event.ACCESS_DENIED, dataset=dataset_id, reason="not the uploader")
+        raise Forbidden("Only the person who uploaded these data can delete them.")
     s.remove(dataset_id)
     removed = delete_upload(upload_root(s.settings), dataset_id)
     if removed:
@@ -289,6 +338,9 @@ def install_security(app: dash.Dash, settings: Any) -> AuthState:
     if settings.production:
         server.config.update(DEBUG=False, PROPAGATE_EXCEPTIONS=False)
     state = install_auth(server, settings)
+    store = server.config.get("PLACEMAP_STORE")
+    if store is not None:
+        store.may_open = may_open_upload
     guard_pages(dash.page_registry)
     server.add_url_rule(
         "/datasets/<dataset_id>/delete", "placemap_delete_dataset", _delete_route, methods=["POST"]

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "app.cli.serve_cmd",
     "app.cli.boundaries_cmd",
     "app.cli.report_cmd",
+    "app.cli.benchmark_cmd",
     "app.cli.users_cmd",
 ]
 

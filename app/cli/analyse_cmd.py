@@ -97,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
     paths = placement_paths(args)
     max_mb = Settings.from_env().max_xml_mb  # PLACEMAP_MAX_XML_MB
-    data = read_placements(paths, header=args.header, uasc=args.uasc, max_mb=max_mb)
+    data = read_placements(
+        paths, header=args.header, uasc=args.uasc, max_mb=max_mb, authority=authority
+    )
     result = analyse(data, authority, as_at=args.as_at)
     result.summary["merge_differences"] = {
         "count": int(len(data.merge_differences)),

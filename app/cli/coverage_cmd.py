@@ -165,6 +165,7 @@ def _load(args: argparse.Namespace, *, grid_km: float = 5.0) -> _Inputs:
         header=args.header,
         uasc=args.uasc,
         max_mb=Settings.from_env().max_xml_mb,  # PLACEMAP_MAX_XML_MB
+        authority=authority,
     )
     analysis = analyse(data, authority, as_at=args.as_at)
     register = read_carers(args.carers, as_at=analysis.as_at)

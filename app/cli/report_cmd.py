@@ -135,7 +135,11 @@ def run(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
     settings = Settings.from_env()
     data = read_placements(
-        placement_paths(args), header=args.header, uasc=args.uasc, max_mb=settings.max_xml_mb
+        placement_paths(args),
+        header=args.header,
+        uasc=args.uasc,
+        max_mb=settings.max_xml_mb,
+        authority=authority,
     )
     analysis = analyse(data, authority, as_at=args.as_at)
     if analysis.summary["children_in_census"] == 0:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from werkzeug.serving import WSGIRequestHandler
+
 from app.cli import fail
 from app.settings import Settings
 from geo.errors import InputError, PlacemapError
@@ -54,10 +56,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+class QuietHandler(WSGIRequestHandler):
+    """The development server's request handler without its own ``Server: Werkzeug/… Python/…``
+    header: the app sends one ``Server: placemap`` (``app.auth.security``)."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+
 def run(args: argparse.Namespace) -> int:
     from app.main import create_app
 
-    settings = Settings.from_env(data_dir=args.data)
+    settings = Settings.from_env(data_dir=args.data, host=args.host, port=args.port)
     if args.production or settings.production:
         from app.wsgi import run_production
 
@@ -67,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                 "used with --production. Drop one of the two options."
             )
         return run_production(
-            Settings.from_env(data_dir=args.data, production=True),
+            Settings.from_env(data_dir=args.data, production=True, host=args.host, port=args.port),
             host=args.host,
             port=args.port,
             workers=args.workers,
@@ -85,6 +97,17 @@ def run(args: argparse.Namespace) -> int:
     except PlacemapError as err:
         # Start anyway: every page shows the same message as an alert.
         fail(str(err))
-    print(f"placemap: serving {settings.authority} on http://{args.host}:{args.port}/")
-    app.run(host=args.host, port=args.port, debug=bool(args.debug))
+    from app.auth import local_address, state
+
+    st = state(app.server)
+    if st.local_mode():
+        print(
+            f"placemap: serving {settings.authority} for this computer's user only. Open\n\n"
+            f"    {local_address(st)}\n\n(the token in the link keeps other programs and "
+            "users on this machine out; PLACEMAP_LOCAL_TOKEN sets it)",
+            flush=True,
+        )
+    else:
+        print(f"placemap: serving {settings.authority} on http://{args.host}:{args.port}/")
+    app.run(host=args.host, port=args.port, debug=bool(args.debug), request_handler=QuietHandler)
     return 0

@@ -12,7 +12,7 @@ import argparse
 import getpass
 import sys
 
-from app.auth import AuditLog, AuthConfig, Event, Role, UserStore
+from app.auth import AuthConfig, Event, Role, SessionStore, UserStore
 from app.settings import Settings
 from geo.errors import InputError
 
@@ -82,7 +82,8 @@ def read_password(*, from_stdin: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     cfg = AuthConfig.from_settings(Settings.from_env())
     store = UserStore(cfg.users_file)
-    log = AuditLog(cfg.audit_log)
+    log = cfg.open_audit()
+    sessions = SessionStore(cfg.throttle_db)
     operator = f"cli:{getpass.getuser()}"
 
     def audit(event: Event, **detail: str) -> None:
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Added {user.name} ({user.role}) to {cfg.users_file}.")
     elif args.action == "remove":
         user = store.remove(args.name)
+        sessions.revoke_user(user.name)
         audit(Event.USER_REMOVED, target=user.name, old_role=str(user.role))
         print(f"Removed {user.name}.")
     elif args.action == "set-role":
@@ -120,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{user.name} is now {user.role}.")
     elif args.action == "set-password":
         user = store.set_password(args.name, read_password(from_stdin=args.password_stdin))
+        sessions.revoke_user(user.name)
         audit(Event.USER_PASSWORD_CHANGED, target=user.name)
         print(f"Password of {user.name} changed; their other sessions have ended.")
     return 0

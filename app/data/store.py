@@ -3,6 +3,12 @@
 A dataset is the placement files (+ optional carers register) of one source: the synthetic demo,
 the configured ``PLACEMAP_DATA_DIR``, or an upload. Heavy results (census, distances, coverage)
 are computed once per dataset and filter combination and kept here, in the server process.
+
+Memory is bounded: each dataset keeps at most :data:`RESULTS_PER_DATASET` results (least
+recently used evicted), and the store keeps at most ``Settings.max_datasets`` uploaded datasets
+in memory (least recently used dropped; they are read again from disk when next asked for).
+Who may open an upload is decided by ``may_open`` (set by ``app.auth``); a refused id raises
+Forbidden.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -18,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from werkzeug.exceptions import Forbidden
 
 from app.settings import Settings
 from geo.errors import InputError
@@ -37,6 +45,8 @@ from geo.ssda903 import (
     recognise,
 )
 from geo.ssda903.sniff import SNIFF_BYTES
+
+RESULTS_PER_DATASET = 64
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,7 @@ class Dataset:
             with self._lock:
                 self._cache[key] = value
                 self._computing.pop(key, None)
-                while len(self._cache) > 64:
+                while len(self._cache) > RESULTS_PER_DATASET:
                     self._cache.popitem(last=False)
         return value
 
@@ -127,6 +137,7 @@ def load_dataset(
     dataset_id: str | None = None,
     max_mb: float = DEFAULT_MAX_MB,
     as_at: date | None = None,
+    authority: Authority | None = None,
 ) -> Dataset:
     """Read and validate the files of a dataset (raises InputError when unusable); ``max_mb``
     caps an XML return or workbook (``Settings.max_xml_mb``). ``as_at`` is the default census
@@ -134,7 +145,11 @@ def load_dataset(
     as ``placemap coverage`` and ``placemap report`` read it (carers approved later supply no
     places)."""
     data = read_placements(
-        files["episodes"], header=files.get("header"), uasc=files.get("uasc"), max_mb=max_mb
+        files["episodes"],
+        header=files.get("header"),
+        uasc=files.get("uasc"),
+        max_mb=max_mb,
+        authority=authority,  # an extract's rows of other authorities are set aside
     )
     carers = None
     if "carers" in files:
@@ -156,9 +171,12 @@ class DatasetStore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.authority: Authority = load_authority(settings.authority)
-        self._datasets: dict[str, Dataset] = {}
+        self._datasets: OrderedDict[str, Dataset] = OrderedDict()
         self._lock = threading.Lock()
         self._default_id: str | None = None
+        # who may open an upload, given its metadata (app.auth installs the rule); None: anyone
+        self.may_open: Callable[[dict[str, Any]], bool] | None = None
+        self._upload_root: Path | None = None
 
     # -- datasets ---------------------------------------------------------------------------
     def default_id(self) -> str:
@@ -172,6 +190,7 @@ class DatasetStore:
                 synthetic=False,
                 dataset_id="configured",
                 max_mb=self.settings.max_xml_mb,
+                authority=self.authority,
             )
         else:
             from geo.demo import ensure_demo, load_recipe
@@ -183,6 +202,7 @@ class DatasetStore:
                 synthetic=True,
                 dataset_id="demo",
                 max_mb=self.settings.max_xml_mb,
+                authority=self.authority,
                 as_at=date.fromisoformat(load_recipe()["as_at"]),
             )
         with self._lock:
@@ -191,8 +211,14 @@ class DatasetStore:
         return ds.id
 
     def add(self, ds: Dataset) -> str:
+        """Keep ``ds`` (most recently used); drop the least recently used uploads beyond
+        ``Settings.max_datasets`` (the default dataset always stays)."""
         with self._lock:
             self._datasets[ds.id] = ds
+            self._datasets.move_to_end(ds.id)
+            uploads = [k for k in self._datasets if k != self._default_id]
+            for old in uploads[: max(0, len(uploads) - max(1, self.settings.max_datasets))]:
+                del self._datasets[old]
         return ds.id
 
     def remove(self, dataset_id: str) -> None:
@@ -202,8 +228,12 @@ class DatasetStore:
     def get(self, dataset_id: str | None) -> Dataset:
         if not dataset_id:
             dataset_id = self.default_id()
+        if dataset_id != self._default_id:
+            self._check_access(dataset_id)
         with self._lock:
             ds = self._datasets.get(dataset_id)
+            if ds is not None:
+                self._datasets.move_to_end(dataset_id)
         if ds is not None and ds.id.startswith("up-") and not ds.files["episodes"].exists():
             self.remove(dataset_id)  # an upload deleted (by any worker)
             ds = None
@@ -212,6 +242,18 @@ class DatasetStore:
         if ds is None:
             return self.get(self.default_id())
         return ds
+
+    def _check_access(self, dataset_id: str) -> None:
+        """Raise Forbidden when ``may_open`` refuses the upload ``dataset_id``."""
+        from app.data.uploads import is_upload_id, upload_meta, upload_root
+
+        if self.may_open is None or not is_upload_id(dataset_id):
+            return
+        if self._upload_root is None:
+            self._upload_root = upload_root(self.settings)
+        meta = upload_meta(self._upload_root, dataset_id)
+        if meta is not None and not self.may_open(meta):
+            raise Forbidden("These uploaded data belong to another user.")
 
     def _load_upload(self, dataset_id: str) -> Dataset | None:
         """An upload stored on disk by another worker (or before a restart); None if absent."""
@@ -227,9 +269,15 @@ class DatasetStore:
             synthetic=False,
             dataset_id=dataset_id,
             max_mb=self.settings.max_xml_mb,
+            authority=self.authority,
         )
         self.add(ds)
         return ds
+
+    def loaded(self) -> list[str]:
+        """Ids of the datasets held in memory now, least recently used first."""
+        with self._lock:
+            return list(self._datasets)
 
     def datasets(self) -> list[Dataset]:
         self.default_id()

@@ -8,6 +8,16 @@ Cells are only ever read as text, never evaluated; exports pass user-supplied te
 formulas (CSV injection). Each upload lives in its own 0700 folder (files 0600) under
 :func:`upload_root`, outside the web root, so every worker can load it by id and
 :func:`delete_upload` removes it for good.
+
+**Bounded work.** An upload is refused before it is parsed when a CSV has more than
+``max_rows`` lines (``PLACEMAP_MAX_UPLOAD_ROWS``) or a workbook would unpack to more than
+:data:`WORKBOOK_BYTES_PER_ROW` bytes per allowed row (any member, with the per-member ratio check
+of :func:`geo.ssda903.is_xlsx`), so one upload cannot hold a worker's memory or CPU for long.
+
+**Ownership.** ``upload.json`` names who uploaded the data (``uploaded_by``) and whom it is
+shared with (``shared_with``: user names, or ``"*"``); :func:`share_upload` changes the latter.
+The app lets only those users open it (``app.auth.security.may_open_upload``) and only the
+uploader delete it.
 """
 
 from __future__ import annotations
@@ -25,13 +35,16 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
-from geo.ssda903 import FileKind, file_kind, header_columns, recognise
+from geo.ssda903 import FileKind, file_kind, header_columns, is_xlsx, recognise
 from geo.ssda903.sniff import SNIFF_BYTES, describe_table
+from geo.writing import atomic_write_bytes
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 ROLES = ("episodes", "header", "uasc", "carers")
 UPLOAD_ID = re.compile(r"up-[0-9a-f]{12}")
 META = "upload.json"
+DEFAULT_MAX_ROWS = 200_000  # an authority's SSDA903 return over several years is far smaller
+WORKBOOK_BYTES_PER_ROW = 250  # unpacked sheet XML allowed per row of the cap (typical: ~150)
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,24 @@ def upload_root(settings: Any) -> Path:
     return root
 
 
+def check_size(raw: bytes, *, name: str, max_rows: int) -> None:
+    """Refuse an upload that would take too long or too much memory to read: a CSV with more
+    than ``max_rows`` lines, or a workbook unpacking to more than ``max_rows`` ×
+    :data:`WORKBOOK_BYTES_PER_ROW` bytes (or a member packed more than 100:1). Raises
+    InputError naming the file, what was found and the limit."""
+    kind = upload_kind(raw, name=name)
+    if kind is FileKind.TEXT:
+        rows = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1) - 1  # minus the header
+        if rows > max_rows:
+            raise InputError(
+                f"The upload '{safe_name(name)}' has {rows:,} rows, above the limit of "
+                f"{max_rows:,} rows per file. Upload one year at a time, or ask an administrator "
+                "to raise PLACEMAP_MAX_UPLOAD_ROWS."
+            )
+    elif kind is FileKind.XLSX:
+        is_xlsx(raw, name=safe_name(name), max_mb=max_rows * WORKBOOK_BYTES_PER_ROW / 1024 / 1024)
+
+
 def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -148,9 +179,14 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def store_upload(
-    root: Path, parts: list[tuple[str, bytes]], *, uploaded_by: str | None = None
+    root: Path,
+    parts: list[tuple[str, bytes]],
+    *,
+    uploaded_by: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> StoredUpload:
-    """Write the uploaded parts into a new private folder under ``root`` (0700 / 0600).
+    """Write the uploaded parts into a new private folder under ``root`` (0700 / 0600), owned
+    by ``uploaded_by``; each part is first checked against ``max_rows`` (:func:`check_size`).
 
     All or nothing: files are written (and fsynced) into a hidden temporary folder that is
     renamed to the dataset id only when complete, so a worker killed mid-upload never leaves a
@@ -164,6 +200,7 @@ def store_upload(
     names: dict[str, str] = {}
     try:
         for name, raw in parts:
+            check_size(raw, name=name, max_rows=max_rows)
             role = guess_role(name, raw)
             if role in files:
                 raise InputError(
@@ -181,10 +218,11 @@ def store_upload(
                 "No placements table among the uploads: expected SSDA903 Episodes or a "
                 "one-row-per-child CSV with CHILD, HOME_POST and PL_POST columns."
             )
-        meta = {
+        meta: dict[str, Any] = {
             "dataset_id": dataset_id,
             "original_names": names,
             "uploaded_by": uploaded_by,
+            "shared_with": [],
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         _write_private(staging / META, json.dumps(meta).encode("utf-8"))
@@ -204,6 +242,30 @@ def store_upload(
 
 def is_upload_id(value: object) -> bool:
     return isinstance(value, str) and UPLOAD_ID.fullmatch(value) is not None
+
+
+def upload_meta(root: Path, dataset_id: str) -> dict[str, Any] | None:
+    """The stored upload's metadata (``uploaded_by``, ``shared_with``, ...), None if absent."""
+    if not is_upload_id(dataset_id):
+        return None
+    try:
+        meta = json.loads((root / dataset_id / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def share_upload(root: Path, dataset_id: str, users: list[str]) -> dict[str, Any]:
+    """Let ``users`` (names, or ``"*"`` for everyone signed in) open the upload as well;
+    an empty list makes it private again. Raises InputError when there is no such upload."""
+    meta = upload_meta(root, dataset_id)
+    if meta is None:
+        raise InputError(f"There is no upload '{str(dataset_id)[:40]}'.")
+    meta["shared_with"] = sorted({str(u).strip().lower() for u in users if str(u).strip()})
+    target = root / dataset_id / META
+    atomic_write_bytes(target, json.dumps(meta).encode("utf-8"))
+    os.chmod(target, 0o600)
+    return meta
 
 
 def open_upload(root: Path, dataset_id: str) -> StoredUpload | None:

@@ -11,11 +11,14 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
 from app.callbacks import callback
-from app.components import error_alert
+from app.components import data_table, error_alert, graph_figure, live_region
 from app.data.state import store
 from app.data.store import Filters
 from app.ids import Id
+from app.style import BANDS, NO_DATA, band
 from app.views import comparison_table, trend_table
+
+BELOW_MARK = "▼"  # beside a % below the target: the meaning is in the mark, not only the colour
 
 
 def layout(**_kwargs: Any) -> html.Div:
@@ -26,16 +29,25 @@ def layout(**_kwargs: Any) -> html.Div:
             html.P(
                 f"Every {s.authority.name} district side by side: placements within 20 and 10 "
                 "miles of home, distances, and foster-care supply within 20 miles. Click a column "
-                "heading to sort. Counts of 1-5 children are shown as c.",
+                f"heading to sort. Counts of 1-5 children are shown as c. {BELOW_MARK} marks a "
+                f"share below the {s.authority.target_pct_within_20:g} % target.",
                 className="lead-text",
             ),
             html.Div(id=Id.CP_ALERT),
+            live_region(Id.CP_STATUS),
             dcc.Store(id=Id.CP_SORT, data={"col": None, "asc": True}),
             dbc.Row(
                 [
                     dbc.Col(dcc.Loading(html.Div(id=Id.CP_TABLE)), xl=7, className="mb-3"),
                     dbc.Col(
-                        dcc.Graph(id=Id.CP_BARS, config=figures.graph_config(displayModeBar=False)),
+                        graph_figure(
+                            dcc.Graph(
+                                id=Id.CP_BARS, config=figures.graph_config(displayModeBar=False)
+                            ),
+                            name="Bar chart: % placed within 20 miles of home, by home district, "
+                            "against the target",
+                            table_id=Id.CP_BARS_TABLE,
+                        ),
                         xl=5,
                     ),
                 ]
@@ -43,15 +55,20 @@ def layout(**_kwargs: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Graph(
-                            id=Id.CP_TREND, config=figures.graph_config(displayModeBar=False)
+                        graph_figure(
+                            dcc.Graph(
+                                id=Id.CP_TREND, config=figures.graph_config(displayModeBar=False)
+                            ),
+                            name="Line chart: % placed within 20 miles at each quarter end over "
+                            "the last eight quarters, the authority and each district",
+                            table_id=Id.CP_TREND_TABLE,
                         ),
                         xl=8,
                     ),
                     dbc.Col(
                         html.Div(
                             [
-                                html.Div("Reports for the panel", className="section-title"),
+                                html.H2("Reports for the panel", className="section-title"),
                                 html.P(
                                     "District comparison report with tables, map, trend and notes. Small "
                                     "numbers are suppressed (DfE convention).",
@@ -100,16 +117,26 @@ def sort_by(_clicks: list[int | None], current: dict | None) -> Any:
 
 @callback(
     Output(Id.CP_TABLE, "children"),
+    Output(Id.CP_STATUS, "children"),
     Input(Id.DATASET, "data"),
     Input(Id.CP_SORT, "data"),
 )
-def update_table(dataset_id: str | None, sort: dict | None) -> Any:
+def update_table(dataset_id: str | None, sort: dict | None) -> tuple[Any, str]:
+    """The district table in the chosen order, and the order in words for the live region."""
     try:
         s = store()
         table = comparison_table(s, dataset_id, Filters())
     except Exception as err:
-        return error_alert(err)
-    return district_table(table, s.authority.target_pct_within_20, sort or {})
+        return error_alert(err), "Cannot show the table."
+    sort = sort or {}
+    names = {c[0]: c[1] for c in COLUMNS}
+    status = (
+        f"Table sorted by {names[sort['col']]}, "
+        f"{'ascending' if sort.get('asc', True) else 'descending'}."
+        if sort.get("col") in names
+        else ""
+    )
+    return district_table(table, s.authority.target_pct_within_20, sort), status
 
 
 # display column, heading, numeric column it sorts by
@@ -158,18 +185,22 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
         )
     head = []
     for col, name, _ in cols:
-        arrow = ""
+        arrow, order = "", {}
         if col == key:
-            arrow = " ▲" if sort.get("asc", True) else " ▼"
+            asc = sort.get("asc", True)
+            arrow = " ▲" if asc else " ▼"
+            order = {"aria-sort": "ascending" if asc else "descending"}
         head.append(
             html.Th(
                 html.Button(
-                    name + arrow,
+                    [name, html.Span(arrow, **{"aria-hidden": "true"})],
                     id={"type": "cp-sort", "col": col},
                     className="sort-button",
                     title=f"Sort by {name}",
                 ),
                 className="num" if col != "district_name" else None,
+                scope="col",
+                **order,
             )
         )
     rows = []
@@ -179,9 +210,15 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
             v = getattr(r, col)
             cls = "num" if col != "district_name" else None
             pct = float(r.pct_within_20)  # type: ignore[arg-type]
+            text: Any = _cell(v, col)
             if col == "pct_within_20_text" and np.isfinite(pct) and pct < target:
                 cls = "num below-target"
-            cells.append(html.Td(_cell(v, col), className=cls))
+                text = [
+                    text,
+                    html.Span(" " + BELOW_MARK, **{"aria-hidden": "true"}),
+                    html.Span(" (below target)", className="visually-hidden"),
+                ]
+            cells.append(html.Td(text, className=cls))
         rows.append(html.Tr(cells, className="total-row" if r.is_total else None))
     return dbc.Table(
         [html.Thead(html.Tr(head)), html.Tbody(rows)],
@@ -189,6 +226,7 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
         hover=True,
         className="district-list comparison-table",
         id="cp-grid",
+        responsive=True,  # scrolls in its own box at 320 px; the page itself reflows
     )
 
 
@@ -196,16 +234,18 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
     Output(Id.CP_BARS, "figure"),
     Output(Id.CP_TREND, "figure"),
     Output(Id.CP_ALERT, "children"),
+    Output(Id.CP_BARS_TABLE, "children"),
+    Output(Id.CP_TREND_TABLE, "children"),
     Input(Id.DATASET, "data"),
 )
-def update_comparison(dataset_id: str | None) -> tuple[Any, Any, Any]:
+def update_comparison(dataset_id: str | None) -> tuple[Any, ...]:
     try:
         s = store()
         table = comparison_table(s, dataset_id, Filters())
         trend = trend_table(s, dataset_id)
     except Exception as err:
         empty = figures._empty("No data")
-        return empty, empty, error_alert(err)
+        return empty, empty, error_alert(err), None, None
     districts = table[table["district_code"].isin(s.authority.district_codes)]
     bars = figures.district_bars(
         districts,
@@ -220,7 +260,54 @@ def update_comparison(dataset_id: str | None) -> tuple[Any, Any, Any]:
         target=s.authority.target_pct_within_20,
         highlight=f"{s.authority.name} total",
     )
-    return bars, trend_fig, None
+    target = s.authority.target_pct_within_20
+    return bars, trend_fig, None, bars_table(districts, target), trend_rows(trend)
+
+
+def bars_table(districts: pd.DataFrame, target: float) -> Any:
+    """The bar chart's figures: district, % within 20 miles (c when suppressed) and the target
+    band in words, in the chart's order (highest first)."""
+    words = {key: label for key, _colour, label in [*BANDS, NO_DATA]}
+    t = districts.sort_values("pct_shown", ascending=False, na_position="last")
+    rows = [
+        html.Tr(
+            [
+                html.Td(r["district_name"]),
+                html.Td(_cell(r["pct_shown"], "pct"), className="num"),
+                html.Td(words[band(r["pct_shown"], target)]),
+            ]
+        )
+        for r in t.to_dict(orient="records")
+    ]
+    return data_table(
+        ["District", "% within 20 mi", "Target band"],
+        rows,
+        caption=f"% placed within 20 miles of home by home district; target {target:g} %.",
+        id="cp-bars-data",
+    )
+
+
+def trend_rows(trend: pd.DataFrame) -> Any:
+    """The trend chart's figures: one row per district, one column per quarter end."""
+    if trend.empty:
+        return html.P("Not enough episode history for a trend.", className="muted")
+    wide = trend.pivot_table(
+        index="district_name", columns="quarter_end", values="pct", sort=False, dropna=False
+    )
+    quarters = list(wide.columns)
+    rows = [
+        html.Tr(
+            [html.Th(name, scope="row")]
+            + [html.Td(_cell(wide.loc[name, q], "pct"), className="num") for q in quarters]
+        )
+        for name in wide.index
+    ]
+    return data_table(
+        ["District"] + [f"{pd.Timestamp(q):%b %Y}" for q in quarters],
+        rows,
+        caption="% placed within 20 miles at each quarter end (c: suppressed).",
+        id="cp-trend-data",
+    )
 
 
 @callback(

@@ -20,9 +20,13 @@ from app.components import (
     error_alert,
     fmt_children,
     fmt_int,
+    graph_figure,
     kpi,
+    labelled_select,
+    live_region,
     panel,
     shown_count,
+    square_table,
 )
 from app.coverage_view import grid_geojson, result_with_edits
 from app.data.state import store
@@ -52,28 +56,22 @@ def layout(**_kwargs: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        [
-                            dbc.Label("Show on the map", className="filter-label"),
-                            dcc.Dropdown(
-                                id=Id.CV_MEASURE,
-                                value="children_at_risk",
-                                clearable=False,
-                                options=[{"label": v[0], "value": k} for k, v in MEASURES.items()],
-                            ),
-                        ],
+                        labelled_select(
+                            "Show on the map",
+                            Id.CV_MEASURE,
+                            [{"label": v[0], "value": k} for k, v in MEASURES.items()],
+                            "children_at_risk",
+                        ),
                         md=6,
                         xl=5,
                     ),
                     dbc.Col(
-                        [
-                            dbc.Label("Shortage list for", className="filter-label"),
-                            dcc.Dropdown(
-                                id=Id.CV_COHORT,
-                                value="all",
-                                clearable=False,
-                                options=[{"label": "All children", "value": "all"}],
-                            ),
-                        ],
+                        labelled_select(
+                            "Shortage list for",
+                            Id.CV_COHORT,
+                            [{"label": "All children", "value": "all"}],
+                            "all",
+                        ),
                         md=4,
                         xl=3,
                     ),
@@ -81,16 +79,21 @@ def layout(**_kwargs: Any) -> html.Div:
                 className="filters g-2",
             ),
             html.Div(id=Id.CV_ALERT),
+            live_region(Id.CV_STATUS),
             dbc.Row(id=Id.CV_KPIS, className="g-2 mb-2"),
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Loading(
-                            dcc.Graph(
-                                id=Id.CV_MAP,
-                                style={"height": "640px"},
-                                config=figures.graph_config(scrollZoom=True),
-                            )
+                        graph_figure(
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=Id.CV_MAP,
+                                    style={"height": "640px"},
+                                    config=figures.graph_config(scrollZoom=True),
+                                )
+                            ),
+                            name="Map of 5 km squares coloured by the measure chosen above",
+                            table_id=Id.CV_MAP_TABLE,
                         ),
                         lg=8,
                     ),
@@ -107,17 +110,18 @@ def layout(**_kwargs: Any) -> html.Div:
     Output(Id.CV_RANKING, "children"),
     Output(Id.CV_COHORT, "options"),
     Output(Id.CV_ALERT, "children"),
+    Output(Id.CV_MAP_TABLE, "children"),
+    Output(Id.CV_STATUS, "children"),
     Input(Id.DATASET, "data"),
     Input(Id.CV_MEASURE, "value"),
     Input(Id.CV_COHORT, "value"),
 )
-def update_coverage(
-    dataset_id: str | None, measure: str, cohort: str
-) -> tuple[Any, Any, Any, Any, Any]:
+def update_coverage(dataset_id: str | None, measure: str, cohort: str) -> tuple[Any, ...]:
     try:
         return _coverage(dataset_id, measure or "children_at_risk", cohort or "all")
     except Exception as err:
-        return figures._empty("No coverage map"), [], [], [], error_alert(err)
+        empty = figures._empty("No coverage map")
+        return empty, [], [], [], error_alert(err), None, "Cannot show this view."
 
 
 def _coverage(dataset_id: str | None, measure: str, cohort: str) -> tuple[Any, ...]:
@@ -180,7 +184,12 @@ def _coverage(dataset_id: str | None, measure: str, cohort: str) -> tuple[Any, .
     ]
     cohorts = sorted(res.shortage["cohort"].unique(), key=lambda c: (c != "all", c))
     options = [{"label": COHORT_LABELS.get(c, c.replace("_", " ")), "value": c} for c in cohorts]
-    return fig, kpis, _ranking(res.shortage, cohort), options, None
+    status = (
+        f"Updated: the map shows {title.lower()} for {len(grid)} 5 km squares; the shortage "
+        f"list is for {COHORT_LABELS.get(cohort, cohort).lower()}."
+    )
+    table = square_table(grid, measure, table_id="cv-squares")
+    return fig, kpis, _ranking(res.shortage, cohort), options, None, table, status
 
 
 def _ranking(shortage: pd.DataFrame, cohort: str) -> html.Div:

@@ -44,17 +44,24 @@ def layout(**_kwargs: Any) -> html.Div:
                 ],
                 className="lead-text",
             ),
-            dcc.Upload(
-                id=Id.DT_UPLOAD_PLACEMENTS,
-                multiple=True,
-                max_size=limit * 1024 * 1024,
-                children=html.Div(
-                    [
-                        html.B("Drag and drop CSV, XML or XLSX files here"),
-                        f" or click to choose (up to {limit} MB each)",
-                    ]
+            # The label names the file input inside the upload box (its only name otherwise is
+            # the browser's "Choose Files") and opens the file chooser; the box's own click
+            # handler is off so the chooser opens once.
+            html.Label(
+                dcc.Upload(
+                    id=Id.DT_UPLOAD_PLACEMENTS,
+                    multiple=True,
+                    max_size=limit * 1024 * 1024,
+                    disable_click=True,
+                    children=html.Span(
+                        [
+                            html.B("Choose CSV, XML or XLSX files to upload"),
+                            f" (up to {limit} MB each), or drag and drop them here",
+                        ]
+                    ),
+                    className="upload-box",
                 ),
-                className="upload-box mb-3",
+                className="upload-label mb-3",
             ),
             html.Div(id=Id.DT_ALERT),
             dcc.Loading(html.Div(id=Id.DT_RESULT)),
@@ -119,7 +126,7 @@ def validate_upload(
     contents: list[str] | None, names: list[str] | None
 ) -> tuple[Any, Any, Any, bool, bool]:
     """Store the uploads server-side, validate them and show what was accepted and rejected."""
-    require(Permission.UPLOAD)
+    user = require(Permission.UPLOAD)
     if not contents:
         return no_update, no_update, no_update, True, True
     s = store()
@@ -129,7 +136,9 @@ def validate_upload(
             (n, decode_contents(c, name=n, max_bytes=limit))
             for c, n in zip(contents, names or [], strict=False)
         ]
-        stored = store_upload(upload_root(), parts)
+        stored = store_upload(
+            upload_root(), parts, uploaded_by=user.name, max_rows=s.settings.max_upload_rows
+        )
         try:
             ds = load_dataset(
                 stored.files,
@@ -137,6 +146,7 @@ def validate_upload(
                 synthetic=False,
                 dataset_id=stored.dataset_id,
                 max_mb=s.settings.max_xml_mb,
+                authority=s.authority,
             )
             analysis = analysis_for(ds)
         except BaseException:
@@ -213,7 +223,9 @@ def validation_report(ds: Any, analysis: Any, names: dict[str, str]) -> html.Div
                 className="mb-2",
             ),
             html.Ul(lines, className="mb-2"),
-            html.Div("Rejected rows (first 50)" if len(rejects) else "", className="section-title"),
+            html.H2("Rejected rows (first 50)", className="section-title")
+            if len(rejects)
+            else None,
             table,
         ],
         className="card-panel",

@@ -12,11 +12,19 @@ from dash import Input, Output, dcc, html
 
 from app import figures
 from app.callbacks import callback
-from app.components import error_alert, fmt_int, fmt_pct, kpi
+from app.components import (
+    choice_group,
+    error_alert,
+    fmt_int,
+    fmt_pct,
+    graph_figure,
+    kpi,
+    live_region,
+)
 from app.data.state import store
 from app.data.store import Filters
 from app.ids import Id
-from app.style import band_colour
+from app.style import band, band_colour
 from app.views import compliance_view, district_hover, label_points
 from geo.errors import PlacemapError
 from geo.measures import census_dates
@@ -39,9 +47,24 @@ DISABLED_OPTIONS = [
 ]
 
 
+# A district's target band in words beside its colour (meaning never by colour alone).
+BAND_WORDS = {
+    "met": "Met",
+    "close": "Up to 5 below",
+    "below": "5 to 15 below",
+    "far": "Over 15 below",
+    "none": "No data",
+}
+
+
 def _filter(label: str, control: Any, width: int = 2) -> dbc.Col:
+    """A radio group under its group name, or a native select under its linked label."""
+    if isinstance(control, dbc.RadioItems):
+        body: Any = choice_group(label, control)
+    else:
+        body = [dbc.Label(label, html_for=control.id, className="filter-label"), control]
     return dbc.Col(
-        [dbc.Label(label, className="filter-label"), control],
+        body,
         xs=12,
         md=4,
         xl=width,
@@ -104,9 +127,7 @@ def layout(**_kwargs: Any) -> html.Div:
                     ),
                     _filter(
                         "Census date (as at)",
-                        dcc.Dropdown(
-                            id=Id.OV_ASAT, options=asat_options, value=default_asat, clearable=False
-                        ),
+                        dbc.Select(id=Id.OV_ASAT, options=asat_options, value=default_asat),
                         width=2,
                     ),
                 ],
@@ -116,44 +137,45 @@ def layout(**_kwargs: Any) -> html.Div:
                 [
                     _filter(
                         "Disability",
-                        dcc.Dropdown(
+                        dbc.Select(
                             id=Id.OV_DISABLED,
                             options=DISABLED_OPTIONS,
                             value="all",
-                            clearable=False,
                         ),
                     ),
                     _filter(
                         "Age",
-                        dcc.Dropdown(
-                            id=Id.OV_AGE, options=AGE_OPTIONS, value="all", clearable=False
-                        ),
+                        dbc.Select(id=Id.OV_AGE, options=AGE_OPTIONS, value="all"),
                     ),
                     _filter(
                         "Placement type",
-                        dcc.Dropdown(
-                            id=Id.OV_KIND, options=KIND_OPTIONS, value="all", clearable=False
-                        ),
+                        dbc.Select(id=Id.OV_KIND, options=KIND_OPTIONS, value="all"),
                     ),
                     _filter(
                         "Area",
-                        dcc.Dropdown(id=Id.OV_GROUP, options=groups, value="all", clearable=False),
+                        dbc.Select(id=Id.OV_GROUP, options=groups, value="all"),
                         width=2,
                     ),
                 ],
                 className="filters filters-bottom g-2",
             ),
             html.Div(id=Id.OV_ALERT),
+            live_region(Id.OV_STATUS),
             dbc.Row(id=Id.OV_KPIS, className="g-2 mb-2"),
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Loading(
-                            dcc.Graph(
-                                id=Id.OV_MAP,
-                                style={"height": "620px"},
-                                config=figures.graph_config(scrollZoom=True),
-                            )
+                        graph_figure(
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=Id.OV_MAP,
+                                    style={"height": "620px"},
+                                    config=figures.graph_config(scrollZoom=True),
+                                )
+                            ),
+                            name="Map of the districts coloured by their target band: the share "
+                            "of children placed within the distance",
+                            beside=Id.OV_TABLE,
                         ),
                         lg=8,
                     ),
@@ -169,6 +191,7 @@ def layout(**_kwargs: Any) -> html.Div:
     Output(Id.OV_KPIS, "children"),
     Output(Id.OV_TABLE, "children"),
     Output(Id.OV_ALERT, "children"),
+    Output(Id.OV_STATUS, "children"),
     Input(Id.DATASET, "data"),
     Input(Id.OV_THRESHOLD, "value"),
     Input(Id.OV_VIEW, "value"),
@@ -187,8 +210,8 @@ def update_overview(
     kind: str,
     group: str,
     as_at: str | None,
-) -> tuple[Any, Any, Any, Any]:
-    """Map, KPI cards and district list for the chosen filters."""
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Map, KPI cards, district list and the sentence read out, for the chosen filters."""
     try:
         filters = Filters(
             as_at=date.fromisoformat(as_at) if as_at else None,
@@ -199,12 +222,12 @@ def update_overview(
         )
         return _overview(dataset_id, int(threshold or 20), view or "home", filters)
     except Exception as err:  # shown as an alert, never a traceback
-        return figures._empty("No map"), [], [], error_alert(err)
+        return figures._empty("No map"), [], [], error_alert(err), "Cannot show this view."
 
 
 def _overview(
     dataset_id: str | None, threshold: int, view: str, filters: Filters
-) -> tuple[Any, Any, Any, Any]:
+) -> tuple[Any, Any, Any, Any, Any]:
     s = store()
     v = compliance_view(s, dataset_id, filters, threshold=threshold, view=view)
     target = (
@@ -263,17 +286,28 @@ def _overview(
             "children with a known distance",
         ),
     ]
-    return fig, kpis, _district_list(v.table, threshold, target), None
+    status = (
+        f"Updated: {title}. {s.authority.name}: {fmt_pct(total['pct_shown'])} within "
+        f"{threshold} miles (target {target:g} %)."
+    )
+    return fig, kpis, _district_list(v.table, threshold, target), None, status
 
 
 def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Table:
     rows = []
     for r in table.to_dict(orient="records"):
         colour = band_colour(r["pct_shown"], target)
+        words = BAND_WORDS[band(r["pct_shown"], target)]
         rows.append(
             html.Tr(
                 [
-                    html.Td(html.Span(className="swatch", style={"backgroundColor": colour})),
+                    html.Td(
+                        [
+                            html.Span(className="swatch", style={"backgroundColor": colour}),
+                            " " + words,
+                        ],
+                        className="band-cell",
+                    ),
                     html.Td(r["district_name"]),
                     html.Td(r["children_shown"], className="num"),
                     html.Td(r["pct_text"], className="num"),
@@ -283,13 +317,17 @@ def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Ta
         )
     return dbc.Table(
         [
+            html.Caption(
+                f"Districts: children and % placed within {threshold} miles, with the target "
+                f"band (points below the {target:g} % target)."
+            ),
             html.Thead(
                 html.Tr(
                     [
-                        html.Th(""),
-                        html.Th("District"),
-                        html.Th("Children", className="num"),
-                        html.Th(f"% within {threshold} mi", className="num"),
+                        html.Th("Target band", scope="col"),
+                        html.Th("District", scope="col"),
+                        html.Th("Children", className="num", scope="col"),
+                        html.Th(f"% within {threshold} mi", className="num", scope="col"),
                     ]
                 )
             ),
@@ -299,4 +337,5 @@ def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Ta
         hover=True,
         className="district-list",
         striped=False,
+        responsive=True,
     )

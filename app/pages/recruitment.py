@@ -1,6 +1,7 @@
 """Recruitment planning: where would new foster households bring the most children within 20
-miles of a suitable place? Plus what-if: click a 5 km square to add or remove a hypothetical
-household and watch the district figures change."""
+miles of a suitable place? Plus what-if: choose a 5 km square (from the list, by keyboard, or by
+clicking the map) to add or remove a hypothetical household and watch the district figures
+change."""
 
 from __future__ import annotations
 
@@ -10,10 +11,23 @@ import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import MissingCallbackContextException
 
 from app import figures
 from app.callbacks import callback
-from app.components import area_layer, data_table, error_alert, fmt_children, panel
+from app.components import (
+    area_layer,
+    choice_group,
+    data_table,
+    error_alert,
+    fmt_children,
+    graph_figure,
+    grid_reference,
+    live_region,
+    panel,
+    shown_count,
+    square_table,
+)
 from app.coverage_view import (
     Edit,
     grid_geojson,
@@ -49,14 +63,15 @@ def layout(**_kwargs: Any) -> html.Div:
                 "Choose how many new fostering households to recruit and what they would offer: "
                 "placemap suggests the postcode sectors where they would bring the most children "
                 "within 20 miles of a suitable place (a capacitated maximal-covering search). "
-                "Then click 5 km squares on the map to try your own sites.",
+                "Then try your own sites: choose a 5 km square from the list (or click one "
+                "on the map) and add or remove a hypothetical household there.",
                 className="lead-text",
             ),
             dbc.Row(
                 [
                     dbc.Col(
                         [
-                            dbc.Label("New households", className="filter-label"),
+                            dbc.Label("New households", html_for=Id.RC_N, className="filter-label"),
                             dbc.Input(id=Id.RC_N, type="number", min=1, max=50, step=1, value=10),
                         ],
                         xs=6,
@@ -64,7 +79,9 @@ def layout(**_kwargs: Any) -> html.Div:
                     ),
                     dbc.Col(
                         [
-                            dbc.Label("Places each", className="filter-label"),
+                            dbc.Label(
+                                "Places each", html_for=Id.RC_PLACES, className="filter-label"
+                            ),
                             dbc.Input(
                                 id=Id.RC_PLACES, type="number", min=1, max=6, step=1, value=2
                             ),
@@ -73,15 +90,15 @@ def layout(**_kwargs: Any) -> html.Div:
                         md=2,
                     ),
                     dbc.Col(
-                        [
-                            dbc.Label("Approved for", className="filter-label"),
+                        choice_group(
+                            "Approved for",
                             dbc.Checklist(
                                 id=Id.RC_CATEGORIES,
                                 options=CATEGORY_OPTIONS,
                                 value=DEFAULT_CATEGORIES,
                                 inline=True,
                             ),
-                        ],
+                        ),
                         md=6,
                     ),
                     dbc.Col(
@@ -97,7 +114,45 @@ def layout(**_kwargs: Any) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            dbc.Label("Clicking a square on the map", className="filter-label"),
+                            dbc.Label(
+                                "What-if: 5 km square (most children at risk first)",
+                                html_for=Id.RC_AREA,
+                                className="filter-label",
+                            ),
+                            dbc.Select(id=Id.RC_AREA, options=[], value=None),
+                        ],
+                        md=6,
+                        xl=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Button(
+                                "Add a household here",
+                                id=Id.RC_ADD,
+                                color="primary",
+                                className="me-2 mt-md-4",
+                            ),
+                            dbc.Button(
+                                "Remove one added here",
+                                id=Id.RC_REMOVE,
+                                color="secondary",
+                                outline=True,
+                                className="me-2 mt-md-4",
+                            ),
+                            dbc.Button(
+                                "Reset what-if",
+                                id=Id.RC_RESET,
+                                color="secondary",
+                                outline=True,
+                                className="mt-md-4",
+                            ),
+                        ],
+                        md=6,
+                        xl=4,
+                    ),
+                    dbc.Col(
+                        choice_group(
+                            "Clicking a square on the map",
                             dbc.RadioItems(
                                 id=Id.RC_MODE,
                                 value="add",
@@ -110,33 +165,29 @@ def layout(**_kwargs: Any) -> html.Div:
                                     {"label": "removes one added there", "value": "remove"},
                                 ],
                             ),
-                        ],
-                        md=8,
-                    ),
-                    dbc.Col(
-                        dbc.Button(
-                            "Reset what-if",
-                            id=Id.RC_RESET,
-                            color="secondary",
-                            outline=True,
-                            className="mt-3",
                         ),
-                        md=2,
+                        xl=4,
                     ),
                 ],
                 className="filters g-2",
             ),
             dcc.Store(id=Id.RC_EDITS, data=[]),
             html.Div(id=Id.RC_ALERT),
+            live_region(Id.RC_STATUS),
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Loading(
-                            dcc.Graph(
-                                id=Id.RC_MAP,
-                                style={"height": "640px"},
-                                config=figures.graph_config(scrollZoom=True),
-                            )
+                        graph_figure(
+                            dcc.Loading(
+                                dcc.Graph(
+                                    id=Id.RC_MAP,
+                                    style={"height": "640px"},
+                                    config=figures.graph_config(scrollZoom=True),
+                                )
+                            ),
+                            name="Map of children at risk by 5 km square, with the suggested "
+                            "sectors and your hypothetical households",
+                            table_id=Id.RC_MAP_TABLE,
                         ),
                         lg=7,
                     ),
@@ -155,23 +206,33 @@ def _categories(values: list[str] | None) -> str:
     Output(Id.RC_EDITS, "data"),
     Input(Id.RC_MAP, "clickData"),
     Input(Id.RC_RESET, "n_clicks"),
+    Input(Id.RC_ADD, "n_clicks"),
+    Input(Id.RC_REMOVE, "n_clicks"),
     State(Id.RC_EDITS, "data"),
     State(Id.RC_MODE, "value"),
     State(Id.RC_PLACES, "value"),
     State(Id.RC_CATEGORIES, "value"),
+    State(Id.RC_AREA, "value"),
     prevent_initial_call=True,
 )
 def record_edit(
     click: dict | None,
     _reset: int | None,
+    _add: int | None,
+    _remove: int | None,
     edits: list[dict] | None,
     mode: str,
     places: int | None,
     categories: list[str] | None,
+    area: str | None,
 ) -> Any:
-    """Append the clicked 5 km square as an add/remove edit (only the cell id is kept)."""
+    """Append the clicked (or chosen) 5 km square as an add/remove edit (only the cell id is
+    kept)."""
     if ctx.triggered_id == Id.RC_RESET:
         return []
+    if ctx.triggered_id in (Id.RC_ADD, Id.RC_REMOVE):
+        action = "add" if ctx.triggered_id == Id.RC_ADD else "remove"
+        return apply_choice(area, edits, action, places, categories)
     return apply_click(click, edits, mode, places, categories)
 
 
@@ -183,13 +244,24 @@ def apply_click(
     categories: list[str] | None,
 ) -> Any:
     """The edit list after a click on the map (``no_update`` when no grid cell was hit)."""
-    cell = _clicked_cell(click)
-    if cell is None:
+    return apply_choice(_clicked_cell(click), edits, mode, places, categories)
+
+
+def apply_choice(
+    cell: str | None,
+    edits: list[dict] | None,
+    action: str,
+    places: int | None,
+    categories: list[str] | None,
+) -> Any:
+    """The edit list after adding (or removing) a household in ``cell``, a grid cell id
+    chosen from the list or clicked on the map (``no_update`` when it is not one)."""
+    if not _is_cell(cell):
         return no_update
     edits = list(edits or [])[-MAX_EDITS + 1 :]
     edits.append(
         {
-            "action": "remove" if mode == "remove" else "add",
+            "action": "remove" if action == "remove" else "add",
             "cell": cell,
             "places": int(places or 1),
             "categories": _categories(categories),
@@ -198,11 +270,15 @@ def apply_click(
     return edits
 
 
+def _is_cell(loc: Any) -> bool:
+    return isinstance(loc, str) and "_" in loc and loc.replace("_", "").isdigit()
+
+
 def _clicked_cell(click: dict | None) -> str | None:
     for point in (click or {}).get("points", []):
         loc = point.get("location") or point.get("customdata")
-        if isinstance(loc, str) and "_" in loc and loc.replace("_", "").isdigit():
-            return loc
+        if _is_cell(loc):
+            return str(loc)
     return None
 
 
@@ -211,12 +287,17 @@ def _clicked_cell(click: dict | None) -> str | None:
     Output(Id.RC_SUGGESTIONS, "children"),
     Output(Id.RC_DISTRICTS, "children"),
     Output(Id.RC_ALERT, "children"),
+    Output(Id.RC_MAP_TABLE, "children"),
+    Output(Id.RC_AREA, "options"),
+    Output(Id.RC_AREA, "value"),
+    Output(Id.RC_STATUS, "children"),
     Input(Id.DATASET, "data"),
     Input(Id.RC_RUN, "n_clicks"),
     Input(Id.RC_EDITS, "data"),
     State(Id.RC_N, "value"),
     State(Id.RC_PLACES, "value"),
     State(Id.RC_CATEGORIES, "value"),
+    State(Id.RC_AREA, "value"),
 )
 def update_recruitment(
     dataset_id: str | None,
@@ -225,9 +306,12 @@ def update_recruitment(
     households: int | None,
     places: int | None,
     categories: list[str] | None,
-) -> tuple[Any, Any, Any, Any]:
+    area: str | None = None,
+) -> tuple[Any, ...]:
+    """Map, suggestions, what-if table, the squares as a table and as the what-if list, and
+    the sentence read out (what changed)."""
     try:
-        return _recruitment(
+        out = _recruitment(
             dataset_id,
             edits or [],
             int(households or 10),
@@ -235,7 +319,26 @@ def update_recruitment(
             _categories(categories),
         )
     except Exception as err:
-        return figures._empty("No map"), None, None, error_alert(err)
+        empty = figures._empty("No map")
+        return empty, None, None, error_alert(err), None, [], None, "Cannot show this view."
+    fig, suggestions, districts, grid, status = out
+    options = [
+        {"label": _square_label(r), "value": str(r["area_id"])}
+        for r in grid.sort_values(["value", "area_id"], ascending=[False, True]).to_dict(
+            orient="records"
+        )
+    ]
+    values = {o["value"] for o in options}
+    chosen = area if area in values else (options[0]["value"] if options else None)
+    table = square_table(grid, "children_at_risk", table_id="rc-squares")
+    return fig, suggestions, districts, None, table, options, chosen, status
+
+
+def _square_label(r: dict) -> str:
+    return (
+        f"{grid_reference(str(r['area_id']))}, {r['district_name'] or 'outside the districts'}"
+        f" (children at risk: {shown_count(float(r['children_at_risk']))})"
+    )
 
 
 def parse_edits(edits: list[dict]) -> tuple[Edit, ...]:
@@ -315,12 +418,32 @@ def _recruitment(
             ),
             hoverinfo="name",
         )
+    changes = _district_change(
+        base.district, res.district, len(what_if), exact=exact_counts_allowed(), edits=what_if
+    )
+    if _triggered() == Id.RC_EDITS:
+        status = (
+            f"What-if updated: {len(what_if)} edit(s). {_total_gap_words(base, res)}"
+            if what_if
+            else "What-if reset: no edits."
+        )
+    else:
+        status = f"Suggestions updated: coverage gap {_gap_words(plan)} more children within reach."
     return (
         fig,
         _suggestions(plan, recruitment_baselines(s, dataset_id, plan)),
-        _district_change(base.district, res.district, len(what_if), exact=exact_counts_allowed()),
-        None,
+        changes,
+        grid,
+        status,
     )
+
+
+def _triggered() -> Any:
+    """The input that fired the running callback; None when called directly (tests)."""
+    try:
+        return ctx.triggered_id
+    except MissingCallbackContextException:  # called directly, not by Dash
+        return None
 
 
 def _hide_gains(plan: Any) -> bool:
@@ -405,11 +528,11 @@ def _suggestions(plan: Any, cmp: Any) -> html.Div:
     )
 
 
-def _district_change(
-    before: pd.DataFrame, after: pd.DataFrame, n_edits: int, *, exact: bool = False
-) -> html.Div:
-    """Gap before and after the edits by district. The gap counts children: unless ``exact``
-    (analysts), 1-5 is shown as c with secondary suppression against the total."""
+def _shown_gaps(
+    before: pd.DataFrame, after: pd.DataFrame, *, exact: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, str]]]:
+    """Gap before and after by district as shown: unless ``exact`` (analysts), 1-5 is c with
+    secondary suppression against the total (the last row)."""
     b = before.set_index("district_code")
     a = after.set_index("district_code").reindex(b.index)
     total = (b.index == b.index[-1]) if len(b) else np.zeros(0, dtype=bool)
@@ -418,6 +541,45 @@ def _district_change(
         gap = frame["gap"].to_numpy(float)
         hidden = np.zeros(len(gap), dtype=bool) if exact else suppressed_gap(gap, total)
         shown[name] = dict(zip(frame.index, gap_text(gap, hidden), strict=True))
+    return b, a, shown
+
+
+def _total_gap_words(base: Any, res: Any) -> str:
+    """The authority's coverage gap before and after the edits, as the what-if table shows it."""
+    b, _a, shown = _shown_gaps(base.district, res.district, exact=exact_counts_allowed())
+    if not len(b):
+        return ""
+    code = b.index[-1]
+    return f"Coverage gap {shown['before'][code]} now, {shown['after'][code]} after your edits."
+
+
+def _edit_list(edits: tuple[Edit, ...]) -> html.Div:
+    """The edits in words (what a keyboard or screen-reader user did, and what the map's
+    diamonds show)."""
+    if not edits:
+        return html.P("No what-if edits yet.", className="muted mb-0")
+    items = [
+        html.Li(
+            f"{'Added' if e.action == 'add' else 'Removed'} a household of {e.places} place(s) "
+            f"in 5 km square {grid_reference(e.cell)}"
+        )
+        for e in edits
+    ]
+    return html.Div([html.H3("Your edits", className="subsection-title"), html.Ol(items)])
+
+
+def _district_change(
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    n_edits: int,
+    *,
+    exact: bool = False,
+    edits: tuple[Edit, ...] = (),
+) -> html.Div:
+    """Gap before and after the edits by district. The gap counts children: unless ``exact``
+    (analysts), 1-5 is shown as c with secondary suppression against the total. A changed row
+    says so in words (a "Changed" column), not only by its shading."""
+    b, a, shown = _shown_gaps(before, after, exact=exact)
     rows = []
     for code in a.index:
         if code == "OUTSIDE":
@@ -429,6 +591,7 @@ def _district_change(
             html.Tr(
                 [
                     html.Td(a.loc[code, "district_name"]),
+                    html.Td("Changed" if changed else "", className="changed-mark"),
                     html.Td(shown["before"][code], className="num"),
                     html.Td(shown["after"][code], className="num"),
                     html.Td(f"{pa:.2f}", className="num"),
@@ -439,8 +602,17 @@ def _district_change(
         )
     return panel(
         f"What-if: district figures ({n_edits} edit(s))",
-        "Coverage gap before and after your edits, and places per child (2SFCA) after.",
-        data_table(
-            ["District", "Gap now", "Gap after", "Places/child"], rows, id="rc-district-table"
+        "Coverage gap before and after your edits, and places per child (2SFCA) after; "
+        "rows your edits changed say Changed.",
+        html.Div(
+            [
+                data_table(
+                    ["District", "Changed", "Gap now", "Gap after", "Places/child"],
+                    rows,
+                    numeric_from=2,
+                    id="rc-district-table",
+                ),
+                _edit_list(edits),
+            ]
         ),
     )

@@ -1,6 +1,7 @@
 """Disclosure control (DESIGN.md §7): the suppression engine and one policy per kind of table,
 which every output (pages, reports, CLI files) calls."""
 
+from geo.disclosure.benchmark import suppress_own_measures
 from geo.disclosure.coverage import SuppressedCoverage, suppress_coverage
 from geo.disclosure.policy import DISTRICT_COUNTS, suppress_district_table, suppress_trend
 from geo.disclosure.suppression import (
@@ -28,6 +29,7 @@ __all__ = [
     "suppress_counts",
     "suppress_coverage",
     "suppress_district_table",
+    "suppress_own_measures",
     "suppress_table",
     "suppress_trend",
 ]

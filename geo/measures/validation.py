@@ -84,7 +84,8 @@ def validation_report(data: PlacementData, census: Census) -> ValidationReport:
         placement = s.role in PLACEMENT_ROLES
         n_used = int(used[s.role].get(s.file, 0)) if s.role in used else 0
         n_census = int(in_census.get(s.file, 0)) if placement else None
-        ok = s.role == "ignored" or s.rows_read == s.rows_rejected + s.rows_merged + n_used
+        accounted = s.rows_rejected + s.rows_merged + n_used + s.rows_other_authority
+        ok = s.role == "ignored" or s.rows_read == accounted
         rows.append(
             {
                 "file": s.file,
@@ -94,6 +95,8 @@ def validation_report(data: PlacementData, census: Census) -> ValidationReport:
                 "rows_read": s.rows_read,
                 "rows_rejected": s.rows_rejected,
                 "rows_merged_duplicate": s.rows_merged,
+                "rows_other_authority": s.rows_other_authority,
+                "other_authorities": dict(s.other_authorities),
                 "rows_used": n_used if s.role != "ignored" else 0,
                 "in_census": n_census,
                 "not_current": n_used - n_census if n_census is not None else None,
@@ -112,6 +115,8 @@ def validation_report(data: PlacementData, census: Census) -> ValidationReport:
             "rows_read",
             "rows_rejected",
             "rows_merged_duplicate",
+            "rows_other_authority",
+            "other_authorities",
             "rows_used",
             "in_census",
             "not_current",
@@ -126,6 +131,11 @@ def validation_report(data: PlacementData, census: Census) -> ValidationReport:
     not_current = int(sum(census.not_current.values()))
     rejected = int(placements["rows_rejected"].sum())
     merged = int(placements["rows_merged_duplicate"].sum())
+    other = int(placements["rows_other_authority"].sum())
+    other_by_la: dict[str, int] = {}
+    for by_la in placements["other_authorities"]:
+        for la, n in dict(by_la).items():
+            other_by_la[la] = other_by_la.get(la, 0) + int(n)
     totals = {
         "read": read,
         "in_census": n_census,
@@ -133,8 +143,10 @@ def validation_report(data: PlacementData, census: Census) -> ValidationReport:
         "not_current_detail": dict(census.not_current),
         "rejected": rejected,
         "merged_duplicates": merged,
+        "other_authority": other,
+        "other_authorities": dict(sorted(other_by_la.items())),
         "reconciles": bool(
-            read == n_census + not_current + rejected + merged and files["reconciles"].all()
+            read == n_census + not_current + rejected + merged + other and files["reconciles"].all()
         ),
     }
     returns = [

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.spatial.authority import Authority
+from geo.ssda903.extracts import split_extract
 from geo.ssda903.rejects import Rejects
 from geo.ssda903.returns import (
     PLACEMENT_ROLES,
@@ -137,7 +139,13 @@ def _head(path: Path, what: str) -> bytes:
 
 
 def _load_file(
-    path: Path, *, forced: str | None, from_folder: bool, what: str, max_mb: float
+    path: Path,
+    *,
+    forced: str | None,
+    from_folder: bool,
+    what: str,
+    max_mb: float,
+    authority: Authority | None,
 ) -> tuple[str, list[tuple[str, RawTable]], list[tuple[str, str]]]:
     """Read one file by content. Returns (format, [(role, table)], [(ignored label, reason)])."""
     try:
@@ -159,7 +167,7 @@ def _load_file(
             if role is None or role == "carers" or role in UNUSED_TABLES:
                 ignored.append((t.name, _ignored_reason(role, t)))
             else:
-                found.append((role, t))
+                found.extend((role, part) for part in split_extract(t, authority))
         return "xlsx", found, ignored
     try:
         table = apply_aliases(read_csv_text(path, what=what))
@@ -172,7 +180,7 @@ def _load_file(
         return "csv", [], [(table.name, _ignored_reason(role, table))]
     if role is None:  # a named file: validate it as placements so the message names columns
         role = placements_form(set(table.frame.columns))
-    return "csv", [(role, table)], []
+    return "csv", [(role, part) for part in split_extract(table, authority)], []
 
 
 def _ignored_reason(role: str | None, table: RawTable) -> str:
@@ -212,10 +220,19 @@ def _group_tables(tables: list[_Table]) -> None:
     csv_placements = [t for t in tables if t.table.fmt == "csv" and t.role in PLACEMENT_ROLES]
     for t in tables:
         if t.table.fmt != "csv" or t.role in PLACEMENT_ROLES:
-            t.group = str(t.path)
+            t.group = str(t.path) + (f"|{t.table.year}" if t.table.year else "")
     for t in tables:
         if t.group:
             continue
+        if t.table.year is not None:  # a year of a Header/UASC extract joins the same year
+            same = {
+                c.group
+                for c in csv_placements
+                if c.table.year == t.table.year and c.path.parent == t.path.parent
+            }
+            if len(same) == 1:
+                t.group = same.pop()
+                continue
         if len(csv_placements) == 1:
             t.group = csv_placements[0].group
             continue
@@ -296,6 +313,7 @@ def read_placements(
     header: str | Path | None = None,
     uasc: str | Path | None = None,
     max_mb: float = DEFAULT_MAX_MB,
+    authority: Authority | None = None,
 ) -> PlacementData:
     """Read, validate and merge placement data as a council files it.
 
@@ -305,6 +323,10 @@ def read_placements(
     or without BOM, or Windows-1252) that is an SSDA903 Episodes, Header or UASC table or one row
     per child. ``header``/``uasc`` name a Header/UASC file explicitly. Returns from several years
     are merged (:mod:`geo.ssda903.returns`): the same episode counted once, the later return winning.
+
+    A regional or multi-year extract (an ``LA`` and/or ``YEAR`` column) is split
+    (:mod:`geo.ssda903.extracts`): with ``authority`` given, rows of other authorities are set
+    aside and counted per ``LA`` value; each year is merged like a separate return.
 
     Raises :class:`~geo.errors.InputError` when a named file is unusable as a whole (missing,
     empty, not a table, a required column missing, hostile or ill-formed XML) or when no
@@ -342,6 +364,7 @@ def read_placements(
             from_folder=from_folder,
             what=_WHAT[forced or "placements"],
             max_mb=max_mb,
+            authority=authority,
         )
         formats[path] = fmt
         tables.extend(
@@ -353,7 +376,10 @@ def read_placements(
     labels = _labels(list(dict.fromkeys([t.path for t in tables] + [p for p, *_ in ignored])))
     for t in tables:
         base = labels[t.path]
-        t.table = replace(t.table, label=f"{base}[{t.table.sheet}]" if t.table.sheet else base)
+        label = f"{base}[{t.table.sheet}]" if t.table.sheet else base
+        if t.table.year is not None:
+            label += f"[YEAR={t.table.year}]"
+        t.table = replace(t.table, label=label)
 
     roles = {t.role for t in tables}
     if not roles & PLACEMENT_ROLES:
@@ -456,9 +482,13 @@ def read_placements(
                 format=t.table.fmt,
                 role=t.role,
                 return_label=returns[t.rank].label,
-                rows_read=len(t.table.frame) + len(t.table.bad_rows),
+                rows_read=len(t.table.frame)
+                + len(t.table.bad_rows)
+                + sum(t.table.set_aside.values()),
                 rows_rejected=len(rejects.rows.get(str(i), ())),
                 rows_merged=duplicates.get(prefix + t.table.name, 0),
+                rows_other_authority=sum(t.table.set_aside.values()),
+                other_authorities=dict(t.table.set_aside),
                 reject_reasons=dict(rejects.reasons.get(str(i), Counter()).most_common()),
             )
         )

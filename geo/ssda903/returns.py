@@ -61,6 +61,8 @@ class SourceReport:
     rows_read: int = 0
     rows_rejected: int = 0
     rows_merged: int = 0  # dropped because a later return has the same record
+    rows_other_authority: int = 0  # rows of other authorities in an extract (LA column)
+    other_authorities: dict[str, int] = field(default_factory=dict)  # LA value -> rows
     reject_reasons: dict[str, int] = field(default_factory=dict)
     note: str = ""
 

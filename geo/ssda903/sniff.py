@@ -83,8 +83,8 @@ def is_xlsx(source: Path | bytes, *, name: str = "", max_mb: float = DEFAULT_MAX
 
     Only the zip's central directory is read; nothing is decompressed. A workbook that would
     unpack to more than ``max_mb`` MB, or more than :data:`XLSX_MAX_RATIO` times its packed
-    size, raises :class:`InputError` (a zip bomb guard). A zip that is not a workbook, or not a
-    readable zip, is False.
+    size (as a whole or any member over 1 MB), raises :class:`InputError` (a zip bomb guard).
+    A zip that is not a workbook, or not a readable zip, is False.
     """
     if isinstance(source, bytes):
         if not source.startswith(XLSX_MAGIC):
@@ -108,10 +108,16 @@ def is_xlsx(source: Path | bytes, *, name: str = "", max_mb: float = DEFAULT_MAX
         return False
     unpacked = sum(i.file_size for i in infos)
     packed = max(1, sum(i.compress_size for i in infos))
-    if unpacked > max_mb * 1024 * 1024 or unpacked / packed > XLSX_MAX_RATIO:
+    # The ratio of each member on its own too: padding the archive with stored (uncompressed)
+    # members must not hide one sheet packed hundreds of times (members under 1 MB cannot matter).
+    ratio = max(
+        [unpacked / packed]
+        + [i.file_size / max(1, i.compress_size) for i in infos if i.file_size > 1024 * 1024]
+    )
+    if unpacked > max_mb * 1024 * 1024 or ratio > XLSX_MAX_RATIO:
         raise InputError(
             f"The workbook '{name or 'upload'}' unpacks to {unpacked / 1024 / 1024:.0f} MB "
-            f"({unpacked / packed:.0f} times its size), above the {max_mb:g} MB / "
+            f"(up to {ratio:.0f} times its packed size), above the {max_mb:g} MB / "
             f"{XLSX_MAX_RATIO}:1 limits for a workbook. Save each table as CSV instead, or "
             "raise PLACEMAP_MAX_XML_MB."
         )

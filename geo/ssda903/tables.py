@@ -34,6 +34,8 @@ class RawTable:
     fmt: str = "csv"  # csv | xlsx | xml
     sheet: str | None = None  # XLSX sheet name
     source_names: dict[str, str] = field(default_factory=dict)  # table column -> name in file
+    year: str | None = None  # one year of a multi-year extract (YEAR column)
+    set_aside: dict[str, int] = field(default_factory=dict)  # other authorities' rows, by LA
 
     @property
     def name(self) -> str:

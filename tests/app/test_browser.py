@@ -20,6 +20,7 @@ pytestmark = [
 ]
 
 PAGES = ["/", "/coverage", "/recruitment", "/comparison", "/data"]
+TOKEN = "browser-test-token"  # local mode's token (PLACEMAP_LOCAL_TOKEN), given through Settings
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +31,26 @@ def app(app_cache_dir, tmp_path_factory):
     settings = Settings(
         cache_dir=app_cache_dir,
         upload_dir=state / "uploads",
-        extra={"users_file": str(state / "users.json")},
+        port=free_port(),  # the app answers only on its own port (Host check)
+        extra={"users_file": str(state / "users.json"), "local_token": TOKEN},
     )
     return create_app(settings)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(dash_duo, app) -> None:
+    """Start the server and open it as ``placemap serve`` tells a person to: the link with the
+    local token, which the app exchanges for a session cookie."""
+    dash_duo.start_server(app, navigate=False, port=app.server.config["PLACEMAP_SETTINGS"].port)
+    dash_duo.driver.get(f"{dash_duo.server.url}/?token={TOKEN}")
+    dash_duo.server_url = dash_duo.server.url  # waits for the page, now signed in
 
 
 def severe_logs(dash_duo) -> list[dict]:
@@ -71,7 +89,7 @@ def wait_for_graph(dash_duo, graph_id: str, timeout: float = 40) -> list[dict]:
 
 
 def test_every_page_loads_without_console_errors(dash_duo, app):
-    dash_duo.start_server(app)
+    start(dash_duo, app)
     for path in PAGES:
         dash_duo.driver.get(dash_duo.server_url + path)
         dash_duo.wait_for_element(".page-title", timeout=60)
@@ -83,7 +101,7 @@ def test_every_page_loads_without_console_errors(dash_duo, app):
 
 
 def test_map_renders_twelve_kent_districts_and_filter_changes_figures(dash_duo, app):
-    dash_duo.start_server(app)
+    start(dash_duo, app)
     data = wait_for_graph(dash_duo, "ov-map")
     banded = [
         t
@@ -104,7 +122,7 @@ def test_map_renders_twelve_kent_districts_and_filter_changes_figures(dash_duo, 
 def test_bad_upload_shows_the_error(dash_duo, app, tmp_path):
     bad = tmp_path / "episodes.csv"
     bad.write_text("CHILD,DECOM\n1,01/01/2018\n")
-    dash_duo.start_server(app)
+    start(dash_duo, app)
     dash_duo.driver.get(dash_duo.server_url + "/data")
     dash_duo.wait_for_element("#dt-upload-placements input[type=file]", timeout=60)
     dash_duo.find_element("#dt-upload-placements input[type=file]").send_keys(str(bad))
@@ -127,7 +145,7 @@ def test_what_if_click_changes_a_district_figure(dash_duo, app):
     targets = grid[grid["children_at_risk"] > 0].sort_values("children_at_risk", ascending=False)
     targets = targets["area_id"].tolist()
 
-    dash_duo.start_server(app)
+    start(dash_duo, app)
     dash_duo.driver.get(dash_duo.server_url + "/recruitment")
     data = wait_for_graph(dash_duo, "rc-map", timeout=90)
     wait_idle(dash_duo)

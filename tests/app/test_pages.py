@@ -20,15 +20,15 @@ def app(app_cache_dir, tmp_path_factory):
         Settings(
             cache_dir=app_cache_dir,
             upload_dir=state / "uploads",
-            extra={"users_file": str(state / "users.json")},
+            extra={"users_file": str(state / "users.json"), "local_token": "pages-token"},
         )
     )
 
 
 @pytest.fixture
 def ctx(app):
-    with app.server.test_request_context("/"):
-        app.server.preprocess_request()  # sign-in hooks: the local analyst in local mode
+    with app.server.test_request_context("/?token=pages-token"):
+        app.server.preprocess_request()  # sign-in hooks: the local analyst (the printed link)
         yield app
 
 
@@ -170,7 +170,9 @@ def test_delete_the_uploaded_data_in_use(ctx):
         b"CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,"
         b"HOME_POST,PL_POST,URN\nA,01/01/2018,S,C2,N1,U1,PR1,,,,ME14 1XQ,CT1 2RX,\n"
     )
-    stored = store_upload(upload_root(s.settings), [("episodes.csv", episodes)])
+    stored = store_upload(
+        upload_root(s.settings), [("episodes.csv", episodes)], uploaded_by="local"
+    )
     s.add(load_dataset(stored.files, label="test", synthetic=False, dataset_id=stored.dataset_id))
     assert stored.folder.exists()
     new_id, alert = delete_current(1, stored.dataset_id)

@@ -137,6 +137,13 @@ def sign_in(client, name: str, password: str | None = None, **headers: str):
     )
 
 
+def sign_out(client, **headers: str):
+    """Sign out as the browser does: the form of ``GET /logout`` posted with its CSRF token."""
+    page = client.get("/logout").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/logout", data={"csrf_token": token}, headers=headers)
+
+
 def post_callback(client, output: str, *, token: str | None = None, **headers: str):
     if token is None:
         cookie = client.get_cookie(auth.CSRF_COOKIE)
@@ -205,7 +212,7 @@ def test_sign_in_then_callbacks_work_and_sign_out_ends_it(app):
     assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
     ok = post_callback(client, "aggregate.children")
     assert ok.status_code == 200 and "district totals" in ok.get_data(as_text=True)
-    assert client.get("/logout").status_code == 302
+    assert sign_out(client).status_code == 302
     assert post_callback(client, "aggregate.children").status_code == 401
     assert events(app)[-2:] == [Event.SIGN_IN, Event.SIGN_OUT]
 
@@ -356,7 +363,7 @@ def test_admin_sees_users_and_audit_others_do_not(app):
     sign_in(client, "cora")
     assert client.get("/admin").status_code == 403
     assert client.get("/admin/audit.jsonl").status_code == 403
-    client.get("/logout")
+    sign_out(client)
     sign_in(client, "adam")
     page = client.get("/admin").get_data(as_text=True)
     assert "cora" in page and "commissioner" in page and "access_denied" in page
@@ -383,7 +390,9 @@ def test_page_guard_shows_a_message_instead_of_the_layout(app):
 
 # -- single sign-on header, local mode ---------------------------------------------------------
 def test_trusted_proxy_header(tmp_path, users_template):
-    app = make_app(tmp_path, users_template, trusted_user_header="X-Remote-User")
+    app = make_app(
+        tmp_path, users_template, trusted_user_header="X-Remote-User", trusted_proxies="127.0.0.1"
+    )
     client = app.server.test_client()
     r = client.get("/_dash-layout", headers={"X-Remote-User": "CORA"})
     assert r.status_code == 200
@@ -405,8 +414,9 @@ def test_proxy_header_is_off_by_default(app):
 
 
 def test_local_mode_without_users_file(tmp_path):
-    app = make_app(tmp_path, None)
+    app = make_app(tmp_path, None, local_token="local-test-token")
     client = app.server.test_client()
+    assert client.get("/?token=local-test-token").status_code == 302  # the printed link
     assert client.get("/login").status_code == 302  # no sign-in needed
     assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
     r = post_callback(client, f"{Id.DT_RESULT}.children")  # local user is an analyst

@@ -128,6 +128,8 @@ def tracebacking_app(tmp_path, production: bool) -> Dash:
         extra={
             "users_file": str(tmp_path / "no-users.json"),
             "trusted_user_header": "X-Remote-User" if production else "",
+            "trusted_proxies": "127.0.0.1",
+            "local_token": "tok",
         },
     )
     app = Dash(__name__)
@@ -148,7 +150,7 @@ def test_errors_show_no_traceback(tmp_path, production):
         UserStore(tmp_path / "no-users.json").add("ana", role="analyst", password=None)
     client = app.server.test_client()
     headers = {"X-Remote-User": "ana"} if production else {}
-    client.get("/", headers=headers)
+    client.get("/" if production else "/?token=tok", headers=headers)
     token = client.get_cookie("_csrf_token").value
     body = {
         "output": "out.children",

@@ -16,7 +16,7 @@ def test_options_come_from_settings_not_the_environment(tmp_path, monkeypatch):
     assert cfg.audit_log == tmp_path / "audit.jsonl"
     assert cfg.throttle_db == tmp_path / "login-throttle.sqlite3"
     assert cfg.trusted_user_header is None and cfg.idle_minutes == 30.0
-    assert cfg.trusted_proxies == frozenset({"127.0.0.1", "::1"}) and not cfg.cookie_secure
+    assert cfg.trusted_proxies == frozenset() and not cfg.cookie_secure  # none by default
 
 
 def test_settings_from_env_fills_the_sign_in_options(tmp_path, monkeypatch):

@@ -157,3 +157,37 @@ def test_every_json_placemap_writes_is_strict(tmp_path, capsys):
         for key in ("rows_read", "rows_rejected", "rows_used"):
             assert isinstance(f[key], int), (f["file"], key, f[key])
         assert f["in_census"] is None or isinstance(f["in_census"], int)
+
+
+def test_regional_multi_year_extract():
+    """LA given as the DfE number (886), the GSS code and the name; Medway (887) and Bromley
+    (305) rows set aside and counted; each Kent episode in both years' returns counted once,
+    the 2019 copy winning (K4's DEC filled in 2019 ends it before the census)."""
+    from geo import analyse, load_authority
+
+    folder = CORPUS / "shapes" / "regional-extract"
+    rows = _rows(folder / "consortium_episodes.csv")
+    kent_values = {"886", "E10000016", "KENT"}
+    ours = [r for r in rows if r["LA"].upper() in kent_values]
+    others: dict[str, int] = {}
+    for r in rows:
+        if r["LA"].upper() not in kent_values:
+            others[r["LA"]] = others.get(r["LA"], 0) + 1
+    latest = {r["CHILD"]: r for r in sorted(ours, key=lambda r: r["YEAR"])}  # later year wins
+
+    kent = load_authority("E10000016")
+    data = read_placements(folder, authority=kent)
+    as_at = date(2019, 3, 31)
+    expected = _independent_census(list(latest.values()), [], as_at)
+    census = take_census(data, as_at=as_at)
+    assert dict(zip(census.children["CHILD"], census.children["cohort"], strict=True)) == expected
+    totals = analyse(data, kent, as_at=as_at).summary["placements_rows"]
+    assert totals["other_authorities"] == others
+    assert totals["merged_duplicates"] == len(ours) - len(latest)
+    assert totals["reconciles"]
+    assert {s.return_label for s in data.sources} == {
+        "consortium_episodes.csv[YEAR=2018]",
+        "consortium_episodes.csv[YEAR=2019]",
+    }
+    dec = data.merge_differences[data.merge_differences["column"] == "DEC"]
+    assert dec[["CHILD", "later_value"]].values.tolist() == [["K4", "2019-01-31"]]

@@ -271,6 +271,8 @@ def test_xml_and_csv_set_and_xlsx_give_identical_outputs(tmp_path):
         "not_current_detail": {"not_started": 0, "ended_before": 1, "superseded": 0},
         "rejected": 0,
         "merged_duplicates": 0,
+        "other_authority": 0,
+        "other_authorities": {},
         "reconciles": True,
     }
     roles = {(f["file"], f["role"], f["format"]) for f in summary["validation"]["files"]}

@@ -97,13 +97,22 @@ def data_table(
         ]
     )
     caption = kwargs.pop("caption", None)
-    return dbc.Table(
+    table = dbc.Table(
         ([html.Caption(caption)] if caption else []) + [html.Thead(head), html.Tbody(rows)],
         size="sm",
         hover=True,
         className="district-list",
-        responsive=True,  # a wide table scrolls in its own box; the page reflows (WCAG 1.4.10)
         **kwargs,
+    )
+    return scroll_box(table, label=caption or f"Table: {', '.join(headings)}")
+
+
+def scroll_box(table: Any, *, label: str) -> html.Div:
+    """A table in its own scrolling box: at 320 CSS px (or 400 % zoom) a wide table scrolls
+    sideways inside it while the page reflows (WCAG 1.4.10); a named region the keyboard can
+    reach, so it can be scrolled without a mouse (2.1.1)."""
+    return html.Div(
+        table, className="table-scroll", tabIndex="0", role="region", **{"aria-label": label}
     )
 
 
@@ -283,7 +292,7 @@ def graph_figure(
             [
                 graph,
                 html.Figcaption(
-                    "The table beside this map gives the same figures.",
+                    "The table beside it gives the same figures.",
                     className="visually-hidden",
                 ),
             ],

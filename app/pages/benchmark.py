@@ -14,7 +14,7 @@ from app import benchmark_figures as bf
 from app import figures
 from app.benchmark_view import authority_benchmark, own_comparison, packaged_tables
 from app.callbacks import callback
-from app.components import data_table, error_alert
+from app.components import data_table, error_alert, graph_figure
 from app.data.state import store
 from app.ids import Id
 from geo.measures import MEASURES
@@ -63,20 +63,18 @@ def layout(**_kwargs: Any) -> html.Div:
                 [
                     _control(
                         "Measure",
-                        dcc.Dropdown(
+                        dbc.Select(  # native <select>: Dash 4's dropdown fails aria-hidden-focus
                             id=Id.BM_MEASURE,
                             options=[{"label": m.label, "value": m.name} for m in MEASURES],
                             value="pct_within_20_miles",
-                            clearable=False,
                         ),
                     ),
                     _control(
                         "Year ending 31 March",
-                        dcc.Dropdown(
+                        dbc.Select(
                             id=Id.BM_YEAR,
-                            options=[{"label": str(y), "value": y} for y in reversed(years)],
-                            value=years[-1],
-                            clearable=False,
+                            options=[{"label": str(y), "value": str(y)} for y in reversed(years)],
+                            value=str(years[-1]),
                         ),
                     ),
                 ]
@@ -84,7 +82,11 @@ def layout(**_kwargs: Any) -> html.Div:
             html.Section(
                 [
                     html.H2("Against statistical neighbours", className="section-title"),
-                    dcc.Graph(id=Id.BM_BARS, config=figures.graph_config(displayModeBar=False)),
+                    graph_figure(
+                        dcc.Graph(id=Id.BM_BARS, config=figures.graph_config(displayModeBar=False)),
+                        name="Bar chart: the authority against its statistical neighbours",
+                        beside=Id.BM_BARS_TABLE,
+                    ),
                     html.Div(id=Id.BM_BARS_TABLE),
                 ],
                 className="card-panel mb-3",
@@ -92,7 +94,13 @@ def layout(**_kwargs: Any) -> html.Div:
             html.Section(
                 [
                     html.H2("Over time", className="section-title"),
-                    dcc.Graph(id=Id.BM_TREND, config=figures.graph_config(displayModeBar=False)),
+                    graph_figure(
+                        dcc.Graph(
+                            id=Id.BM_TREND, config=figures.graph_config(displayModeBar=False)
+                        ),
+                        name="Line chart: the measure over the published years",
+                        beside=Id.BM_TREND_TABLE,
+                    ),
                     html.Div(id=Id.BM_TREND_TABLE),
                 ],
                 className="card-panel mb-3",

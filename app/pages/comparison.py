@@ -11,7 +11,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
 from app.callbacks import callback
-from app.components import data_table, error_alert, graph_figure, live_region
+from app.components import data_table, error_alert, graph_figure, live_region, scroll_box
 from app.data.state import store
 from app.data.store import Filters
 from app.ids import Id
@@ -136,7 +136,8 @@ def update_table(dataset_id: str | None, sort: dict | None) -> tuple[Any, str]:
         if sort.get("col") in names
         else ""
     )
-    return district_table(table, s.authority.target_pct_within_20, sort), status
+    grid = district_table(table, s.authority.target_pct_within_20, sort)
+    return scroll_box(grid, label="District comparison table"), status
 
 
 # display column, heading, numeric column it sorts by
@@ -226,7 +227,6 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
         hover=True,
         className="district-list comparison-table",
         id="cp-grid",
-        responsive=True,  # scrolls in its own box at 320 px; the page itself reflows
     )
 
 

@@ -337,5 +337,4 @@ def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Ta
         hover=True,
         className="district-list",
         striped=False,
-        responsive=True,
     )

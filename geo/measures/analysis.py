@@ -93,7 +93,8 @@ def distance_table(census: Census) -> pd.DataFrame:
             ],
             "LS": c["LS"].to_numpy(),
             "DECOM": c["DECOM"].dt.date.to_numpy(),
-            "age_years": c["age_years"].to_numpy(),
+            # Whole years, blank when not known: Int64, never float (to_numpy would make 14.0)
+            "age_years": c["age_years"].astype("Int64").array,
             "SEX": c["SEX"].to_numpy(),
             "DISABLED": c["DISABLED"].to_numpy(dtype=bool),
             "UASC": c["UASC"].to_numpy(dtype=bool),

@@ -35,8 +35,10 @@ def ctx(app):
 def test_overview_filters_change_figures_and_match_analyse(ctx):
     from app.pages.overview import update_overview
 
-    fig, kpis, table, alert = update_overview(None, 20, "home", "all", "all", "all", "all", None)
-    assert alert is None
+    fig, kpis, table, alert, status = update_overview(
+        None, 20, "home", "all", "all", "all", "all", None
+    )
+    assert alert is None and "within 20 miles" in status
     kent = [
         loc
         for t in fig.data
@@ -50,7 +52,7 @@ def test_overview_filters_change_figures_and_match_analyse(ctx):
     )
     a = store().analysis(None)
     assert str(a.summary["headline"]["pct_within_20"]) in str(kpis[0].children)
-    fig10, kpis10, _, _ = update_overview(None, 10, "home", "disabled", "all", "all", "all", None)
+    fig10, kpis10, *_ = update_overview(None, 10, "home", "disabled", "all", "all", "all", None)
     assert str(kpis10[0].children) != str(kpis[0].children)
 
 
@@ -58,10 +60,11 @@ def test_overview_never_shows_small_numbers(ctx):
     from app.pages.overview import update_overview
 
     # a narrow filter leaves districts with 1-5 children: they are shown as c, not counts
-    _fig, _kpis, table, _alert = update_overview(
+    _fig, _kpis, table, _alert, _status = update_overview(
         None, 20, "home", "disabled", "0-4", "residential", "all", None
     )
-    cells = [str(td.children) for tr in table.children[1].children for td in tr.children]
+    body = next(c for c in table.children if type(c).__name__ == "Tbody")
+    cells = [str(td.children) for tr in body.children for td in tr.children]
     assert not any(c in {"1", "2", "3", "4", "5"} for c in cells)
 
 
@@ -104,7 +107,7 @@ def test_what_if_add_then_remove_restores_the_figures(ctx):
 def test_recruitment_callback_and_click_recording(ctx):
     from app.pages.recruitment import apply_click, update_recruitment
 
-    fig, suggestions, districts, alert = update_recruitment(None, None, [], 3, 2, None)
+    fig, suggestions, districts, alert, *_ = update_recruitment(None, None, [], 3, 2, None)
     assert alert is None and suggestions is not None and districts is not None
     edits = apply_click({"points": [{"location": "575000_155000"}]}, [], "add", 2, None)
     assert edits == [
@@ -122,7 +125,7 @@ def test_recruitment_panel_compares_the_plan_with_naive_siting(ctx):
     from app.pages.recruitment import update_recruitment
 
     cats = ["0-4", "5-10", "11-15", "16+", "disability"]
-    _, suggestions, _, alert = update_recruitment(None, None, [], 5, 2, cats)
+    _, suggestions, _, alert, *_ = update_recruitment(None, None, [], 5, 2, cats)
     text = str(suggestions)
     assert alert is None
     assert "10 more children could be placed within 20 miles" in text
@@ -148,7 +151,7 @@ def test_unusable_configured_data_shows_the_cli_message(tmp_path):
 
     with app.server.test_request_context("/"):
         assert ensure_dataset("/", None) is None
-        _fig, _kpis, _table, alert = update_overview(
+        _fig, _kpis, _table, alert, _status = update_overview(
             None, 20, "home", "all", "all", "all", "all", None
         )
         banner = dataset_banner(None)

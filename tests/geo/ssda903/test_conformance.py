@@ -191,3 +191,21 @@ def test_regional_multi_year_extract():
     }
     dec = data.merge_differences[data.merge_differences["column"] == "DEC"]
     assert dec[["CHILD", "later_value"]].values.tolist() == [["K4", "2019-01-31"]]
+
+
+def test_ages_are_whole_years_whatever_other_rows_hold(tmp_path):
+    # A child without a date of birth once turned every age in placements.csv into 14.0.
+    folder = CORPUS / "shapes" / "sex-letters"
+    lines = (folder / "Header.csv").read_text(encoding="utf-8").splitlines()
+    lines[3] = "S3,U,,WBRI,,,"  # no DOB
+    for name in ("Episodes.csv", "UASC.csv"):
+        (tmp_path / name).write_text((folder / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "Header.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert (
+        main(["analyse", "--placements", str(tmp_path), "--as-at", "2018-12-31", "--out", str(out)])
+        == 0
+    )
+    with (out / "placements.csv").open(encoding="utf-8") as fh:
+        ages = {r["CHILD"]: r["age_years"] for r in csv.DictReader(fh)}
+    assert ages["S3"] == "" and ages["S1"] == "13" and ages["S2"] == "11", ages

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo.spatial import OUTSIDE, postcode_sector
+from geo.measures import area_of
+from geo.spatial import postcode_sector
 from geo.ssda903 import (
     AGE_BAND_LABELS,
     ALL_AGES_MASK,
@@ -262,8 +263,7 @@ def demand_from_analysis(analysis: Analysis) -> tuple[Demand, DemandCounts]:
     pair = c["HOME_POST"].astype("string") + "|" + c["PL_POST"].astype("string")
     known_pair = c["HOME_POST"].notna() & c["PL_POST"].notna()
     siblings = (known_pair & pair.duplicated(keep=False)).to_numpy(dtype=bool)
-    codes = c["home_district_code"].astype("string")
-    districts = codes.where(codes.isin(analysis.authority.district_codes), OUTSIDE).fillna(OUTSIDE)
+    districts = area_of(c, analysis.authority, by="home")  # the table area, as in compliance
     age = pd.to_numeric(c["age_years"], errors="coerce").to_numpy(dtype=float)
     demand = Demand.from_arrays(
         easting_m=e[ok],

@@ -23,7 +23,7 @@ Outputs are aggregates by district and area only: no child or carer location lea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -45,8 +45,20 @@ from geo.coverage.fca import (
     weight_percent,
 )
 from geo.coverage.inputs import Demand, Supply, suits
+from geo.coverage.layers import AreaLayer
 from geo.coverage.matching import Matching, greedy_assignment
-from geo.spatial import OUTSIDE, Authority, dfe_miles, district_name, grid_cell
+from geo.progress import Progress, report
+from geo.spatial import (
+    OUTSIDE,
+    AreaKind,
+    Authority,
+    area_names,
+    area_order,
+    dfe_miles,
+    district_name,
+    grid_cell,
+)
+from geo.spatial.authority import upper_tier_of
 from geo.spatial.catchments import DEFAULT_METHOD, Catchment, PairMethod, PointIndex, pairs_within
 
 RADIUS_MILES = 20.0
@@ -97,51 +109,6 @@ class AreaType(StrEnum):
     GRID = "grid"
 
 
-# --- areas ----------------------------------------------------------------------------------
-
-
-class _Areas:
-    """Area ids of one kind: children's areas are fixed, carers' grow with what-if edits."""
-
-    def __init__(self, kind: str, child_codes: np.ndarray, carer_codes: np.ndarray) -> None:
-        self.kind = kind
-        self.codes: list[str] = []
-        self.index: dict[str, int] = {}
-        self.child_area = self.ids(child_codes)
-        self.carer_area = self.ids(carer_codes)
-        self.reach = np.zeros(len(self.codes), dtype=np.int64)
-
-    def ids(self, codes: Iterable[str]) -> np.ndarray:
-        out = []
-        for code in codes:
-            i = self.index.get(code)
-            if i is None:
-                i = self.index[code] = len(self.codes)
-                self.codes.append(code)
-            out.append(i)
-        return np.asarray(out, dtype=np.int64)
-
-    def add_carer(self, code: str) -> None:
-        before = len(self.codes)
-        self.carer_area = np.append(self.carer_area, self.ids([code]))
-        if len(self.codes) > before:
-            self.reach = np.append(self.reach, np.zeros(len(self.codes) - before, np.int64))
-
-    @property
-    def n(self) -> int:
-        return len(self.codes)
-
-    def code_array(self) -> np.ndarray:
-        return np.array(self.codes, dtype=object)
-
-    def code_rank(self) -> np.ndarray:
-        """Position of each area id in sorted order (for deterministic tie-breaks)."""
-        order = np.argsort(np.array(self.codes, dtype=str), kind="stable")
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        return rank
-
-
 # --- the model ------------------------------------------------------------------------------
 
 
@@ -182,6 +149,7 @@ class CoverageModel:
         grid_m: float = GRID_M,
         method: PairMethod | str = DEFAULT_METHOD,
         places_basis: PlacesBasis | str = PlacesBasis.APPROVED,
+        progress: Progress | None = None,
     ) -> None:
         self.demand = demand
         self.places_basis = PlacesBasis(places_basis)
@@ -209,9 +177,15 @@ class CoverageModel:
             supply.northing_m,
             radius_miles=self.radius_miles,
             method=method,
+            progress=progress,
         )
         self.adjacency = self._usable(pairs)
         self._degree = self.adjacency.degree()
+        report(
+            progress,
+            f"matching {len(demand):,} children to {len(supply):,} households",
+            unit="children",
+        )
         self.matching = Matching(self.adjacency, self._cap)
         self._extra_child = np.zeros(0, dtype=np.int64)
         self._extra_carer = np.zeros(0, dtype=np.int64)
@@ -270,14 +244,26 @@ class CoverageModel:
 
     def _init_areas(self, supply: Supply) -> None:
         d = self.demand
-        child_district = np.array([self._district_of(c) for c in d.district_code], dtype=object)
-        carer_district = np.array([self._district_of(c) for c in supply.district_code], object)
-        self._districts = _Areas(AreaType.DISTRICT, child_district, carer_district)
+        # Children's demand comes with its table area (geo.measures.area_of); carers get theirs
+        # here from district and postcode sector, so a single-district authority is by
+        # postcode district and a region by authority, as in every other table.
+        carer_district = np.array(
+            [
+                self._carer_area(c, s)
+                for c, s in zip(supply.district_code, supply.sector, strict=True)
+            ],
+            dtype=object,
+        )
+        self._area_list: list[str] = []
         if self.authority is not None:
-            self._districts.ids([*self.authority.district_codes, OUTSIDE])
+            self._area_list = area_order(self.authority, [*d.district_code, *carer_district])
+        child_district = np.array([self._district_of(c) for c in d.district_code], dtype=object)
+        self._districts = AreaLayer(AreaType.DISTRICT, child_district, carer_district)
+        if self.authority is not None:
+            self._districts.ids([*self._area_list, OUTSIDE])
             self._districts.reach = np.zeros(self._districts.n, dtype=np.int64)
-        self._sectors = _Areas(AreaType.SECTOR, d.sector, supply.sector)
-        self._grid = _Areas(
+        self._sectors = AreaLayer(AreaType.SECTOR, d.sector, supply.sector)
+        self._grid = AreaLayer(
             self.grid_type,
             grid_cell(d.easting_m, d.northing_m, size_m=self.grid_m),
             grid_cell(supply.easting_m, supply.northing_m, size_m=self.grid_m),
@@ -308,13 +294,27 @@ class CoverageModel:
         return f"grid_{self.grid_m / 1000:g}km"
 
     @property
-    def _layers(self) -> tuple[_Areas, _Areas, _Areas]:
+    def _layers(self) -> tuple[AreaLayer, AreaLayer, AreaLayer]:
         return (self._districts, self._sectors, self._grid)
 
     def _district_of(self, code: str) -> str:
+        """A child's table area as given (OUTSIDE when not one of the authority's areas)."""
         if self.authority is None:
             return code
-        return code if code in self.authority.districts else OUTSIDE
+        return code if code in self._area_list else OUTSIDE
+
+    def _carer_area(self, district_code: str, sector: str) -> str:
+        """A carer's table area from its district (LTLA) code and postcode sector."""
+        a = self.authority
+        if a is None:
+            return district_code
+        code = upper_tier_of(district_code) if a.area_kind == AreaKind.AUTHORITY else district_code
+        if code not in a.districts:
+            return OUTSIDE
+        if a.area_kind == AreaKind.POSTCODE_DISTRICT:
+            outward = str(sector).split(" ")[0] if sector else ""
+            return outward or OUTSIDE
+        return str(code)
 
     # -- what-if -----------------------------------------------------------------------------
 
@@ -379,7 +379,9 @@ class CoverageModel:
             ).astype(np.int64)
         self._reaches = np.append(self._reaches, len(kids) > 0)
         self._vac[kids] += vacant
-        self._districts.add_carer(self._district_of(district_code))
+        area = self._carer_area(district_code, sector)
+        known = self.authority is None or area in self._area_list
+        self._districts.add_carer(area if known else OUTSIDE)
         self._sectors.add_carer(sector)
         self._grid.add_carer(
             str(grid_cell(np.array([easting_m]), np.array([northing_m]), size_m=self.grid_m)[0])
@@ -569,11 +571,11 @@ class CoverageModel:
         if self.authority is None:
             return {}
         return {
-            **self.authority.districts,
+            **area_names(self.authority, self._area_list),
             OUTSIDE: f"Outside {self.authority.name} or not known",
         }
 
-    def _area_district(self, layer: _Areas) -> np.ndarray:
+    def _area_district(self, layer: AreaLayer) -> np.ndarray:
         """District of each area: the one most of its children and carers are in (ties: the
         lower code)."""
         if layer is self._districts:
@@ -598,7 +600,7 @@ class CoverageModel:
 
     def _table(
         self,
-        layer: _Areas,
+        layer: AreaLayer,
         share_parts: tuple[np.ndarray, np.ndarray, np.ndarray],
         area_district: Mapping[str, np.ndarray],
     ) -> pd.DataFrame:
@@ -646,7 +648,7 @@ class CoverageModel:
 
     def _district_rows(self, table: pd.DataFrame, gap: int) -> pd.DataFrame:
         if self.authority is not None:
-            order = [*self.authority.district_codes, OUTSIDE]
+            order = [*self._area_list, OUTSIDE]
             total_code, total_name = self.authority.code, f"{self.authority.name} total"
         else:
             order = sorted(c for c in table["area_id"] if c)

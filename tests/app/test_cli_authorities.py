@@ -95,3 +95,30 @@ def test_report_for_a_london_borough_in_every_format(medway_and_barking, tmp_pat
         assert codes.count("E09000002") == 1
         expected = Counter(o for _, code, o in truth if code == "E09000002")
         assert {c for c in codes if c not in ("E09000002", "OUTSIDE")} == set(expected)
+
+
+def test_coverage_for_a_unitary_by_postcode_district(medway_and_barking, tmp_path):
+    folder, truth = medway_and_barking
+    rng = np.random.default_rng(3)
+    medway = pc.postcodes_in_districts(["E06000035"]).index.to_numpy()
+    lines = ["CARER_ID,POSTCODE,STATUS,APPROVED_PLACES,OCCUPIED_PLACES,PROVIDER,CATEGORIES"]
+    carers = []
+    for i in range(40):
+        post = _spaced(str(rng.choice(medway)))
+        lines.append(f"H{i:02d},{post},approved,2,0,in_house,0-4;5-10;11-15;16+")
+        carers.append(post.split(" ")[0])
+    register = tmp_path / "carers.csv"
+    register.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "cov"
+    args = ["coverage", "--authority", "E06000035", "--placements", str(folder)]
+    assert main([*args, "--carers", str(register), "--as-at", "2018-12-31", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "district_coverage.csv", dtype={"district_code": str})
+    codes = table["district_code"].tolist()
+    assert codes.count("E06000035") == 1 and codes[-1] == "E06000035"
+    rows = table.set_index("district_code")
+    for outward, n in Counter(carers).items():
+        assert rows.loc[outward, "carers"] == n, outward
+    children = Counter(o for _, code, o in truth if code == "E06000035")
+    for outward, n in children.items():
+        assert rows.loc[outward, "children"] == n, outward
+    assert rows.loc["E06000035", "carers"] == 40

@@ -116,13 +116,18 @@ def parse_csv_text(text: str, *, path: Path, what: str, encoding: str = "utf-8")
             line = reader.line_num
             if not record or all(not f.strip() for f in record):
                 continue  # blank line: not a row
-            if len(record) != width:
+            if len(record) > width:
                 # Trailing empty fields (Excel exports) are harmless; anything else is not.
-                if len(record) > width and all(not f.strip() for f in record[width:]):
+                if all(not f.strip() for f in record[width:]):
                     record = record[:width]
                 else:
                     bad.append((line, f"has {len(record)} fields, the header has {width}"))
                     continue
+            elif len(record) < width:
+                # A short row leaves its last columns blank, as spreadsheets and pandas read it
+                # (exports drop empty trailing fields); a required column left blank is then
+                # rejected by the row checks, naming the column.
+                record = record + [""] * (width - len(record))
             rows.append(record)
             row_numbers.append(line)
     except csv.Error as err:

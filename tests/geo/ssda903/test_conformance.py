@@ -209,3 +209,25 @@ def test_ages_are_whole_years_whatever_other_rows_hold(tmp_path):
     with (out / "placements.csv").open(encoding="utf-8") as fh:
         ages = {r["CHILD"]: r["age_years"] for r in csv.DictReader(fh)}
     assert ages["S3"] == "" and ages["S1"] == "13" and ages["S2"] == "11", ages
+
+
+def test_liia_tools_samples_short_rows_extra_column_duplicates():
+    """The London (LIIA) pipeline's own 903 samples: an extra TEST_COLUMN that most rows leave
+    off (short rows), a blank LS, a '*DUMMY*' RNE, malformed postcodes, a Header listing each
+    child several times. Figures worked out by hand from the 5 + 5 rows."""
+    folder = CORPUS / "liia-tools-samples"
+    data = read_placements(folder)
+    rejects = data.rejects
+    # Episodes: row 3 (the file's line 3) has no LS; every other row is used (short rows are
+    # read with their missing last field blank). Header: 689661 three times, 249901 twice.
+    ep = rejects[rejects["file"] == "SSDA903_2020_episodes.csv"]
+    assert ep[["row", "column"]].values.tolist() == [[3, "LS"]]
+    hd = rejects[rejects["file"] == "SSDA903_2020_header.csv"]
+    assert sorted(hd["row"].tolist()) == [3, 4, 6]
+    assert set(hd["column"]) == {"CHILD"}
+    census = take_census(data, as_at=date(2019, 5, 31)).children.set_index("CHILD")
+    assert sorted(census.index) == ["249901", "689661"]
+    assert census.loc["689661", "LS"] == "J2" and census.loc["689661", "cohort"] == "included"
+    assert census.loc["249901", "cohort"] == "excluded_short_break"  # V3
+    assert census.loc["689661", "SEX"] == "1"  # the first Header row
+    assert census.loc["689661", "DOB"].date() == date(2015, 7, 11)

@@ -24,17 +24,9 @@ import pandas as pd
 from geo.spatial import postcodes as pc
 from geo.spatial.areas import postcode_sector
 from geo.ssda903.rejects import REJECT_COLUMNS, Rejects, parse_dates
+from geo.ssda903.spec import CARER_COLUMNS
 from geo.ssda903.tables import read_csv_text, require_columns
 
-CARER_COLUMNS = [
-    "CARER_ID",
-    "POSTCODE",
-    "STATUS",
-    "APPROVED_PLACES",
-    "OCCUPIED_PLACES",
-    "PROVIDER",
-    "CATEGORIES",
-]
 OPTIONAL_COLUMNS = ["APPROVAL_DATE"]
 
 

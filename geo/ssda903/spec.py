@@ -26,6 +26,16 @@ EPISODE_COLUMNS = [
     "PL_POST",
     "URN",
 ]
+# The carers register (DESIGN.md §5; placemap's own input, not part of the return).
+CARER_COLUMNS = [
+    "CARER_ID",
+    "POSTCODE",
+    "STATUS",
+    "APPROVED_PLACES",
+    "OCCUPIED_PLACES",
+    "PROVIDER",
+    "CATEGORIES",
+]
 HEADER_COLUMNS = ["CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"]
 UASC_COLUMNS = ["CHILD", "SEX", "DOB", "DUC"]
 EPISODE_REQUIRED = ["CHILD", "DECOM", "LS", "PLACE", "HOME_POST", "PL_POST"]
@@ -117,15 +127,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "carers",
         "carers register",
-        (
-            "CARER_ID",
-            "POSTCODE",
-            "STATUS",
-            "APPROVED_PLACES",
-            "OCCUPIED_PLACES",
-            "PROVIDER",
-            "CATEGORIES",
-        ),
+        tuple(CARER_COLUMNS),
         frozenset(["CARER_ID"]),
         True,
     ),

@@ -4,6 +4,7 @@ here from the generated rows (plain string handling), not with placemap's own fu
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
@@ -122,3 +123,9 @@ def test_coverage_for_a_unitary_by_postcode_district(medway_and_barking, tmp_pat
     for outward, n in children.items():
         assert rows.loc[outward, "children"] == n, outward
     assert rows.loc["E06000035", "carers"] == 40
+    for path in out.glob("*.json"):  # strict JSON: no NaN/Infinity anywhere
+        json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse)
+
+
+def _refuse(token: str) -> None:
+    raise ValueError(f"{token} is not JSON")

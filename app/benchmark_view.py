@@ -131,3 +131,18 @@ def authority_benchmark(code: str) -> tuple[AuthorityRef, pd.DataFrame]:
     tables = packaged_tables()
     ref = find_authority(tables, code)
     return ref, benchmark(tables, ref.code)
+
+
+def report_benchmark(authority: Authority) -> pd.DataFrame | None:
+    """The ranks table (:func:`geo.measures.ranks`) the district comparison report shows for
+    ``authority``; None for a region or England, or an authority the DfE tables do not list."""
+    from geo.measures import ranks
+    from geo.spatial import AreaKind
+
+    if authority.area_kind == AreaKind.AUTHORITY:
+        return None
+    try:
+        _ref, bench = authority_benchmark(authority.code)
+    except InputError:
+        return None
+    return ranks(bench)

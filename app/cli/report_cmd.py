@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from app.benchmark_view import report_benchmark
 from app.cli.analyse_cmd import add_input_arguments
 from app.reports import (
     FORMATS,
@@ -17,6 +18,7 @@ from app.reports import (
 from app.settings import Settings
 from geo.errors import InputError, PlacemapError
 from geo.measures import Analysis, analyse, compliance_trend
+from geo.progress import report as progress_report
 from geo.spatial import Authority, load_authority
 from geo.ssda903 import read_placements
 from geo.writing import atomic_write_bytes
@@ -113,6 +115,7 @@ def _coverage(args: argparse.Namespace, analysis: Analysis) -> CoverageFigures |
         return None
     from geo.ssda903 import read_carers
 
+    progress_report(args.progress, "carer coverage and recruitment")
     register = read_carers(args.carers, as_at=analysis.as_at)
     return coverage_figures(analysis, register, households=args.households)
 
@@ -140,13 +143,15 @@ def run(args: argparse.Namespace) -> int:
         uasc=args.uasc,
         max_mb=settings.max_xml_mb,
         authority=authority,
+        progress=args.progress,
     )
-    analysis = analyse(data, authority, as_at=args.as_at)
+    analysis = analyse(data, authority, as_at=args.as_at, progress=args.progress)
     if analysis.summary["children_in_census"] == 0:
         raise InputError(
             f"No child is looked after at {analysis.as_at.isoformat()} in the placements given, "
             "so there is nothing to report. Check the as-at date and the input files."
         )
+    progress_report(args.progress, f"compliance trend over {args.quarters} quarters")
     trend = compliance_trend(data, authority, as_at=analysis.as_at, quarters=args.quarters)
     boundaries, note = _boundaries(args, authority, settings)
     report = build_report(
@@ -156,7 +161,9 @@ def run(args: argparse.Namespace) -> int:
         boundaries=boundaries,  # type: ignore[arg-type]
         boundaries_note=note,
         suppress=not args.no_suppress,
+        benchmark=report_benchmark(authority),  # DfE published figures beside neighbours
     )
+    progress_report(args.progress, f"rendering the {fmt} report")
     payload = render_report(report, fmt=fmt)
     atomic_write_bytes(args.out, payload)
     hidden = sum(t.hidden_cells for t in report.tables)

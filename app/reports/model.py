@@ -25,6 +25,7 @@ from app.reports.tables import (
     COHORT_ROWS,
     CoverageFigures,
     ReportTable,
+    benchmark_table,
     cohort_table,
     coverage_list,
     district_table,
@@ -106,6 +107,7 @@ class Report:
     groups: ReportTable | None = None
     shortage_areas: ReportTable | None = None
     recruitment: ReportTable | None = None
+    benchmark: ReportTable | None = None  # published DfE figures beside statistical neighbours
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     boundaries: gpd.GeoDataFrame | None = None
@@ -126,7 +128,8 @@ class Report:
         if self.groups is not None:
             out.append(self.groups)
         out += [self.cohorts, self.trend, self.trend_children]
-        return out + [t for t in (self.shortage_areas, self.recruitment) if t is not None]
+        extra = (self.shortage_areas, self.recruitment, self.benchmark)
+        return out + [t for t in extra if t is not None]
 
 
 def coverage_figures(
@@ -201,6 +204,7 @@ def report_from_data(
     boundaries: gpd.GeoDataFrame | None = None,
     boundaries_note: str = "",
     suppress: bool = True,
+    benchmark: pd.DataFrame | None = None,
 ) -> Report:
     """Analyse ``data`` at ``as_at`` (default: the latest date in it), take the quarterly trend,
     and build the report. See :func:`build_report`."""
@@ -224,6 +228,7 @@ def build_report(
     boundaries: gpd.GeoDataFrame | None = None,
     boundaries_note: str = "",
     suppress: bool = True,
+    benchmark: pd.DataFrame | None = None,
 ) -> Report:
     """The report model for ``analysis``.
 
@@ -272,6 +277,7 @@ def build_report(
         groups=group_table(analysis, suppress=suppress),
         shortage_areas=shortage,
         recruitment=recruitment,
+        benchmark=benchmark_table(benchmark, authority) if benchmark is not None else None,
         notes=_notes(analysis, trend, coverage, suppress=suppress),
         sources=_sources(boundaries, boundaries_note),
         boundaries=boundaries,

@@ -55,6 +55,8 @@ def render_pdf(report: Report) -> bytes:
     extra = [t for t in (report.shortage_areas, report.recruitment) if t is not None]
     if extra:
         pages.append(_tables_page(report, extra))
+    if report.benchmark is not None:  # its own page: long measure names
+        pages.append(_tables_page(report, [report.benchmark]))
     pages.append(_notes_page(report))
     buf = io.BytesIO()
     with PdfPages(buf, metadata={"Title": report.title, "Creator": "placemap"}) as pdf:

@@ -432,3 +432,49 @@ class CoverageFigures:
     shortage_areas: pd.DataFrame | None = None
     recruitment: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
+
+
+def benchmark_table(ranks: pd.DataFrame, authority: Authority) -> ReportTable | None:
+    """The DfE's published figures for the latest year (:func:`geo.measures.ranks`): the
+    authority, its rank among itself and its statistical neighbours, their median, its region
+    and England. Published figures, symbols kept (``c``, ``x``, ``z``): no further disclosure
+    control."""
+    if ranks is None or ranks.empty:
+        return None
+    from geo.measures.dfe_tables import MEASURE_BY_NAME
+
+    year = int(ranks["year"].max())
+    latest = ranks[ranks["year"] == year]
+    data = pd.DataFrame(
+        {
+            "measure": [MEASURE_BY_NAME[m].label for m in latest["measure"]],
+            "value": latest["value"].astype(str).to_numpy(),
+            "rank": [
+                "" if pd.isna(r) else f"{int(r)} of {int(n)}"
+                for r, n in zip(latest["rank"], latest["ranked"], strict=True)
+            ],
+            "neighbours_median": latest["neighbours_median"].astype(str).to_numpy(),
+            "region": latest["region"].astype(str).to_numpy(),
+            "england": latest["england"].astype(str).to_numpy(),
+        }
+    )
+    columns = (
+        Column("measure", "Measure", "text"),
+        Column("value", authority.name, "text"),
+        Column("rank", "Rank among neighbours (1 = highest)", "text"),
+        Column("neighbours_median", "Statistical neighbours' median", "text"),
+        Column("region", "Region", "text"),
+        Column("england", "England", "text"),
+    )
+    return ReportTable(
+        key="benchmark",
+        title=f"How {authority.name} compares: year ending 31 March {year} (DfE published)",
+        columns=columns,
+        data=data,
+        mask=pd.DataFrame(False, index=data.index, columns=data.columns),
+        note="Source: Department for Education, Children looked after in England including "
+        "adoptions (Open Government Licence v3.0). The DfE counts every child looked after at "
+        "31 March (UASC included, distance not known in the denominator), so its % within 20 "
+        "miles differs from the headline above. c: suppressed by the DfE; x: not available; "
+        "z: not applicable.",
+    )

@@ -10,6 +10,7 @@ def render_report(
 ) -> tuple[bytes, str]:
     """Report bytes and a file name. Disclosure control is on unless ``suppress=False``
     (callers must check the user may see unsuppressed figures)."""
+    from app.benchmark_view import report_benchmark
     from app.reports import build_report
     from app.reports import render_report as render
     from geo.measures import compliance_trend
@@ -32,6 +33,7 @@ def render_report(
             boundaries=b.frame,
             boundaries_note=b.label,
             suppress=suppress,
+            benchmark=report_benchmark(store.authority),
         )
         return render(report, fmt=fmt)
 

@@ -30,6 +30,7 @@ SHEET_TITLES = {
     "trend_children": "Trend children",
     "shortage_areas": "Shortage areas",
     "recruitment": "Recruitment",
+    "benchmark": "Benchmark",
 }
 
 

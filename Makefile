@@ -1,10 +1,10 @@
-# Public commands: make install | run | test | bench | lint | browser-deps
+# Public commands: make install | run | test | bench | lint | browser-deps | axe-core
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint browser-deps demo clean
+.PHONY: install run test test-fast bench lint browser-deps axe-core demo clean
 
 install: $(STAMP)
 
@@ -30,8 +30,24 @@ browser-deps:
 	@command -v pdftotext >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends poppler-utils; }
 
+## axe-core (MPL-2.0), the accessibility rules the browser tests run, from the npm registry
+## at a pinned version into .cache/ (not committed: 650 KB of someone else's build).
+AXE_VERSION := 4.14.1
+AXE_DIR := .cache/axe-core-$(AXE_VERSION)
+
+axe-core: $(AXE_DIR)/axe.min.js
+
+$(AXE_DIR)/axe.min.js:
+	@command -v npm >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
+	@rm -rf $(AXE_DIR).tmp && mkdir -p $(AXE_DIR).tmp
+	cd $(AXE_DIR).tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && \
+		tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js package/LICENSE && \
+		rm axe-core-$(AXE_VERSION).tgz
+	@rm -rf $(AXE_DIR) && mv $(AXE_DIR).tmp $(AXE_DIR)
+
 ## The whole test suite (unit + browser). Benchmarks live in `make bench`.
-test: install browser-deps
+test: install browser-deps axe-core
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: install

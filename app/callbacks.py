@@ -22,6 +22,7 @@ class CallbackRegistry:
 
     def __init__(self) -> None:
         self._declared: dict[str, tuple[tuple[Any, ...], dict[str, Any], Callable[..., Any]]] = {}
+        self._clientside: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Callable[[F], F]:
         def declare(func: F) -> F:
@@ -31,10 +32,17 @@ class CallbackRegistry:
 
         return declare
 
+    def clientside(self, name: str, script: str, *args: Any, **kwargs: Any) -> None:
+        """Declare a browser-side callback (``app.clientside_callback(script, ...)``), for what
+        only the browser can do, such as putting the keyboard focus back (``name``: unique)."""
+        self._clientside[name] = (script, args, kwargs)
+
     def register(self, app: Dash) -> None:
         """Give ``app`` every declared callback (``app.callback(*args, **kwargs)(func)``)."""
         for args, kwargs, func in self._declared.values():
             app.callback(*args, **kwargs)(func)
+        for script, args, kwargs in self._clientside.values():
+            app.clientside_callback(script, *args, **kwargs)
 
 
 callback = CallbackRegistry()

@@ -14,6 +14,14 @@ from dash import html
 from geo.disclosure import SMALLEST_SHOWN, SUPPRESSED, is_small
 from geo.errors import PlacemapError
 
+# Attributes Dash passes through as written (aria-*, data-*); typed loosely for ``**`` use.
+ARIA_HIDDEN: dict[str, Any] = {"aria-hidden": "true"}
+
+
+def attrs(values: dict[str, str]) -> dict[str, Any]:
+    """``aria-*`` / ``data-*`` attributes for a ``dash.html`` component (``**attrs({...})``)."""
+    return dict(values)
+
 
 def kpi(title: str, value: str, detail: str = "", *, colour: str = "light") -> dbc.Col:
     return dbc.Col(
@@ -112,7 +120,7 @@ def scroll_box(table: Any, *, label: str) -> html.Div:
     sideways inside it while the page reflows (WCAG 1.4.10); a named region the keyboard can
     reach, so it can be scrolled without a mouse (2.1.1)."""
     return html.Div(
-        table, className="table-scroll", tabIndex="0", role="region", **{"aria-label": label}
+        table, className="table-scroll", tabIndex="0", role="region", **attrs({"aria-label": label})
     )
 
 
@@ -212,7 +220,10 @@ def square_figures(grid: pd.DataFrame, measure: str) -> pd.DataFrame:
     counts of 1-5 as a range, never the exact value; ratios to two decimals."""
     columns = {
         "Square": [grid_reference(str(c)) for c in grid["area_id"]],
-        "District": [str(d or "outside the districts") for d in grid["district_name"]],
+        "District": [
+            "outside the districts" if pd.isna(d) or not d else str(d)
+            for d in grid["district_name"]
+        ],
         "Children": [shown_count(float(v)) for v in grid["children"]],
         "Households": [shown_count(float(v)) for v in grid["carers"]],
         "Places per child (2SFCA)": [_ratio(v) for v in grid["places_per_child_2sfca"]],
@@ -277,7 +288,7 @@ def live_region(id: str) -> html.Div:
         id=id,
         role="status",
         className="visually-hidden",
-        **{"aria-live": "polite", "aria-atomic": "true"},
+        **attrs({"aria-live": "polite", "aria-atomic": "true"}),
     )
 
 
@@ -298,7 +309,7 @@ def graph_figure(
             ],
             className="graph-figure",
             role="figure",
-            **{"aria-label": name, "aria-details": beside},
+            **attrs({"aria-label": name, "aria-details": beside}),
         )
     return html.Figure(
         [
@@ -310,5 +321,5 @@ def graph_figure(
         ],
         className="graph-figure",
         role="figure",
-        **{"aria-label": name},
+        **attrs({"aria-label": name}),
     )

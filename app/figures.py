@@ -75,17 +75,19 @@ def wrap_note(note: str, width: int = 60) -> str:
 def _geo_layout(
     fig: go.Figure, *, title: str, basemap: str, center: dict[str, float] | None, note: str
 ) -> go.Figure:
+    # a long title on two lines, so at 200 % zoom it is not cut at the map's right edge
+    title = wrap_note(title, width=48)
     fig.update_layout(
         title=dict(text=title, x=0.01, font=dict(size=16)),
         font=FONT,
-        margin=dict(l=0, r=0, t=72, b=0),
-        # the legend above the map, under the title (it wraps when narrow), and the toolbar
-        # upright at the right: at 200 % zoom neither covers the title nor the source note
+        margin=dict(l=0, r=0, t=48 + 20 * title.count("<br>"), b=0),
+        # the legend under the map (it wraps when narrow; plotly makes room for it) and the
+        # toolbar upright at the right: at 200 % zoom neither covers the title nor the note
         legend=dict(
             orientation="h",
-            x=0.01,
-            y=1.0,
-            yanchor="bottom",
+            x=0.0,
+            y=0.0,
+            yanchor="top",
             bgcolor="rgba(255,255,255,0.85)",
             title=dict(text=""),
         ),
@@ -301,7 +303,13 @@ def area_map(
                 text=hover.tolist(),
                 hovertemplate="%{text}<extra></extra>",
                 customdata=areas["area_id"].tolist(),
-                colorbar=dict(title=dict(text=value_label, side="top"), thickness=14, len=0.7),
+                # two short lines under the bar: at 200 % zoom a one-line title ran off the
+                # right edge, and above the bar it sat under the upright toolbar
+                colorbar=dict(
+                    title=dict(text=value_label.replace(" ", "<br>", 1), side="bottom"),
+                    thickness=14,
+                    len=0.7,
+                ),
                 name=value_label,
                 showlegend=False,
             )

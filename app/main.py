@@ -96,7 +96,7 @@ def _shell(settings: Settings, store: DatasetStore) -> html.Div:
                     "references, miles to one decimal). Postcodes and boundaries: Source: Office for "
                     "National Statistics licensed under the Open Government Licence v.3.0. Contains OS "
                     "data © Crown copyright and database right 2025. Contains Royal Mail data © Royal "
-                    "Mail copyright and database right 2025."
+                    "Mail copyright and database right 2025.",
                 ],
                 className="footer",
             ),

@@ -127,11 +127,28 @@ def json_bytes(obj: Any) -> bytes:
 
 
 def write_outputs(out_dir: str | Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write several outputs into ``out_dir``; everything is rendered before the first write,
-    and each file lands atomically."""
+    """Write several outputs into ``out_dir``, all or nothing as far as a file system allows.
+
+    Everything is rendered before the call; each file goes to a temporary file beside its target
+    first (the slow part: writing and fsync), and only when all are written are they renamed into
+    place, in order. An interruption (Ctrl-C, a full disk) before the renames leaves the folder
+    as it was, temporary files removed."""
     out = Path(out_dir)
-    written = []
-    for name, data in files.items():
-        atomic_write_bytes(out / name, data)
-        written.append(out / name)
-    return written
+    out.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
+            staged.append((tmp, out / name))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    return [target for _, target in staged]

@@ -18,6 +18,7 @@ GEO_LAYERS = {
     "geo.errors": 0,
     "geo.writing": 0,
     "geo.resources": 0,
+    "geo.progress": 0,
     "geo.spatial": 1,
     "geo.ssda903": 2,
     "geo.measures": 3,

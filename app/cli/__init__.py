@@ -1,7 +1,9 @@
 """The ``placemap`` command line. Each sub-command lives in its own module with ``register()``.
 
 Errors a person can act on (:class:`geo.errors.PlacemapError`) are caught here, once: the message
-goes to stderr as one paragraph and the exit code is 2.
+goes to stderr as one paragraph and the exit code is 2. Ctrl-C stops a command with one line and
+exit code 130; outputs are written only at the end, atomically, so nothing half-written is left.
+Every command gets ``--quiet``/``--verbose`` and ``args.progress`` (:mod:`app.cli.progress`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 
+from app.cli.progress import add_output_flags, stage_reporter
 from geo.errors import PlacemapError
 
 # Sub-command modules, in the order `placemap --help` lists them.
@@ -24,6 +27,7 @@ COMMAND_MODULES = [
     "app.cli.boundaries_cmd",
     "app.cli.report_cmd",
     "app.cli.benchmark_cmd",
+    "app.cli.forecast_cmd",
     "app.cli.users_cmd",
 ]
 
@@ -37,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for command in sub.choices.values():
+        add_output_flags(command)
     return parser
 
 
@@ -51,10 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with stage_reporter(args) as args.progress:
+            return int(args.func(args) or 0)
     except PlacemapError as err:
         return fail(str(err))
-    except KeyboardInterrupt:  # pragma: no cover
+    except KeyboardInterrupt:
+        print("placemap: interrupted; no output was written", file=sys.stderr)
         return 130
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from app.settings import Settings
 from geo.errors import InputError
 from geo.measures import analyse
+from geo.progress import report
 from geo.spatial import load_authority
 from geo.ssda903 import read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
@@ -98,9 +99,14 @@ def run(args: argparse.Namespace) -> int:
     paths = placement_paths(args)
     max_mb = Settings.from_env().max_xml_mb  # PLACEMAP_MAX_XML_MB
     data = read_placements(
-        paths, header=args.header, uasc=args.uasc, max_mb=max_mb, authority=authority
+        paths,
+        header=args.header,
+        uasc=args.uasc,
+        max_mb=max_mb,
+        authority=authority,
+        progress=args.progress,
     )
-    result = analyse(data, authority, as_at=args.as_at)
+    result = analyse(data, authority, as_at=args.as_at, progress=args.progress)
     result.summary["merge_differences"] = {
         "count": int(len(data.merge_differences)),
         "by_column": {
@@ -130,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         "merge_differences.csv": csv_bytes(data.merge_differences),
         "summary.json": json_bytes(result.summary),
     }
+    report(args.progress, f"writing {len(files)} files")
     write_outputs(args.out, files)
     print(
         f"{authority.name}, as at {result.as_at:%d/%m/%Y}: {headline_words(result.summary)}; "

@@ -34,6 +34,7 @@ from geo.disclosure import (
 )
 from geo.errors import InputError
 from geo.measures import analyse
+from geo.progress import report
 from geo.spatial import Authority, load_authority
 from geo.spatial import postcodes as pc
 from geo.ssda903 import CarersRegister, parse_categories, read_carers, read_placements
@@ -166,11 +167,17 @@ def _load(args: argparse.Namespace, *, grid_km: float = 5.0) -> _Inputs:
         uasc=args.uasc,
         max_mb=Settings.from_env().max_xml_mb,  # PLACEMAP_MAX_XML_MB
         authority=authority,
+        progress=args.progress,
     )
-    analysis = analyse(data, authority, as_at=args.as_at)
+    analysis = analyse(data, authority, as_at=args.as_at, progress=args.progress)
+    report(args.progress, "reading the carers register")
     register = read_carers(args.carers, as_at=analysis.as_at)
     coverage = build_coverage(
-        analysis, register, grid_m=grid_km * 1000.0, places_basis=args.places_basis
+        analysis,
+        register,
+        grid_m=grid_km * 1000.0,
+        places_basis=args.places_basis,
+        progress=args.progress,
     )
     counts = coverage.counts
     if counts.located == 0:
@@ -214,6 +221,7 @@ def _base_summary(inputs: _Inputs, args: argparse.Namespace) -> dict[str, Any]:
 def run_coverage(args: argparse.Namespace) -> int:
     inputs = _load(args, grid_km=args.grid_km)
     model = inputs.model
+    report(args.progress, "area tables and shortage areas")
     result = model.result()
     summary = {
         **_base_summary(inputs, args),
@@ -244,6 +252,7 @@ def run_coverage(args: argparse.Namespace) -> int:
         }
     else:
         summary["disclosure_control"] = {"note": NO_SUPPRESSION_NOTE, "hidden_cells": 0}
+    report(args.progress, "writing 5 files")
     write_outputs(
         args.out,
         {
@@ -295,8 +304,10 @@ def run_recruit(args: argparse.Namespace) -> int:
             f"No postcode sector of {inputs.authority.name} was found in the postcode "
             "reference data, so there is nowhere to suggest. Check --authority."
         )
-    plan = recommend_sites(inputs.model, sites, households=args.households, kind=kind)
-    baselines = compare_with_baselines(inputs.model, sites, plan)
+    plan = recommend_sites(
+        inputs.model, sites, households=args.households, kind=kind, progress=args.progress
+    )
+    baselines = compare_with_baselines(inputs.model, sites, plan, progress=args.progress)
     summary = {
         **_base_summary(inputs, args),
         "households": args.households,

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from geo.demo import SCALES, demo_dataset, write_demo
+from geo.progress import report
 
 
 def _seed(value: str) -> int:
@@ -50,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    demo = demo_dataset(seed=args.seed, scale=args.scale, messy=args.messy)
+    demo = demo_dataset(seed=args.seed, scale=args.scale, messy=args.messy, progress=args.progress)
+    report(args.progress, "writing the files")
     write_demo(args.out, demo)
     facts = demo.facts
     carers = facts.get("carers", {})

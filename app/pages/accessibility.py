@@ -36,7 +36,10 @@ def layout(**_kwargs: Any) -> html.Div:
                     ),
                     html.Ul(
                         [
-                            html.Li("zoom in up to 200 % without the text spilling off the screen"),
+                            html.Li(
+                                "zoom in up to 400 % (320 CSS pixels wide) without scrolling "
+                                "sideways: only a wide table scrolls, inside its own box"
+                            ),
                             html.Li(
                                 "use every page, including the what-if on Recruitment planning, "
                                 "with a keyboard only (a Skip to main content link comes first)"
@@ -159,7 +162,8 @@ def layout(**_kwargs: Any) -> html.Div:
                             f"This statement was prepared on {PREPARED}. The website was tested "
                             f"on {PREPARED} by the placemap developers: axe-core {AXE_VERSION} "
                             "(WCAG 2.0, 2.1 and 2.2 A and AA rules) in Chromium on every page, "
-                            "keyboard-only use of every page, and every page at 200 % zoom."
+                            "keyboard-only use of every page, every page at 200 % zoom and reflow at 320 CSS "
+                            "pixels."
                         ),
                     ),
                 ],

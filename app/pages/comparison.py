@@ -11,7 +11,14 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from app import figures
 from app.callbacks import callback
-from app.components import data_table, error_alert, graph_figure, live_region, scroll_box
+from app.components import (
+    ARIA_HIDDEN,
+    data_table,
+    error_alert,
+    graph_figure,
+    live_region,
+    scroll_box,
+)
 from app.data.state import store
 from app.data.store import Filters
 from app.ids import Id
@@ -140,6 +147,28 @@ def update_table(dataset_id: str | None, sort: dict | None) -> tuple[Any, str]:
     return scroll_box(grid, label="District comparison table"), status
 
 
+# After a sort the table is drawn anew and the focus would fall to the page: put it back on
+# the heading's button the keyboard pressed (WCAG 2.4.3), once the new table is in the page.
+callback.clientside(
+    "comparison.keep_sort_focus",
+    """function(_table, sort) {
+        if (sort && sort.col) {
+            const id = JSON.stringify({col: sort.col, type: "cp-sort"});
+            window.requestAnimationFrame(() => {
+                const active = document.activeElement;
+                const button = document.getElementById(id);
+                if (button && (!active || active === document.body)) { button.focus(); }
+            });
+        }
+        return window.dash_clientside.no_update;
+    }""",
+    Output(Id.CP_TABLE, "className"),
+    Input(Id.CP_TABLE, "children"),
+    State(Id.CP_SORT, "data"),
+    prevent_initial_call=True,
+)
+
+
 # display column, heading, numeric column it sorts by
 COLUMNS = [
     ("district_name", "District", "district_name"),
@@ -186,7 +215,7 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
         )
     head = []
     for col, name, _ in cols:
-        arrow, order = "", {}
+        arrow, order = "", dict[str, Any]()
         if col == key:
             asc = sort.get("asc", True)
             arrow = " ▲" if asc else " ▼"
@@ -194,7 +223,7 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
         head.append(
             html.Th(
                 html.Button(
-                    [name, html.Span(arrow, **{"aria-hidden": "true"})],
+                    [name, html.Span(arrow, **ARIA_HIDDEN)],
                     id={"type": "cp-sort", "col": col},
                     className="sort-button",
                     title=f"Sort by {name}",
@@ -216,7 +245,7 @@ def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
                 cls = "num below-target"
                 text = [
                     text,
-                    html.Span(" " + BELOW_MARK, **{"aria-hidden": "true"}),
+                    html.Span(" " + BELOW_MARK, **ARIA_HIDDEN),
                     html.Span(" (below target)", className="visually-hidden"),
                 ]
             cells.append(html.Td(text, className=cls))

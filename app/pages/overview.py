@@ -20,6 +20,7 @@ from app.components import (
     graph_figure,
     kpi,
     live_region,
+    scroll_box,
 )
 from app.data.state import store
 from app.data.store import Filters
@@ -293,7 +294,7 @@ def _overview(
     return fig, kpis, _district_list(v.table, threshold, target), None, status
 
 
-def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Table:
+def _district_list(table: pd.DataFrame, threshold: int, target: float) -> html.Div:
     rows = []
     for r in table.to_dict(orient="records"):
         colour = band_colour(r["pct_shown"], target)
@@ -315,7 +316,7 @@ def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Ta
                 className="total-row" if r["is_total"] else None,
             )
         )
-    return dbc.Table(
+    table = dbc.Table(
         [
             html.Caption(
                 f"Districts: children and % placed within {threshold} miles, with the target "
@@ -338,3 +339,4 @@ def _district_list(table: pd.DataFrame, threshold: int, target: float) -> dbc.Ta
         className="district-list",
         striped=False,
     )
+    return scroll_box(table, label="Districts and their target bands")

@@ -334,9 +334,13 @@ def update_recruitment(
     return fig, suggestions, districts, None, table, options, chosen, status
 
 
+def _district_words(name: Any) -> str:
+    return "outside the districts" if pd.isna(name) or not name else str(name)
+
+
 def _square_label(r: dict) -> str:
     return (
-        f"{grid_reference(str(r['area_id']))}, {r['district_name'] or 'outside the districts'}"
+        f"{grid_reference(str(r['area_id']))}, {_district_words(r['district_name'])}"
         f" (children at risk: {shown_count(float(r['children_at_risk']))})"
     )
 
@@ -360,7 +364,7 @@ def parse_edits(edits: list[dict]) -> tuple[Edit, ...]:
 
 def _recruitment(
     dataset_id: str | None, edits: list[dict], households: int, places: int, categories: str
-) -> tuple[Any, Any, Any, Any]:
+) -> tuple[Any, Any, Any, pd.DataFrame, str]:
     s = store()
     households = max(1, min(households, 50))
     base = result_with_edits(s, dataset_id)
@@ -553,7 +557,7 @@ def _total_gap_words(base: Any, res: Any) -> str:
     return f"Coverage gap {shown['before'][code]} now, {shown['after'][code]} after your edits."
 
 
-def _edit_list(edits: tuple[Edit, ...]) -> html.Div:
+def _edit_list(edits: tuple[Edit, ...]) -> Any:
     """The edits in words (what a keyboard or screen-reader user did, and what the map's
     diamonds show)."""
     if not edits:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from geo.coverage.inputs import DemandCounts, demand_from_analysis, supply_from_register
 from geo.coverage.model import GRID_M, RADIUS_MILES, CoverageModel, PlacesBasis
+from geo.progress import Progress
 from geo.spatial.catchments import DEFAULT_METHOD, PairMethod
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def build_coverage(
     grid_m: float = GRID_M,
     places_basis: PlacesBasis | str = PlacesBasis.APPROVED,
     method: PairMethod | str = DEFAULT_METHOD,
+    progress: Progress | None = None,
 ) -> Coverage:
     """Coverage of the headline cohort of ``analysis`` by the carers of ``register`` that
     supply places, for ``analysis.authority``.
@@ -51,7 +53,7 @@ def build_coverage(
 
     A cohort with no located child gives a model with no children (``counts.located == 0``);
     callers that need children check ``counts``. Raises ``ValueError`` for an unknown
-    ``places_basis`` or ``method``.
+    ``places_basis`` or ``method``. ``progress`` hears the stages (pairs, matching, areas).
     """
     demand, counts = demand_from_analysis(analysis)
     model = CoverageModel(
@@ -62,5 +64,6 @@ def build_coverage(
         grid_m=grid_m,
         method=method,
         places_basis=places_basis,
+        progress=progress,
     )
     return Coverage(model=model, counts=counts)

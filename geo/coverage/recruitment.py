@@ -22,6 +22,7 @@ import pandas as pd
 from geo.coverage.inputs import suits
 from geo.coverage.matching import Matching
 from geo.coverage.model import CoverageModel
+from geo.progress import Progress, report
 from geo.spatial import Authority, district_name, sector_centroids
 from geo.spatial.catchments import DEFAULT_METHOD, PairMethod, pairs_within
 from geo.ssda903 import ALL_AGES_MASK, format_categories
@@ -138,12 +139,13 @@ def recommend_sites(
     households: int,
     kind: HouseholdKind = HouseholdKind(),
     method: PairMethod | str = DEFAULT_METHOD,
+    progress: Progress | None = None,
 ) -> RecruitmentPlan:
     """Suggest sites for ``households`` new households of ``kind`` (lazy greedy, exact gains).
 
     The model is not changed. Stops early when no site brings any further child within reach
     (the plan then has fewer rows than ``households``). Raises ``ValueError`` if ``households``
-    is negative.
+    is negative. ``progress`` hears one report per household placed.
     """
     if households < 0:
         raise ValueError(f"households must be ≥ 0, got {households}")
@@ -171,7 +173,11 @@ def recommend_sites(
     fresh: dict[int, tuple[int, int, Matching]] = {}  # site -> (round, gain, state after)
     rows: list[dict[str, object]] = []
     total = 0
+    stage = f"choosing sites for {households:,} households among {len(sites):,} sectors"
+    report(progress, stage, 0, households, "households")
     for round_ in range(households):
+        if round_:
+            report(progress, stage, round_, households, "households")
         chosen = None
         while heap:
             _, _, i = heapq.heappop(heap)
@@ -264,6 +270,7 @@ def compare_with_baselines(
     draws: int = 20,
     seed: int = 0,
     method: PairMethod | str = DEFAULT_METHOD,
+    progress: Progress | None = None,
 ) -> BaselineComparison:
     """The plan's gain vs. random sites (mean of ``draws`` uniform draws, with replacement) and
     vs. "biggest district" siting (households spread over that district's sectors with the most
@@ -271,16 +278,13 @@ def compare_with_baselines(
     kind, n = plan.kind, plan.households
     catch = _SiteCatchments(model, sites, kind, method)
     rng = np.random.default_rng(seed)
-    random_gains = tuple(
-        siting_gain(
-            model,
-            sites,
-            rng.integers(0, len(sites), n).tolist(),
-            kind=kind,
-            catchments=catch,
-        )
-        for _ in range(draws)
-    )
+    stage = f"comparing with {draws} random sitings"
+    gains = []
+    for d in range(draws):
+        report(progress, stage, d, draws, "sitings")
+        chosen_at_random = rng.integers(0, len(sites), n).tolist()
+        gains.append(siting_gain(model, sites, chosen_at_random, kind=kind, catchments=catch))
+    random_gains = tuple(gains)
     code, chosen = biggest_district_sites(model, sites, households=n)
     return BaselineComparison(
         greedy=plan.total_gain,

@@ -31,10 +31,11 @@ from geo.demo.recipe import DEMO_VERSION, SCALES, load_recipe
 from geo.demo.sampling import age_at
 from geo.demo.synthetic import DemoGenerator
 from geo.errors import InputError
+from geo.progress import Progress, report
 from geo.spatial import postcodes as pc
 from geo.ssda903 import CARER_COLUMNS, EPISODE_COLUMNS, HEADER_COLUMNS, UASC_COLUMNS
 from geo.ssda903.carers import OPTIONAL_COLUMNS as CARER_OPTIONAL_COLUMNS
-from geo.writing import atomic_write_bytes, csv_bytes, user_cache_dir
+from geo.writing import csv_bytes, user_cache_dir, write_outputs
 
 EPISODE_FILE_COLUMNS = [*EPISODE_COLUMNS, "DISABLED"]  # SSDA903 + the local flag
 HEADER_FILE_COLUMNS = list(HEADER_COLUMNS)
@@ -95,6 +96,7 @@ def demo_dataset(
     scale: str = "kent",
     messy: bool = False,
     recipe: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> DemoData:
     """Generate the synthetic dataset for ``scale`` ("kent" or "national"); same seed, same bytes.
 
@@ -109,7 +111,7 @@ def demo_dataset(
     if seed < 0:
         raise InputError(f"The demo seed must be a whole number ≥ 0, got {seed}.")
     gen = DemoGenerator(rec, scale=scale, seed=seed)
-    tables = _generate(gen)
+    tables = _generate(gen, progress)
     faults = pd.DataFrame({c: pd.Series(dtype="string") for c in FAULT_COLUMNS})
     overlong: dict[str, tuple[int, ...]] = {}
     if messy:
@@ -137,29 +139,36 @@ def demo_dataset(
 def write_demo(out_dir: str | Path, demo: DemoData) -> list[Path]:
     """Write ``demo`` into ``out_dir`` (created if needed); each file lands atomically.
 
-    Everything is rendered before the first write; README.txt is written last, so a folder with a
+    Everything is rendered before the first write and every file is in its temporary file before
+    the first lands (:func:`geo.writing.write_outputs`); README.txt lands last, so a folder with a
     README is complete.
     """
-    files = demo.files()
-    out = Path(out_dir)
-    written = []
-    for name, data in files.items():
-        atomic_write_bytes(out / name, data)
-        written.append(out / name)
-    return written
+    return write_outputs(out_dir, demo.files())
 
 
-def _generate(gen: DemoGenerator) -> dict[str, pd.DataFrame]:
+def _generate(gen: DemoGenerator, progress: Progress | None = None) -> dict[str, pd.DataFrame]:
     """Run the stages in order: the tables as written (text values, dates dd/mm/yyyy)."""
+    stage = f"generating the {gen.scale} demo"
+
+    def step(done: int) -> None:
+        report(progress, stage, done, 6, "steps")
+
+    step(0)
     carers = make_carers(gen)
+    step(1)
     ch = current_children(gen)
     kinds, place, provider = allocate_types(gen, ch)
     far = far_flags(gen, ch, kinds, place)
+    step(2)
     where, carer, far = place_current(gen, carers, ch, kinds, place, far)
+    step(3)
     left = leavers(gen, ch)
     allc = concat_children(ch, left)
+    step(4)
     episode_frame, child_ids = episodes(gen, carers, allc, kinds, place, provider, where)
+    step(5)
     finish_carers(gen, carers, carer, age_at(ch.dob[: ch.n_current], gen.as_at))
+    step(6)
     return {
         "episodes": episode_frame,
         "header": header_table(gen, allc, child_ids),

@@ -11,6 +11,8 @@ import pandas as pd
 
 from geo.measures.compliance import district_compliance
 from geo.measures.validation import validation_report
+from geo.progress import Progress
+from geo.progress import report as report_progress
 from geo.spatial import distance as dist
 from geo.spatial import postcodes as pc
 from geo.spatial.authority import Authority, district_name
@@ -61,10 +63,10 @@ class Analysis:
     summary: dict[str, Any]
 
 
-def distance_table(census: Census) -> pd.DataFrame:
+def distance_table(census: Census, *, progress: Progress | None = None) -> pd.DataFrame:
     """Per-child DfE distances, flags, statuses and districts for the census."""
     c = census.children
-    pairs = dist.pair_distances(c["HOME_POST"], c["PL_POST"])
+    pairs = dist.pair_distances(c["HOME_POST"], c["PL_POST"], progress=progress)
     home_code = pairs.home.district_code
     pl_code = pairs.placement.district_code
     out = pd.DataFrame(
@@ -108,14 +110,24 @@ def distance_table(census: Census) -> pd.DataFrame:
     return out[PLACEMENT_COLUMNS + EXTRA_COLUMNS]
 
 
-def analyse(data: PlacementData, authority: Authority, *, as_at: date | None = None) -> Analysis:
-    """Census at ``as_at``, DfE distances, compliance by home and placement district, summary."""
+def analyse(
+    data: PlacementData,
+    authority: Authority,
+    *,
+    as_at: date | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Census at ``as_at``, DfE distances, compliance by home and placement district, summary.
+
+    ``progress`` hears the stages (census, postcode look-up, reconciliation)."""
+    report_progress(progress, f"taking the census of {len(data.episodes):,} episodes")
     census = take_census(data, as_at=as_at)
-    table = distance_table(census)
+    table = distance_table(census, progress=progress)
     included = table[table["cohort"] == Cohort.INCLUDED.value]
     rejected_rows = _rejected_rows(data.rejects, data.files)
     # Per-file reconciliation over every file and year: read = in census + not current +
     # rejected + merged duplicates.
+    report_progress(progress, f"reconciling {sum(data.rows_read.values()):,} rows", unit="rows")
     report = validation_report(data, census)
     summary: dict[str, Any] = {
         "as_at": census.as_at.isoformat(),

@@ -19,6 +19,7 @@ from enum import StrEnum
 import numpy as np
 from rtree import index as rtree_index
 
+from geo.progress import Progress, report
 from geo.spatial.distance import dfe_miles, max_metres_within, within
 
 _SLACK_M = 1.0  # the candidate search is wider than needed; dfe_miles decides
@@ -186,12 +187,14 @@ def pairs_within(
     *,
     radius_miles: float = 20.0,
     method: PairMethod | str = DEFAULT_METHOD,
+    progress: Progress | None = None,
 ) -> Catchment:
     """Every pair (a point, b point) whose DfE distance rounds to ≤ ``radius_miles``.
 
     Points are EPSG:27700 metres; the result's rows are ``a`` points and columns ``b`` points.
     All ``method`` values give identical pairs. Raises ``ValueError`` for NaN coordinates (drop
     points without a location before calling), mismatched lengths or an unknown method.
+    ``progress`` hears "listing pairs within R miles" once per chunk of ``a`` rows.
     """
     a_xy = _as_xy(a_easting_m, a_northing_m)
     b_xy = _as_xy(b_easting_m, b_northing_m)
@@ -201,7 +204,12 @@ def pairs_within(
         return _empty(n_a, n_b)
     search_m = max_metres_within(radius_miles) + _SLACK_M
     candidates = _CANDIDATES[method](a_xy, b_xy, search_m)
-    parts = [_confirm(a, b, a_xy, b_xy, radius_miles, sl) for sl, a, b in candidates]
+    stage = f"listing pairs within {radius_miles:g} miles"
+    report(progress, stage, 0, n_a, "points")
+    parts = []
+    for sl, a, b in candidates:
+        parts.append(_confirm(a, b, a_xy, b_xy, radius_miles, sl))
+        report(progress, stage, sl.stop, n_a, "points")
     return _assemble(parts, n_a, n_b)
 
 

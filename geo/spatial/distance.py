@@ -13,6 +13,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
+from geo.progress import Progress
 from geo.spatial import postcodes as pc
 
 KM_PER_MILE = 1.6093  # the DfE constant, not the exact 1.609344
@@ -82,7 +83,12 @@ class PairDistances:
         return within(self.miles, radius_miles=20.0)
 
 
-def pair_distances(home_postcodes: pd.Series, placement_postcodes: pd.Series) -> PairDistances:
+def pair_distances(
+    home_postcodes: pd.Series,
+    placement_postcodes: pd.Series,
+    *,
+    progress: Progress | None = None,
+) -> PairDistances:
     """DfE distance for each home → placement postcode pair (any spelling), vectorised.
 
     The distance is *not known* (NaN, with a status) when either postcode is blank, malformed or
@@ -92,7 +98,8 @@ def pair_distances(home_postcodes: pd.Series, placement_postcodes: pd.Series) ->
     # One lookup for both columns: one normalisation pass and one index probe.
     n = len(home_postcodes)
     both = pc.lookup(
-        pd.concat([home_postcodes, placement_postcodes], ignore_index=True).astype("string")
+        pd.concat([home_postcodes, placement_postcodes], ignore_index=True).astype("string"),
+        progress=progress,
     )
     home, placement = both.split(n)
     miles = dfe_miles(home.easting_m, home.northing_m, placement.easting_m, placement.northing_m)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ReferenceDataError
+from geo.progress import Progress, report
 
 # Outward code (A9, A99, AA9, AA99, A9A, AA9A) + inward code (9AA); GIR 0AA is the Girobank oddity.
 _POSTCODE_RE = re.compile(r"^(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR)[0-9][A-Z]{2}$")
@@ -269,26 +270,30 @@ def _combined_table(letters: tuple[str, ...]) -> pd.DataFrame:
     return tables[0] if len(tables) == 1 else pd.concat(tables)
 
 
-def lookup(postcodes: pd.Series) -> PostcodeFrame:
+def lookup(postcodes: pd.Series, *, progress: Progress | None = None) -> PostcodeFrame:
     """Normalise and look up ``postcodes`` (any spelling), loading only the letters needed.
 
     Never raises for a bad value: blank, malformed and unknown postcodes come back with NaN
-    coordinates and a :class:`PostcodeStatus` saying why.
+    coordinates and a :class:`PostcodeStatus` saying why. ``progress`` hears "looking up N
+    postcodes" once per initial letter.
     """
+    stage = f"looking up {len(postcodes):,} postcodes"
     values = postcodes.reset_index(drop=True).astype("string")
     codes, uniques = pd.factorize(values)
     if len(uniques) * 2 > len(values):
-        return _lookup_each(values)
+        return _lookup_each(values, stage, progress)
     # A return repeats the same postcodes many times: normalise and probe each one once.
     distinct = pd.concat(
         [pd.Series(uniques, dtype="string"), pd.Series([pd.NA], dtype="string")],
         ignore_index=True,
     )
     codes = np.where(codes < 0, len(uniques), codes)
-    return _lookup_each(distinct).take(codes)
+    return _lookup_each(distinct, stage, progress).take(codes)
 
 
-def _lookup_each(postcodes: pd.Series) -> PostcodeFrame:
+def _lookup_each(
+    postcodes: pd.Series, stage: str = "", progress: Progress | None = None
+) -> PostcodeFrame:
     norm = normalise(postcodes)
     valid = is_valid_format(norm).to_numpy()
     compact = norm.str.replace(" ", "", regex=False)
@@ -302,7 +307,9 @@ def _lookup_each(postcodes: pd.Series) -> PostcodeFrame:
         # valid postcodes are ASCII letters and digits, at most 7 characters
         keys = np.asarray(compact.to_numpy(dtype=object)[where].astype(str), dtype=_KEY)
         initial = keys.view(np.uint8).reshape(len(keys), -1)[:, 0]
-        for letter in np.unique(initial):
+        letters = np.unique(initial)
+        for done, letter in enumerate(letters):
+            report(progress, stage, done, len(letters), "letters")
             part = initial == letter
             arrays = _letter_arrays(chr(int(letter)))
             rows = arrays.find(keys[part])

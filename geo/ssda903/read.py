@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError
+from geo.progress import Progress, report
 from geo.spatial.authority import Authority
 from geo.ssda903.extracts import split_extract
 from geo.ssda903.rejects import Rejects
@@ -314,6 +315,7 @@ def read_placements(
     uasc: str | Path | None = None,
     max_mb: float = DEFAULT_MAX_MB,
     authority: Authority | None = None,
+    progress: Progress | None = None,
 ) -> PlacementData:
     """Read, validate and merge placement data as a council files it.
 
@@ -333,7 +335,8 @@ def read_placements(
     placement table is found; bad rows go to ``rejects`` instead. In a folder, files that are
     not placement tables (a carers register, notes) are skipped and listed in ``sources``.
     ``max_mb`` caps an XML return's size and a workbook's unpacked size, in MB (default 200;
-    the app passes ``PLACEMAP_MAX_XML_MB``).
+    the app passes ``PLACEMAP_MAX_XML_MB``). ``progress`` hears one report per file read and
+    per table checked.
     """
     if isinstance(placements, (str, os.PathLike)):
         named = [Path(placements)]
@@ -357,7 +360,9 @@ def read_placements(
     tables: list[_Table] = []
     ignored: list[tuple[Path, str, str, str]] = []  # path, format, label, reason
     formats: dict[Path, str] = {}
+    reading = f"reading {len(inputs):,} file{'s' if len(inputs) != 1 else ''}"
     for order, (path, forced, from_folder) in enumerate(inputs):
+        report(progress, reading, order, len(inputs), "files")
         fmt, found, skipped = _load_file(
             path,
             forced=forced,
@@ -402,7 +407,10 @@ def read_placements(
         )
 
     rejects = Rejects()
+    rows = [len(t.table.frame) for t in tables]
+    checking = f"checking {sum(rows):,} rows in {len(tables):,} tables"
     for i, t in enumerate(tables):
+        report(progress, checking, sum(rows[:i]), sum(rows), "rows")
         t.valid = _validate_table(t, rejects, key=str(i))
     _group_tables(tables)
     returns = _rank_returns(tables)

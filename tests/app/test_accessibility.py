@@ -119,6 +119,15 @@ def test_every_page_is_axe_clean_and_every_graph_has_a_name_and_a_table(dash_duo
             graphs += 1
         time.sleep(0.3)  # an opened "Show as table" is checked by axe too
         assert_axe_clean(dash_duo, path)
+        # reflow (WCAG 1.4.10): at 320 CSS px (400 % zoom) the page does not scroll sideways
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 320, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+        )
+        time.sleep(0.5)
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        assert width <= 320, (path, width)
     assert graphs >= 5  # two maps, the comparison's bars and trend, the overview map
     # the skip link is the first thing the keyboard reaches, and it moves the focus to <main>
     open_page(dash_duo, "/comparison")

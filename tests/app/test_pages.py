@@ -63,7 +63,7 @@ def test_overview_never_shows_small_numbers(ctx):
     _fig, _kpis, table, _alert, _status = update_overview(
         None, 20, "home", "disabled", "0-4", "residential", "all", None
     )
-    body = next(c for c in table.children if type(c).__name__ == "Tbody")
+    body = next(c for c in table.children.children if type(c).__name__ == "Tbody")
     cells = [str(td.children) for tr in body.children for td in tr.children]
     assert not any(c in {"1", "2", "3", "4", "5"} for c in cells)
 

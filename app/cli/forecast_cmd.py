@@ -1,0 +1,244 @@
+"""``placemap forecast``: children looked after by home district, quarter by quarter, with an
+80 % interval and a backtest; with ``--carers``, the recruitment targets that follow.
+
+Writes aggregate tables only (counts by district, age band and placement kind)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from app.cli.analyse_cmd import add_input_arguments, placement_paths
+from app.settings import Settings
+from geo.errors import InputError
+from geo.measures.forecast import INTERVAL, Forecast, forecast
+from geo.measures.forecast_backtest import backtest
+from geo.spatial import Authority, load_authority
+from geo.ssda903 import PlacementData, latest_date, read_placements
+from geo.writing import csv_bytes, json_bytes, write_outputs
+
+METHOD = (
+    "Stock-flow (Markov) model of the headline cohort (no UASC, no short breaks) over age band "
+    "(0-4, 5-10, 11-15, 16+) x placement kind (in-house foster, IFA foster, other foster, "
+    "residential, other) per home district, plus 'not looked after'. Transition, exit and "
+    "ageing shares and Poisson entries per quarter are estimated from quarterly censuses over "
+    "the reference window; a district's shares are shrunk towards the authority's (10 "
+    "pseudo-children per state). 'children' is the expected value; lower_80/upper_80 are the "
+    "10th/90th percentiles of simulated paths (parametric bootstrap: Dirichlet/Gamma draws of "
+    "the rates, then multinomial moves and Poisson entries each quarter; fixed seed)."
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "forecast",
+        help="forecast children looked after by district, backtest, recruitment targets",
+        description="Forecast the children looked after by home district quarter by quarter "
+        "(stock-flow model over age band x placement kind, 80 %% interval), backtest it on "
+        "the history, and with --carers set gross and net foster places and households to "
+        "recruit. Writes forecast_districts.csv, forecast_detail.csv, backtest.csv, recruitment_targets.csv (with "
+        "--carers) and summary.json. Needs the episode history: at least a year before the "
+        "as-at date.",
+    )
+    add_input_arguments(p)
+    p.add_argument(
+        "--reference-years",
+        type=_positive_float,
+        default=3.0,
+        metavar="N",
+        help="years of history before the as-at date to estimate the rates from (default 3)",
+    )
+    p.add_argument(
+        "--years", type=_positive_int, default=4, metavar="N", help="years to forecast (default 4)"
+    )
+    p.add_argument("--carers", metavar="FILE", help="carers register CSV: recruitment targets")
+    p.add_argument(
+        "--attrition",
+        type=_share,
+        metavar="SHARE",
+        help="share of fostering households lost a year, e.g. 0.094 (default: 9.4 %%, Kent's "
+        "82 carers lost of ~870 households)",
+    )
+    p.add_argument(
+        "--entry-change",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help="scenario: entries into care up (or down, negative) by PCT %% (default 0)",
+    )
+    p.add_argument(
+        "--in-house-shift",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help="scenario: PCT %% of children entering IFA foster care enter in-house foster "
+        "care instead (default 0)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="simulation seed (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.set_defaults(func=run)
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from err
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return n
+
+
+def _positive_float(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from err
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be greater than 0")
+    return x
+
+
+def _share(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from err
+    if not 0 <= x < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a share from 0 to below 1")
+    return x
+
+
+def run(args: argparse.Namespace) -> int:
+    from geo.coverage.targets import ATTRITION_SOURCE, DEFAULT_ATTRITION
+
+    authority = load_authority(args.authority)
+    data = read_placements(
+        placement_paths(args),
+        header=args.header,
+        uasc=args.uasc,
+        max_mb=Settings.from_env().max_xml_mb,  # PLACEMAP_MAX_XML_MB
+        authority=authority,
+    )
+    as_at: date = args.as_at or latest_date(data)
+    try:
+        fc = forecast(
+            data,
+            authority,
+            as_at=as_at,
+            years=args.years,
+            reference_years=args.reference_years,
+            entry_change_pct=args.entry_change,
+            in_house_shift_pct=args.in_house_shift,
+            seed=args.seed,
+        )
+    except ValueError as err:
+        raise InputError(f"{err}. Check --entry-change and --in-house-shift.") from err
+    rows, bt = backtest(fc.history, reference_years=args.reference_years, seed=args.seed)
+    files: dict[str, bytes] = {
+        "forecast_districts.csv": csv_bytes(fc.districts),
+        "forecast_detail.csv": csv_bytes(fc.detail),
+        "backtest.csv": csv_bytes(rows),
+    }
+    summary: dict[str, Any] = {
+        "as_at": as_at.isoformat(),
+        "authority": {"code": authority.code, "name": authority.name},
+        "files": {"placements": placement_paths(args)},
+        "method": METHOD,
+        "interval": {"lower_quantile": INTERVAL[0], "upper_quantile": INTERVAL[1], "draws": 1000},
+        "seed": args.seed,
+        "history": {
+            "starts": fc.history.history_start.isoformat(),
+            "census_dates": len(fc.history.dates),
+            "children_without_known_age_not_modelled": fc.history.not_modelled,
+        },
+        "reference_window": {
+            "from": fc.rates.window[0].isoformat(),
+            "to": fc.rates.window[1].isoformat(),
+            "quarters": fc.rates.quarters,
+            "entries": int(fc.rates.entries.sum()),
+            "exits": int(fc.rates.transitions[..., -1].sum()),
+        },
+        "scenario": {
+            "entry_change_pct": args.entry_change,
+            "in_house_shift_pct": args.in_house_shift,
+        },
+        "projection": _headline(fc.districts, authority.code, as_at, args.years),
+        "backtest": bt,
+        "left_out": "UASC (forecast separately in a later change) and short breaks",
+    }
+    if args.carers:
+        targets, summary["recruitment"] = _targets(args, data, fc, authority, as_at)
+        files["recruitment_targets.csv"] = csv_bytes(targets)
+        summary["recruitment"]["attrition"] = {
+            "rate": args.attrition if args.attrition is not None else DEFAULT_ATTRITION,
+            "source": "--attrition" if args.attrition is not None else ATTRITION_SOURCE,
+        }
+    files["summary.json"] = json_bytes(summary)
+    write_outputs(args.out, files)
+    total = summary["projection"]
+    one = total.get("1_year", {})
+    print(
+        f"{authority.name}, as at {as_at:%d/%m/%Y}: {total['now']:,} children in the headline "
+        f"cohort; in a year {one.get('children', 0):,.0f} "
+        f"(80 % interval {one.get('lower_80', 0):,}-{one.get('upper_80', 0):,}). "
+        f"Written to {args.out}"
+    )
+    return 0
+
+
+def _headline(districts: pd.DataFrame, code: str, as_at: date, years: int) -> dict[str, Any]:
+    total = districts[districts["district_code"] == code].to_dict("records")
+    out: dict[str, Any] = {"now": int(total[0]["children"])}
+    for y in range(1, years + 1):
+        row = total[4 * y]
+        out[f"{y}_year"] = {
+            "quarter_end": row["quarter_end"],
+            "children": float(row["children"]),
+            "lower_80": int(row["lower_80"]),
+            "upper_80": int(row["upper_80"]),
+        }
+    return out
+
+
+def _targets(
+    args: argparse.Namespace, data: PlacementData, fc: Forecast, authority: Authority, as_at: date
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    from geo.coverage import build_coverage
+    from geo.coverage.targets import DEFAULT_ATTRITION, recruitment_targets
+    from geo.measures import analyse
+    from geo.ssda903 import read_carers
+
+    analysis = analyse(data, authority, as_at=as_at)
+    register = read_carers(args.carers, as_at=as_at)
+    result = build_coverage(analysis, register).model.result()
+    years = tuple(range(1, args.years + 1))
+    targets = recruitment_targets(
+        fc,
+        result.district,
+        register.carers,
+        attrition=args.attrition if args.attrition is not None else DEFAULT_ATTRITION,
+        years=years,
+    )
+    totals = targets[targets["district_code"] == authority.code]
+    by_year: dict[str, Any] = {}
+    for y in years:
+        t = totals[totals["years_ahead"] == y]
+        by_year[f"{y}_year"] = {
+            row["placement_kind"]: {
+                "net_places": int(row["net_places"]),
+                "gross_places": int(row["gross_places"]),
+                "net_households": int(row["net_households"]),
+                "gross_households": int(row["gross_households"]),
+                "expected_losses": float(row["expected_losses"]),
+            }
+            for _, row in t.iterrows()
+        }
+    return targets, {
+        "carers": register.summary,
+        "coverage_gap_now": int(result.gap),
+        "targets": by_year,
+    }

@@ -104,6 +104,17 @@ return Array.from(document.querySelectorAll('.js-plotly-plot')).map(g => {
 """
 
 
+def graph_tables(driver, timeout: float = 30) -> list[dict]:
+    """The graphs of the page with their names and table rows, once every table has rows (a
+    table may be drawn a moment after its graph)."""
+    end = time.time() + timeout
+    while True:
+        graphs = driver.execute_script(GRAPHS_JS)
+        if all(g["rows"] > 0 for g in graphs) or time.time() > end:
+            return graphs
+        time.sleep(0.3)
+
+
 def test_every_page_is_axe_clean_and_every_graph_has_a_name_and_a_table(dash_duo, app):
     start(dash_duo, app)
     driver = dash_duo.driver
@@ -113,7 +124,7 @@ def test_every_page_is_axe_clean_and_every_graph_has_a_name_and_a_table(dash_duo
         open_page(dash_duo, path)
         assert len(dash_duo.find_elements("main#main-content h1")) == 1, path
         assert dash_duo.find_elements("footer a[href='/accessibility']"), path
-        for g in driver.execute_script(GRAPHS_JS):
+        for g in graph_tables(driver):
             assert len(g["name"]) > 10, (path, g)
             assert g["rows"] > 0, (path, g)
             graphs += 1

@@ -201,18 +201,36 @@ def _tab_to(driver, element_id: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached #{element_id}")
 
 
+def _settled_value(driver, element_id: str, ok, timeout: float = 20.0) -> str:
+    """The select's value once ``ok(value)`` holds (the page redraws asynchronously)."""
+    import time
+
+    end = time.time() + timeout
+    value = ""
+    while time.time() < end:
+        value = driver.execute_script(
+            "const e = document.getElementById(arguments[0]); return e ? e.value : '';",
+            element_id,
+        )
+        if ok(value):
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"#{element_id} value stayed {value!r}")
+
+
 def test_what_if_by_keyboard_only_adds_and_removes_a_household(dash_duo, app):
     start(dash_duo, app)
     driver = dash_duo.driver
     open_page(dash_duo, "/recruitment")
     dash_duo.wait_for_element("#rc-area option", timeout=60)
     driver.find_element("tag name", "body").click()  # start from the top of the page
+    # the page callback fills the list and chooses its first square: wait for that value
+    first = _settled_value(driver, "rc-area", lambda v: v != "")
     _tab_to(driver, "rc-area")
-    first = driver.execute_script("return document.activeElement.value")
     ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()  # a closed select moves on
-    assert driver.execute_script("return document.activeElement.value") != first
+    _settled_value(driver, "rc-area", lambda v: v not in ("", first))
     ActionChains(driver).send_keys(Keys.ARROW_UP).perform()
-    chosen = driver.execute_script("return document.activeElement.value")
+    chosen = _settled_value(driver, "rc-area", lambda v: v == first)
     assert chosen == first
     _tab_to(driver, "rc-add")
     ActionChains(driver).send_keys(Keys.ENTER).perform()

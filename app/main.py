@@ -15,6 +15,7 @@ from app.data.state import STORE_KEY
 from app.data.store import DatasetStore
 from app.ids import Id
 from app.settings import Settings
+from geo.spatial import set_postcode_cache_dir
 
 PAGES = [
     ("app.pages.overview", "/", "Compliance map"),
@@ -22,6 +23,7 @@ PAGES = [
     ("app.pages.recruitment", "/recruitment", "Recruitment planning"),
     ("app.pages.comparison", "/comparison", "District comparison"),
     ("app.pages.benchmark", "/benchmark", "Benchmark"),
+    ("app.pages.forecast", "/forecast", "Forecast"),
     ("app.pages.data", "/data", "Data"),
 ]
 
@@ -107,6 +109,7 @@ def _shell(settings: Settings, store: DatasetStore) -> html.Div:
 def create_app(settings: Settings | None = None) -> Dash:
     """Build the Dash app for ``settings`` (default: from ``PLACEMAP_*`` variables)."""
     settings = settings or Settings.from_env()
+    set_postcode_cache_dir(settings.cache_dir)  # compact postcode arrays in the cache folder
     store = DatasetStore(settings)
     app = Dash(
         __name__,

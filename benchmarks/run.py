@@ -5,7 +5,8 @@
     .venv/bin/python -m benchmarks.run --cases 1,3 --out /tmp/bench
 
 Cases: 1 distances, 2 ``placemap analyse``, 3 coverage counts, 4 what-if, 5 recruitment,
-6 app callbacks and payload, 7 scaling, 8 production server under load (full run only).
+6 app callbacks and payload, 7 scaling, 8 production server under load (full run only),
+9 demand forecast.
 
 Everything runs in a throwaway folder: ``PLACEMAP_CACHE_DIR`` points into it, so the user's
 cache (demo data, boundaries) is never read or written. Exit code 1 when a case fails or a
@@ -38,8 +39,8 @@ BOUNDARIES = {
     False: SHARED / "lad_dec2024_uk_bgc.geojson",
     True: SHARED / "kent_medway_lad_dec2024_bgc.geojson",
 }
-CASES = ("1", "2", "3", "4", "5", "6", "7", "8")
-QUICK_CASES = CASES[:-1]  # the load test starts gunicorn: too slow for a smoke run
+CASES = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
+QUICK_CASES = tuple(c for c in CASES if c != "8")  # the load test starts gunicorn: too slow
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
         app_load,
         coverage_counts,
         distances,
+        forecast,
         inputs,
         recruitment,
         scaling,
@@ -159,7 +161,7 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
     # Written where the app looks for its demo, so the app case reuses these very files.
     kent_folder = demo_cache_root(cache) / f"demo-{DEMO_VERSION}-{kent_demo.seed}"
     kent = inputs.prepare("kent", kent_folder, authority, demo=kent_demo)
-    needs_national = {"1", "2", "3", "5", "7"} & set(cases)
+    needs_national = {"1", "2", "3", "5", "7", "9"} & set(cases)
     if plan.quick or not needs_national:
         national = inputs.standing_in(kent)
     else:
@@ -199,6 +201,16 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
             baseline_budget_s=plan.plain_greedy_budget_s,
         )
 
+    def case_9() -> CaseResult:
+        return forecast.run(
+            kent,
+            national,
+            kent_authority=authority,
+            national_authority=load_authority("E92000001"),  # England: 153 authorities
+            kent_runs=1 if plan.quick else 3,
+            national_runs=1,
+        )
+
     boundaries = BOUNDARIES[plan.quick] if BOUNDARIES[plan.quick].exists() else None
     steps: dict[str, Callable[[], CaseResult]] = {
         "1": lambda: distances.run(national, sizes=plan.distance_sizes, runs=plan.distance_runs),
@@ -227,6 +239,7 @@ def run_all(plan: Plan, *, cases: tuple[str, ...], workdir: Path) -> list[CaseRe
             seconds=plan.load_seconds,
             workers=plan.load_workers,
         ),
+        "9": case_9,
     }
     results = []
     for key in cases:
@@ -248,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="smoke run: Kent demo, tiny sizes")
     p.add_argument(
         "--cases",
-        help="comma-separated case numbers 1-8 (default: all; --quick: 1-7)",
+        help="comma-separated case numbers 1-9 (default: all; --quick: all but 8)",
     )
     p.add_argument(
         "--out",

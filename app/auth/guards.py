@@ -42,6 +42,8 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
     "app.pages.data": Permission.UPLOAD,
     # Published DfE figures beside the authority's own totals (suppressed): aggregates only.
     "app.pages.benchmark": Permission.AGGREGATES,
+    # Forecast and recruitment targets by district, rounded and suppressed: aggregates only.
+    "app.pages.forecast": Permission.AGGREGATES,
 }
 
 # Callback outputs (component ids) that carry child-level rows, accept uploads or export

@@ -30,19 +30,37 @@ COMMAND_MODULES = [
     "app.cli.forecast_cmd",
     "app.cli.users_cmd",
 ]
+# The command(s) each module registers (tests/app/test_cli_startup.py keeps this whole): a run
+# of one command imports only its module, so `placemap analyse` does not load the web app.
+COMMANDS = {
+    "distance": "app.cli.distance_cmd",
+    "analyse": "app.cli.analyse_cmd",
+    "coverage": "app.cli.coverage_cmd",
+    "recruit": "app.cli.coverage_cmd",
+    "demo": "app.cli.demo_cmd",
+    "serve": "app.cli.serve_cmd",
+    "boundaries": "app.cli.boundaries_cmd",
+    "report": "app.cli.report_cmd",
+    "benchmark": "app.cli.benchmark_cmd",
+    "forecast": "app.cli.forecast_cmd",
+    "users": "app.cli.users_cmd",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (``command`` given, as the first argument) one with only that
+    command's module loaded."""
     parser = argparse.ArgumentParser(
         prog="placemap",
         description="How far children in care are placed from home (DfE SSDA903 distance), "
         "district by district, and where foster carers are missing.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
         importlib.import_module(name).register(sub)
-    for command in sub.choices.values():
-        add_output_flags(command)
+    for each in sub.choices.values():
+        add_output_flags(each)
     return parser
 
 
@@ -53,9 +71,24 @@ def fail(message: str) -> int:
     return 2
 
 
+def use_cache_folder() -> None:
+    """Keep the library's compact postcode arrays in the configured cache folder
+    (``PLACEMAP_CACHE_DIR``; default the user cache)."""
+    from app.settings import Settings
+    from geo.spatial import set_postcode_cache_dir
+
+    try:
+        cache_dir = Settings.from_env().cache_dir
+    except (ValueError, PlacemapError):  # a malformed setting: the command using it says so
+        cache_dir = None
+    set_postcode_cache_dir(cache_dir)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
+    use_cache_folder()
     try:
         with stage_reporter(args) as args.progress:
             return int(args.func(args) or 0)

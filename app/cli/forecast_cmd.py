@@ -14,7 +14,7 @@ import pandas as pd
 from app.cli.analyse_cmd import add_input_arguments, placement_paths
 from app.settings import Settings
 from geo.errors import InputError
-from geo.measures.forecast import INTERVAL, Forecast, forecast
+from geo.measures.forecast import INTERVAL, Forecast, forecast, uasc_forecast
 from geo.measures.forecast_backtest import backtest
 from geo.spatial import Authority, load_authority
 from geo.ssda903 import PlacementData, latest_date, read_placements
@@ -31,6 +31,13 @@ METHOD = (
     "the rates, then multinomial moves and Poisson entries each quarter; fixed seed)."
 )
 
+UASC_METHOD = (
+    "UASC apart from the headline cohort, for the authority as one area: the same stock-flow "
+    "model on the UASC of each census (their own exits, ageing and moves from the reference "
+    "window); arrivals per quarter set by the scenario (default the window's mean), with the "
+    "window's mix of age bands and placement kinds, Poisson from quarter to quarter."
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -39,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Forecast the children looked after by home district quarter by quarter "
         "(stock-flow model over age band x placement kind, 80 %% interval), backtest it on "
         "the history, and with --carers set gross and net foster places and households to "
-        "recruit. Writes forecast_districts.csv, forecast_detail.csv, backtest.csv, recruitment_targets.csv (with "
-        "--carers) and summary.json. Needs the episode history: at least a year before the "
+        "recruit. Writes forecast_districts.csv, forecast_detail.csv, forecast_uasc.csv, "
+        "backtest.csv, recruitment_targets.csv (with --carers) and summary.json. Needs the episode history: at least a year before the "
         "as-at date.",
     )
     add_input_arguments(p)
@@ -77,6 +84,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="scenario: PCT %% of children entering IFA foster care enter in-house foster "
         "care instead (default 0)",
     )
+    p.add_argument(
+        "--uasc-arrivals",
+        type=_non_negative_float,
+        metavar="N",
+        help="scenario: UASC arriving per quarter, forecast apart from the headline cohort "
+        "(default: the mean of the reference window)",
+    )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="simulation seed (default 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(func=run)
@@ -99,6 +113,16 @@ def _positive_float(value: str) -> float:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from err
     if not x > 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be greater than 0")
+    return x
+
+
+def _non_negative_float(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from err
+    if not x >= 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} must be 0 or more")
     return x
 
 
@@ -137,10 +161,20 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise InputError(f"{err}. Check --entry-change and --in-house-shift.") from err
+    uasc = uasc_forecast(
+        data,
+        authority,
+        as_at=as_at,
+        years=args.years,
+        reference_years=args.reference_years,
+        arrivals_per_quarter=args.uasc_arrivals,
+        seed=args.seed,
+    )
     rows, bt = backtest(fc.history, reference_years=args.reference_years, seed=args.seed)
     files: dict[str, bytes] = {
         "forecast_districts.csv": csv_bytes(fc.districts),
         "forecast_detail.csv": csv_bytes(fc.detail),
+        "forecast_uasc.csv": csv_bytes(uasc.table),
         "backtest.csv": csv_bytes(rows),
     }
     summary: dict[str, Any] = {
@@ -168,7 +202,25 @@ def run(args: argparse.Namespace) -> int:
         },
         "projection": _headline(fc.districts, authority.code, as_at, args.years),
         "backtest": bt,
-        "left_out": "UASC (forecast separately in a later change) and short breaks",
+        "uasc": {
+            "method": UASC_METHOD,
+            "arrivals_per_quarter": uasc.arrivals_per_quarter,
+            "arrivals_source": "--uasc-arrivals"
+            if args.uasc_arrivals is not None
+            else "the mean of the reference window",
+            "reference_arrivals_per_quarter": uasc.reference_arrivals_per_quarter,
+            "now": int(uasc.table["children"].iloc[0]),
+            **{
+                f"{y}_year": {
+                    "quarter_end": uasc.table["quarter_end"].iloc[4 * y],
+                    "children": float(uasc.table["children"].iloc[4 * y]),
+                    "lower_80": int(uasc.table["lower_80"].iloc[4 * y]),
+                    "upper_80": int(uasc.table["upper_80"].iloc[4 * y]),
+                }
+                for y in range(1, args.years + 1)
+            },
+        },
+        "left_out": "short breaks (UASC are forecast apart: forecast_uasc.csv)",
     }
     if args.carers:
         targets, summary["recruitment"] = _targets(args, data, fc, authority, as_at)

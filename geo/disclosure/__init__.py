@@ -3,6 +3,7 @@ which every output (pages, reports, CLI files) calls."""
 
 from geo.disclosure.benchmark import suppress_own_measures
 from geo.disclosure.coverage import SuppressedCoverage, suppress_coverage
+from geo.disclosure.forecast import suppress_forecast, whole_children
 from geo.disclosure.policy import DISTRICT_COUNTS, suppress_district_table, suppress_trend
 from geo.disclosure.suppression import (
     NO_SUPPRESSION_NOTE,
@@ -29,7 +30,9 @@ __all__ = [
     "suppress_counts",
     "suppress_coverage",
     "suppress_district_table",
+    "suppress_forecast",
     "suppress_own_measures",
     "suppress_table",
     "suppress_trend",
+    "whole_children",
 ]

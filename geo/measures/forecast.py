@@ -145,8 +145,15 @@ def history_start(data: PlacementData) -> date | None:
     return (ends.min() - pd.Timedelta(days=1)).date() if len(ends) else None
 
 
-def state_history(data: PlacementData, authority: Authority, *, as_at: date) -> StateHistory:
-    """Quarterly censuses from the start of the history to ``as_at``.
+def state_history(
+    data: PlacementData,
+    authority: Authority,
+    *,
+    as_at: date,
+    cohort: Cohort = Cohort.INCLUDED,
+) -> StateHistory:
+    """Quarterly censuses of ``cohort`` (default the headline cohort) from the start of the
+    history to ``as_at``.
 
     Raises :class:`InputError` when the history cannot give rates: no start dates (``DECOM``),
     no episode end dates (``DEC``, e.g. a one-day snapshot) or under a year before ``as_at``.
@@ -187,7 +194,7 @@ def state_history(data: PlacementData, authority: Authority, *, as_at: date) -> 
     no_age: dict[str, int] = {}
     for t, when in enumerate(dates):
         c = take_census(data, as_at=when).children
-        c = c[c["cohort"] == Cohort.INCLUDED.value]
+        c = c[c["cohort"] == cohort.value]
         band = age_band_index(c["age_years"].astype("Float64").to_numpy(na_value=np.nan))
         no_age[when.isoformat()] = int((band < 0).sum())
         c, band = c[band >= 0], band[band >= 0]
@@ -472,4 +479,100 @@ def forecast(
         projection=projection,
         districts=forecast_table(projection, history),
         detail=detail_table(projection, history),
+    )
+
+
+UASC_COLUMNS = ["quarter_end", "children", "lower_80", "upper_80", "arrivals", "exits"]
+
+
+@dataclass(frozen=True, eq=False)
+class UascForecast:
+    """Unaccompanied asylum-seeking children forecast for the authority as a whole.
+
+    ``table``: :data:`UASC_COLUMNS`, one row per quarter end (the first the census);
+    ``arrivals_per_quarter``: the scenario's arrivals; ``reference_arrivals_per_quarter``: the
+    mean over the reference window (the default).
+    """
+
+    as_at: date
+    history: StateHistory
+    rates: Rates
+    projection: Projection
+    arrivals_per_quarter: float
+    reference_arrivals_per_quarter: float
+    table: pd.DataFrame
+
+
+def uasc_forecast(
+    data: PlacementData,
+    authority: Authority,
+    *,
+    as_at: date,
+    years: int = 4,
+    reference_years: float = 3.0,
+    arrivals_per_quarter: float | None = None,
+    draws: int = 1000,
+    seed: int = 0,
+) -> UascForecast:
+    """Forecast the UASC looked after, apart from the headline cohort: their arrivals follow
+    national transfer policy, not local need, so they are a scenario the user sets.
+
+    The same stock-flow model as :func:`forecast` over age band × placement kind, on the UASC
+    cohort of each census, for the authority as one area (where a UASC's home postcode is
+    recorded it says little about where the next ones will need a place). Exits (mostly at 18),
+    ageing and moves are the UASC's own, from the reference window; arrivals per quarter are
+    ``arrivals_per_quarter`` (default: the mean of the reference window) with the window's mix
+    of age bands and placement kinds, Poisson from quarter to quarter.
+
+    Raises :class:`InputError` when the history is too short (:func:`state_history`) or when
+    arrivals are set but none arrived in the window (their ages and placements are then
+    unknown), and ``ValueError`` for ``years`` < 1 or negative arrivals.
+    """
+    if years < 1:
+        raise ValueError(f"years must be at least 1, got {years}")
+    if arrivals_per_quarter is not None and not arrivals_per_quarter >= 0:
+        raise ValueError(f"UASC arrivals per quarter must be 0 or more, got {arrivals_per_quarter}")
+    full = state_history(data, authority, as_at=as_at, cohort=Cohort.EXCLUDED_UASC)
+    history = replace(
+        full, areas=(authority.code,), area=np.where(full.area >= 0, 0, -1).astype(np.int64)
+    )
+    rates = estimate_rates(history, reference_years=reference_years)
+    mean = float(rates.entries.sum()) / max(rates.quarters, 1)
+    arrivals = mean if arrivals_per_quarter is None else float(arrivals_per_quarter)
+    if arrivals > 0 and mean == 0:
+        raise InputError(
+            f"No UASC arrived between {rates.window[0]:%d/%m/%Y} and {rates.window[1]:%d/%m/%Y}, "
+            "so the ages and placements of new arrivals are not known: the UASC arrivals "
+            "scenario needs at least one arrival in the reference window (or set it to 0)."
+        )
+    factor = arrivals / mean if mean > 0 else 0.0
+    rates = replace(rates, entry_factor=np.full(N_STATES, factor))
+    projection = project(
+        history.stock(len(history.dates) - 1),
+        rates,
+        start=history.dates[-1],
+        quarters=4 * years,
+        draws=draws,
+        seed=seed,
+    )
+    sims = projection.draws.sum(axis=(2, 3))
+    lo, hi = np.quantile(sims, INTERVAL, axis=0)
+    table = pd.DataFrame(
+        {
+            "quarter_end": [d.isoformat() for d in projection.dates],
+            "children": np.round(projection.expected.sum(axis=(1, 2)), 1),
+            "lower_80": np.floor(lo).astype(int),
+            "upper_80": np.ceil(hi).astype(int),
+            "arrivals": np.round(np.concatenate([[np.nan], projection.entries[:, 0]]), 1),
+            "exits": np.round(np.concatenate([[np.nan], projection.exits[:, 0]]), 1),
+        }
+    )[UASC_COLUMNS]
+    return UascForecast(
+        as_at=as_at,
+        history=history,
+        rates=rates,
+        projection=projection,
+        arrivals_per_quarter=round(arrivals, 2),
+        reference_arrivals_per_quarter=round(mean, 2),
+        table=table,
     )

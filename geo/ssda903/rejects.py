@@ -48,6 +48,9 @@ class Rejects:
 
     def __init__(self) -> None:
         self.records: list[dict[str, object]] = []
+        # add_mask's rejects, a column list each, with len(records) when they came (their place
+        # among the single records, so the ledger keeps the order the checks ran in)
+        self._chunks: list[tuple[int, dict[str, list[object]]]] = []
         self.rows: dict[str, set[int]] = {}
         self.reasons: dict[str, Counter[str]] = {}
         self._key = ""
@@ -73,19 +76,36 @@ class Rejects:
             self.reasons[self._key][f"{column}: {reason}" if column else reason] += 1
 
     def add_mask(self, table: RawTable, mask: pd.Series, column: str, reason: str) -> None:
-        if not mask.any():
+        """Reject the rows of ``table`` where ``mask`` is true, for ``column`` (its value is
+        reported) and ``reason``: one column operation for all of them, not a loop over rows."""
+        hit = mask.to_numpy(dtype=bool)
+        if not hit.any():
             return
         frame = table.frame
-        col = frame[column] if column in frame.columns else pd.Series("", index=frame.index)
-        where = (
-            frame["_where"][mask]
-            if "_where" in frame.columns
-            else pd.Series("", index=col[mask].index)
-        )
+        rows = frame["_row"].to_numpy()[hit].astype(np.int64)
+        values: list[object] = [""] * len(rows)
+        if column in frame.columns:
+            values = list(frame[column].iloc[hit].astype("string").fillna("").tolist())
+        reasons: list[object] = [reason] * len(rows)
+        if "_where" in frame.columns:
+            where = frame["_where"].iloc[hit].astype("string").fillna("")
+            reasons = list((where + ": " + reason).where(where != "", reason).tolist())
         name = table.source_name(column) if column else ""
-        for row, value, w in zip(frame.loc[mask, "_row"], col[mask], where, strict=True):
-            value = "" if pd.isna(value) else str(value)
-            self._add(table, int(row), name, value, reason, "" if pd.isna(w) else str(w))
+        self._chunks.append(
+            (
+                len(self.records),
+                {
+                    "file": [table.name] * len(rows),
+                    "row": rows.tolist(),
+                    "column": [name] * len(rows),
+                    "value": values,
+                    "reason": reasons,
+                },
+            )
+        )
+        if self._key:
+            self.rows[self._key].update(rows.tolist())
+            self.reasons[self._key][f"{name}: {reason}" if name else reason] += len(rows)
 
     def add_problems(self, table: RawTable) -> pd.Series:
         """Reject rows whose element was malformed (``_problem``, XML); returns their mask."""
@@ -109,8 +129,21 @@ class Rejects:
             self._add(table, row, "", "", f"row {reason}; expected one value per column", "")
 
     def frame(self) -> pd.DataFrame:
-        if not self.records:
+        """Every reject, by file and row (within a row, in the order the checks found them)."""
+        if not self.records and not self._chunks:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECT_COLUMNS})
-        return pd.DataFrame(self.records, columns=REJECT_COLUMNS).sort_values(
-            ["file", "row"], kind="stable", ignore_index=True
-        )
+        columns: dict[str, list[object]] = {c: [] for c in REJECT_COLUMNS}
+
+        def records(start: int, stop: int) -> None:
+            for record in self.records[start:stop]:
+                for c in REJECT_COLUMNS:
+                    columns[c].append(record[c])
+
+        done = 0
+        for at, chunk in self._chunks:
+            records(done, at)
+            done = at
+            for c in REJECT_COLUMNS:
+                columns[c].extend(chunk[c])
+        records(done, len(self.records))
+        return pd.DataFrame(columns).sort_values(["file", "row"], kind="stable", ignore_index=True)

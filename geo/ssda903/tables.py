@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import InputError
+from geo.ssda903.columnar import read_rows
 
 ENCODINGS = ("utf-8-sig", "cp1252")
 _SNIFF_BYTES = 64 * 1024
@@ -62,10 +63,11 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     )
 
 
-def read_csv_text(path: str | Path, *, what: str) -> RawTable:
+def read_csv_text(path: str | Path, *, what: str, columnar: bool = True) -> RawTable:
     """Read a CSV file as text. Raises :class:`InputError` if unusable as a whole.
 
-    ``what`` names the role of the file in messages (e.g. "placements file").
+    ``what`` names the role of the file in messages (e.g. "placements file"); ``columnar``: see
+    :func:`parse_csv_text`.
     """
     p = Path(path)
     if not p.exists():
@@ -77,11 +79,16 @@ def read_csv_text(path: str | Path, *, what: str) -> RawTable:
     except OSError as err:
         raise InputError(f"The {what} '{p}' could not be read: {err.strerror or err}.") from err
     text, encoding = _decode(raw, p)
-    return parse_csv_text(text, path=p, what=what, encoding=encoding)
+    return parse_csv_text(text, path=p, what=what, encoding=encoding, columnar=columnar)
 
 
-def parse_csv_text(text: str, *, path: Path, what: str, encoding: str = "utf-8") -> RawTable:
-    """Parse CSV ``text`` (see :func:`read_csv_text`)."""
+def parse_csv_text(
+    text: str, *, path: Path, what: str, encoding: str = "utf-8", columnar: bool = True
+) -> RawTable:
+    """Parse CSV ``text`` (see :func:`read_csv_text`). The data rows of most files are read by
+    pyarrow's columnar reader (:mod:`geo.ssda903.columnar`, ``columnar=False`` turns it off);
+    the files it cannot read exactly as this function's row-by-row reader does (quoted fields,
+    rows of the wrong length, ...) are read row by row."""
     if not text.strip():
         raise InputError(f"The {what} '{path.name}' is empty: expected a header row and data rows.")
     try:
@@ -107,10 +114,17 @@ def parse_csv_text(text: str, *, path: Path, what: str, encoding: str = "utf-8")
             f"The {what} '{path.name}' has duplicate column names {dupes}. Each column must "
             "appear once."
         )
+    width = len(columns)
+    if columnar and reader.line_num == 1:  # a one-line header: try the columnar reader first
+        fast = read_rows(text, delimiter=delimiter, width=width)
+        if fast is not None:
+            frame, numbers = fast
+            frame.columns = pd.Index(columns)
+            frame["_row"] = numbers
+            return RawTable(path=path, frame=frame, bad_rows=[], encoding=encoding)
     rows: list[list[str]] = []
     row_numbers: list[int] = []
     bad: list[tuple[int, str]] = []
-    width = len(columns)
     try:
         for record in reader:
             line = reader.line_num

@@ -26,19 +26,32 @@ def test_forecast_writes_tables_and_targets(tmp_path):
             "2",
             "--carers",
             str(demo / "carers.csv"),
+            "--uasc-arrivals",
+            "10",
             "--out",
             str(out),
         ]
     )
     assert code == 0
     names = {p.name for p in out.iterdir()}
-    assert {"forecast_districts.csv", "forecast_detail.csv", "backtest.csv", "recruitment_targets.csv"} <= names
+    assert {
+        "forecast_districts.csv",
+        "forecast_detail.csv",
+        "forecast_uasc.csv",
+        "backtest.csv",
+        "recruitment_targets.csv",
+    } <= names
     summary = json.loads((out / "summary.json").read_text(), parse_constant=lambda c: 1 / 0)
     assert (
         summary["projection"]["2_year"]["lower_80"] <= summary["projection"]["2_year"]["upper_80"]
     )
     assert "model" in summary["backtest"]["1_year"]
     assert set(summary["recruitment"]["targets"]["1_year"]) == {"in_house_foster", "ifa_foster"}
+    uasc = pd.read_csv(out / "forecast_uasc.csv")
+    assert (uasc["arrivals"].iloc[1:] == 10.0).all() and len(uasc) == 9
+    assert summary["uasc"]["arrivals_per_quarter"] == 10
+    assert summary["uasc"]["arrivals_source"] == "--uasc-arrivals"
+    assert summary["uasc"]["reference_arrivals_per_quarter"] > 10  # the demo's mean: ~36
     fc = pd.read_csv(out / "forecast_districts.csv")
     assert fc["quarter_end"].iloc[-1] == "2020-12-31"
     assert "E10000016" in set(fc["district_code"])

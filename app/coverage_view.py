@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from app.background import shared
 from app.data.store import DatasetStore
 from geo.errors import InputError
+from geo.progress import Progress
 
 _TO_WGS84 = Transformer.from_crs(27700, 4326, always_xy=True)
 _locks: dict[str, threading.Lock] = {}
@@ -200,8 +202,16 @@ def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
 
 
 def recruitment_plan(
-    store: DatasetStore, dataset_id: str | None, *, households: int, places: int, categories: str
+    store: DatasetStore,
+    dataset_id: str | None,
+    *,
+    households: int,
+    places: int,
+    categories: str,
+    progress: Progress | None = None,
 ) -> Any:
+    """The recruitment search (cached on the dataset; a background search's result is handed
+    over through :func:`app.background.shared`)."""
     from geo.coverage import HouseholdKind, recommend_sites
     from geo.ssda903 import parse_categories
 
@@ -214,25 +224,31 @@ def recruitment_plan(
             store,
             ds,
             lambda model, sites: recommend_sites(
-                model, sites, households=int(households), kind=kind
+                model, sites, households=int(households), kind=kind, progress=progress
             ),
         )
 
-    return ds.cached(("recruit", households, places, categories), compute)
+    key = ("recruit", households, places, categories)
+    return ds.cached(key, lambda: shared(ds, key, compute))
 
 
-def recruitment_baselines(store: DatasetStore, dataset_id: str | None, plan: Any) -> Any:
+def recruitment_baselines(
+    store: DatasetStore, dataset_id: str | None, plan: Any, progress: Progress | None = None
+) -> Any:
     """The plan against random sectors and "biggest district" siting (cached with the plan)."""
     from geo.coverage import compare_with_baselines
 
     ds = require_carers(store, dataset_id)
     key = ("recruit_baselines", plan.households, plan.kind.places, plan.kind.categories)
-    return ds.cached(
-        key,
-        lambda: _on_sites(
-            store, ds, lambda model, sites: compare_with_baselines(model, sites, plan)
-        ),
-    )
+
+    def compute() -> Any:
+        return _on_sites(
+            store,
+            ds,
+            lambda model, sites: compare_with_baselines(model, sites, plan, progress=progress),
+        )
+
+    return ds.cached(key, lambda: shared(ds, key, compute))
 
 
 def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:

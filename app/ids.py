@@ -50,6 +50,11 @@ class Id(StrEnum):
     RC_AREA = "rc-area"
     RC_ADD = "rc-add"
     RC_REMOVE = "rc-remove"
+    RC_SEARCHED = "rc-searched"  # the parameters of the last finished search
+    RC_WORKING = "rc-working"
+    RC_PROGRESS = "rc-progress"
+    RC_PROGRESS_TEXT = "rc-progress-text"
+    RC_CANCEL = "rc-cancel"
     # comparison
     CP_TABLE = "cp-table"
     CP_SORT = "cp-sort-state"
@@ -99,3 +104,5 @@ class Id(StrEnum):
     DT_STATUS = "dt-status"
     DT_DELETE = "dt-delete"
     DT_DELETED = "dt-deleted"
+    DT_CENSUS = "dt-census"
+    DT_CENSUS_NOTE = "dt-census-note"

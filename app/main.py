@@ -111,6 +111,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or Settings.from_env()
     set_postcode_cache_dir(settings.cache_dir)  # compact postcode arrays in the cache folder
     store = DatasetStore(settings)
+    from app.background import CACHE_KEY, manager
+
+    background, background_cache = manager(settings)  # long work: progress and Cancel
     app = Dash(
         __name__,
         use_pages=True,
@@ -122,8 +125,10 @@ def create_app(settings: Settings | None = None) -> Dash:
         update_title="",  # "" or None: the tab title stays still (Dash docs)
         serve_locally=True,
         index_string=INDEX_STRING,
+        background_callback_manager=background,
     )
     app.server.config[STORE_KEY] = store
+    app.server.config[CACHE_KEY] = background_cache
     app.server.config["PLACEMAP_SETTINGS"] = settings
     import importlib
 

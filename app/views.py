@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -29,6 +29,8 @@ def compliance_view(
     store: DatasetStore, dataset_id: str | None, filters: Filters, *, threshold: int, view: str
 ) -> ComplianceView:
     ds = store.get(dataset_id)
+    # no date chosen: the dataset's census date (one date for every page), in the cache key too
+    filters = replace(filters, as_at=filters.as_at or ds.as_at)
 
     def compute() -> ComplianceView:
         analysis = store.analysis(ds.id, filters.as_at)
@@ -197,4 +199,4 @@ def trend_table(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
         key = frame["district_name"].eq(f"{store.authority.name} total")
         return pd.concat([frame[~key], frame[key]], ignore_index=True)
 
-    return ds.cached(("trend",), compute)
+    return ds.cached(("trend", ds.as_at), compute)

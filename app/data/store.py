@@ -102,7 +102,10 @@ class Dataset:
     files: dict[str, Path]
     data: PlacementData
     carers: Any = None  # geo.ssda903.carers register, when a carers file is given
-    as_at: date | None = None  # default census date (the demo's; else the latest in the data)
+    # The dataset's census date: every page, report download and the trend use it unless a page
+    # filter picks another; load_dataset sets it (the demo recipe's date, else the latest date
+    # in the data) and DatasetStore.set_census changes it (the Data page).
+    as_at: date | None = None
     created: datetime = field(default_factory=datetime.now)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
@@ -151,9 +154,10 @@ def load_dataset(
         max_mb=max_mb,
         authority=authority,  # an extract's rows of other authorities are set aside
     )
+    as_at = as_at or latest_date(data)
     carers = None
     if "carers" in files:
-        carers = read_carers(files["carers"], as_at=as_at or latest_date(data))
+        carers = read_carers(files["carers"], as_at=as_at)
     return Dataset(
         id=dataset_id or uuid.uuid4().hex[:12],
         label=label,
@@ -163,6 +167,18 @@ def load_dataset(
         carers=carers,
         as_at=as_at,
     )
+
+
+def census_choices(ds: Dataset) -> list[date]:
+    """The census dates a user can choose for ``ds``, oldest first: the quarter ends up to the
+    latest date in the data and that date (:func:`geo.measures.census_dates`, the trend's
+    quarters), plus the dataset's own census date when it is none of those."""
+    from geo.measures import census_dates
+
+    dates = census_dates(as_at=latest_date(ds.data))
+    if ds.as_at is not None and ds.as_at not in dates:
+        dates = sorted([*dates, ds.as_at])
+    return dates
 
 
 class DatasetStore:
@@ -221,6 +237,30 @@ class DatasetStore:
                 del self._datasets[old]
         return ds.id
 
+    def set_census(self, dataset_id: str | None, as_at: date) -> Dataset:
+        """Make ``as_at`` the census date of the dataset (every page, download and the trend
+        then use it). Its cached results are dropped and its carers register is read again as
+        at that date; an upload keeps the date in its metadata, so other workers (and a
+        restart) use it too. Raises InputError for a date outside :func:`census_choices`."""
+        ds = self.get(dataset_id)
+        if as_at == ds.as_at:
+            return ds
+        if as_at not in census_choices(ds):
+            raise InputError(
+                f"{as_at:%d %B %Y} is not a census date of these data: choose a quarter end or "
+                "the latest date in the data."
+            )
+        carers = read_carers(ds.files["carers"], as_at=as_at) if "carers" in ds.files else None
+        with ds._lock:
+            ds.as_at = as_at
+            ds.carers = carers
+            ds._cache.clear()
+        from app.data.uploads import is_upload_id, set_upload_census, upload_root
+
+        if is_upload_id(ds.id):
+            set_upload_census(upload_root(self.settings), ds.id, as_at)
+        return ds
+
     def remove(self, dataset_id: str) -> None:
         with self._lock:
             self._datasets.pop(dataset_id, None)
@@ -270,6 +310,7 @@ class DatasetStore:
             dataset_id=dataset_id,
             max_mb=self.settings.max_xml_mb,
             authority=self.authority,
+            as_at=stored.as_at,  # the census date chosen on the Data page, if any
         )
         self.add(ds)
         return ds

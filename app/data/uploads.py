@@ -30,7 +30,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class StoredUpload:
     folder: Path
     files: dict[str, Path]  # role -> stored path
     original_names: dict[str, str]
+    as_at: date | None = None  # the census date chosen on the Data page, if any
 
 
 def safe_name(name: str) -> str:
@@ -268,6 +269,25 @@ def share_upload(root: Path, dataset_id: str, users: list[str]) -> dict[str, Any
     return meta
 
 
+def set_upload_census(root: Path, dataset_id: str, as_at: date) -> None:
+    """Keep ``as_at`` as the upload's census date (chosen on the Data page) in its metadata;
+    nothing happens when there is no such upload."""
+    meta = upload_meta(root, dataset_id)
+    if meta is None:
+        return
+    meta["as_at"] = as_at.isoformat()
+    target = root / dataset_id / META
+    atomic_write_bytes(target, json.dumps(meta).encode("utf-8"))
+    os.chmod(target, 0o600)
+
+
+def _census_of(meta: dict[str, Any]) -> date | None:
+    try:
+        return date.fromisoformat(str(meta["as_at"]))
+    except (KeyError, ValueError):
+        return None
+
+
 def open_upload(root: Path, dataset_id: str) -> StoredUpload | None:
     """The stored upload ``dataset_id`` (e.g. made by another worker), or None if not there.
 
@@ -289,7 +309,13 @@ def open_upload(root: Path, dataset_id: str) -> StoredUpload | None:
     if "episodes" not in files:
         return None
     names = {str(k): str(v) for k, v in dict(meta.get("original_names") or {}).items()}
-    return StoredUpload(dataset_id=dataset_id, folder=folder, files=files, original_names=names)
+    return StoredUpload(
+        dataset_id=dataset_id,
+        folder=folder,
+        files=files,
+        original_names=names,
+        as_at=_census_of(meta),
+    )
 
 
 def delete_upload(root: Path, dataset_id: str) -> bool:

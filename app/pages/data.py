@@ -3,6 +3,7 @@ validation result before the data are used, and switch between the demo and uplo
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ from app.auth import Permission, require
 from app.callbacks import callback
 from app.components import error_alert, fmt_int
 from app.data.state import store
-from app.data.store import load_dataset
+from app.data.store import census_choices, load_dataset
 from app.data.uploads import decode_contents, store_upload
 from app.ids import Id
+from geo.errors import PlacemapError
 from geo.writing import csv_bytes
 
 
@@ -102,6 +104,21 @@ def layout(**_kwargs: Any) -> html.Div:
             ),
             html.Div(id=Id.DT_DELETED),
             dcc.Download(id=Id.DT_REJECTS_DL),
+            html.Div(
+                [
+                    html.H2("Census date", className="section-title"),
+                    dbc.Label(
+                        "Census date (as at) used by every page, report and the trend",
+                        html_for=Id.DT_CENSUS,
+                    ),
+                    # options and value: the dataset in use (census_control below)
+                    dbc.Select(
+                        id=Id.DT_CENSUS, options=[], value=None, style={"maxWidth": "20rem"}
+                    ),
+                    html.P(id=Id.DT_CENSUS_NOTE, className="muted mt-1"),
+                ],
+                className="card-panel mt-3",
+            ),
         ]
     )
 
@@ -169,7 +186,10 @@ def validate_upload(
 def analysis_for(ds: Any) -> Any:
     from geo.measures import analyse
 
-    return ds.cached(("analysis", None), lambda: analyse(ds.data, store().authority))
+    # the key and date DatasetStore.analysis uses: the validation shows the dataset's census
+    return ds.cached(
+        ("analysis", ds.as_at), lambda: analyse(ds.data, store().authority, as_at=ds.as_at)
+    )
 
 
 def validation_report(ds: Any, analysis: Any, names: dict[str, str]) -> html.Div:
@@ -246,6 +266,51 @@ def switch_dataset(_use: int | None, _demo: int | None, pending: str | None) -> 
     if ctx.triggered_id == Id.DT_DEMO:
         return store().default_id()
     return no_update
+
+
+@callback(
+    Output(Id.DT_CENSUS, "options"),
+    Output(Id.DT_CENSUS, "value"),
+    Output(Id.DT_CENSUS_NOTE, "children"),
+    Input(Id.DATASET, "data"),
+)
+def census_control(dataset_id: str | None) -> tuple[list[dict[str, str]], str | None, str]:
+    """The census dates of the data in use (quarter ends and the latest date), its census date
+    selected."""
+    try:
+        ds = store().get(dataset_id)
+        dates = census_choices(ds)
+    except PlacemapError:
+        return [], None, ""
+    options = [{"label": f"{d:%d %B %Y}", "value": d.isoformat()} for d in dates]
+    note = (
+        f"{ds.label}: census at {ds.as_at:%d %B %Y}. The quarter ends are the trend's dates; "
+        "the last entry is the latest date in the data."
+        if ds.as_at
+        else ""
+    )
+    return options, ds.as_at.isoformat() if ds.as_at else None, note
+
+
+@callback(
+    Output(Id.DATASET, "data", allow_duplicate=True),
+    Input(Id.DT_CENSUS, "value"),
+    State(Id.DATASET, "data"),
+    prevent_initial_call=True,
+)
+def choose_census(value: str | None, dataset_id: str | None) -> Any:
+    """Make the chosen date the census date of the data in use; the dataset id is sent again
+    so the banner and every page follow. Nothing happens when the date is already the census
+    date (the control being filled in)."""
+    if not value:
+        return no_update
+    s = store()
+    ds = s.get(dataset_id)
+    when = date.fromisoformat(value)
+    if when == ds.as_at:
+        return no_update
+    s.set_census(ds.id, when)
+    return ds.id
 
 
 @callback(

@@ -23,13 +23,11 @@ from app.components import (
     scroll_box,
 )
 from app.data.state import store
-from app.data.store import Filters
+from app.data.store import Filters, census_choices
 from app.ids import Id
 from app.style import band, band_colour
 from app.views import compliance_view, district_hover, label_points
 from geo.errors import PlacemapError
-from geo.measures import census_dates
-from geo.ssda903 import latest_date
 
 KIND_OPTIONS = [
     {"label": "All placement types", "value": "all"},
@@ -79,15 +77,6 @@ def layout(**_kwargs: Any) -> html.Div:
     groups = [{"label": "All areas", "value": "all"}] + [
         {"label": g, "value": g} for g in s.authority.groups
     ]
-    try:
-        ds = s.get(None)
-        asat_options = [
-            {"label": f"{d:%d %b %Y}", "value": d.isoformat()}
-            for d in census_dates(as_at=ds.as_at or latest_date(ds.data))
-        ]
-    except PlacemapError:
-        asat_options = []
-    default_asat = asat_options[-1]["value"] if asat_options else None
     return html.Div(
         [
             html.H1(
@@ -128,7 +117,8 @@ def layout(**_kwargs: Any) -> html.Div:
                     ),
                     _filter(
                         "Census date (as at)",
-                        dbc.Select(id=Id.OV_ASAT, options=asat_options, value=default_asat),
+                        # options and value: the dataset in use (census_options below)
+                        dbc.Select(id=Id.OV_ASAT, options=[], value=None),
                         width=2,
                     ),
                 ],
@@ -185,6 +175,23 @@ def layout(**_kwargs: Any) -> html.Div:
             ),
         ]
     )
+
+
+@callback(
+    Output(Id.OV_ASAT, "options"),
+    Output(Id.OV_ASAT, "value"),
+    Input(Id.DATASET, "data"),
+)
+def census_options(dataset_id: str | None) -> tuple[list[dict[str, str]], str | None]:
+    """The census dates of the dataset in use (quarter ends and the latest date), its own
+    census date (chosen on the Data page) selected."""
+    try:
+        ds = store().get(dataset_id)
+        dates = census_choices(ds)
+    except PlacemapError:
+        return [], None
+    options = [{"label": f"{d:%d %b %Y}", "value": d.isoformat()} for d in dates]
+    return options, ds.as_at.isoformat() if ds.as_at else None
 
 
 @callback(

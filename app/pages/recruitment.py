@@ -14,6 +14,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import MissingCallbackContextException
 
 from app import figures
+from app.background import progress_panel, reporter
 from app.callbacks import callback
 from app.components import (
     area_layer,
@@ -172,6 +173,14 @@ def layout(**_kwargs: Any) -> html.Div:
                 className="filters g-2",
             ),
             dcc.Store(id=Id.RC_EDITS, data=[]),
+            dcc.Store(id=Id.RC_SEARCHED, data=_searched(10, 2, DEFAULT_CATEGORIES)),
+            progress_panel(
+                wrapper_id=Id.RC_WORKING,
+                bar_id=Id.RC_PROGRESS,
+                text_id=Id.RC_PROGRESS_TEXT,
+                cancel_id=Id.RC_CANCEL,
+                what="the search",
+            ),
             html.Div(id=Id.RC_ALERT),
             live_region(Id.RC_STATUS),
             dbc.Row(
@@ -292,7 +301,7 @@ def _clicked_cell(click: dict | None) -> str | None:
     Output(Id.RC_AREA, "value"),
     Output(Id.RC_STATUS, "children"),
     Input(Id.DATASET, "data"),
-    Input(Id.RC_RUN, "n_clicks"),
+    Input(Id.RC_SEARCHED, "data"),
     Input(Id.RC_EDITS, "data"),
     State(Id.RC_N, "value"),
     State(Id.RC_PLACES, "value"),
@@ -309,7 +318,12 @@ def update_recruitment(
     area: str | None = None,
 ) -> tuple[Any, ...]:
     """Map, suggestions, what-if table, the squares as a table and as the what-if list, and
-    the sentence read out (what changed)."""
+    the sentence read out (what changed). ``_run``: the parameters of the last search finished
+    in the background (:func:`search_sites`; the layout's defaults before the first), used
+    instead of the fields, which may have changed since (or belong to a cancelled search)."""
+    if isinstance(_run, dict):
+        households, places = _run.get("households"), _run.get("places")
+        categories = _run.get("categories")
     try:
         out = _recruitment(
             dataset_id,
@@ -332,6 +346,54 @@ def update_recruitment(
     chosen = area if area in values else (options[0]["value"] if options else None)
     table = square_table(grid, "children_at_risk", table_id="rc-squares")
     return fig, suggestions, districts, None, table, options, chosen, status
+
+
+@callback(
+    Output(Id.RC_SEARCHED, "data"),
+    Input(Id.RC_RUN, "n_clicks"),
+    State(Id.DATASET, "data"),
+    State(Id.RC_N, "value"),
+    State(Id.RC_PLACES, "value"),
+    State(Id.RC_CATEGORIES, "value"),
+    background=True,
+    progress=[Output(Id.RC_PROGRESS, "value"), Output(Id.RC_PROGRESS_TEXT, "children")],
+    progress_default=["0", ""],
+    running=[
+        (Output(Id.RC_WORKING, "hidden"), False, True),
+        (Output(Id.RC_RUN, "disabled"), True, False),
+    ],
+    cancel=[Input(Id.RC_CANCEL, "n_clicks")],
+    prevent_initial_call=True,
+)
+def search_sites(
+    set_progress: Any,
+    _run: int | None,
+    dataset_id: str | None,
+    households: int | None,
+    places: int | None,
+    categories: list[str] | None,
+) -> dict[str, Any]:
+    """'Suggest areas' in a background process: the search and its baselines, with progress;
+    returns the parameters, and :func:`update_recruitment` draws the handed-over result."""
+    params = _searched(households, places, categories)
+    n, each, chosen = params["households"], params["places"], params["categories"]
+    show = reporter(set_progress)
+    s = store()
+    try:
+        plan = recruitment_plan(
+            s, dataset_id, households=n, places=each, categories=_categories(chosen), progress=show
+        )
+        recruitment_baselines(s, dataset_id, plan, progress=show)
+    except Exception:  # noqa: BLE001  update_recruitment shows the message
+        pass
+    return params
+
+
+def _searched(households: int | None, places: int | None, categories: Any) -> dict[str, Any]:
+    """The parameters of a search, as kept in the browser (no counts)."""
+    n, each = max(1, min(int(households or 10), 50)), max(1, min(int(places or 1), 6))
+    chosen = list(categories or DEFAULT_CATEGORIES[:4])
+    return {"households": n, "places": each, "categories": chosen}
 
 
 def _district_words(name: Any) -> str:

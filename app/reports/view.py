@@ -37,7 +37,7 @@ def render_report(
         )
         return render(report, fmt=fmt)
 
-    data = ds.cached(("report", fmt, suppress), compute)
+    data = ds.cached(("report", fmt, suppress, ds.as_at), compute)
     as_at = store.analysis(ds.id).as_at
     name = f"placemap-{store.authority.name.lower().replace(' ', '-')}-{as_at:%Y-%m-%d}.{fmt}"
     return data, name

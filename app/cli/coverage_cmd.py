@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from app.cli.analyse_cmd import add_input_arguments, placement_paths
+from app.cli.arguments import positive_float, positive_int
 from app.settings import Settings
 from geo.coverage import (
     E2SFCA_BANDS,
@@ -74,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument(
         "--grid-km",
-        type=_positive_float,
+        type=positive_float,
         default=5.0,
         metavar="KM",
         help="side of the square grid cells in km (default 5)",
@@ -99,13 +100,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(r)
     r.add_argument(
         "--households",
-        type=_positive_int,
+        type=positive_int,
         required=True,
         metavar="N",
         help="number of new households",
     )
     r.add_argument(
-        "--places", type=_positive_int, default=1, metavar="P", help="places per household"
+        "--places", type=positive_int, default=1, metavar="P", help="places per household"
     )
     r.add_argument(
         "--categories",
@@ -128,26 +129,6 @@ def _common(p: argparse.ArgumentParser) -> None:
         "places free now (children entering care)",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-
-
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from err
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return n
-
-
-def _positive_float(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from err
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be greater than 0")
-    return x
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from app.cli.analyse_cmd import add_input_arguments, placement_paths
+from app.cli.arguments import non_negative_float, positive_float, positive_int
 from app.settings import Settings
 from geo.errors import InputError
 from geo.measures.forecast import INTERVAL, Forecast, forecast, uasc_forecast
@@ -53,13 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_input_arguments(p)
     p.add_argument(
         "--reference-years",
-        type=_positive_float,
+        type=positive_float,
         default=3.0,
         metavar="N",
         help="years of history before the as-at date to estimate the rates from (default 3)",
     )
     p.add_argument(
-        "--years", type=_positive_int, default=4, metavar="N", help="years to forecast (default 4)"
+        "--years", type=positive_int, default=4, metavar="N", help="years to forecast (default 4)"
     )
     p.add_argument("--carers", metavar="FILE", help="carers register CSV: recruitment targets")
     p.add_argument(
@@ -86,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--uasc-arrivals",
-        type=_non_negative_float,
+        type=non_negative_float,
         metavar="N",
         help="scenario: UASC arriving per quarter, forecast apart from the headline cohort "
         "(default: the mean of the reference window)",
@@ -94,36 +95,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="simulation seed (default 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(func=run)
-
-
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from err
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
-    return n
-
-
-def _positive_float(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from err
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be greater than 0")
-    return x
-
-
-def _non_negative_float(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from err
-    if not x >= 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"{value!r} must be 0 or more")
-    return x
 
 
 def _share(value: str) -> float:

@@ -10,8 +10,8 @@ from app.settings import Settings
 from geo.errors import InputError
 from geo.measures import analyse
 from geo.progress import report
-from geo.spatial import load_authority
-from geo.ssda903 import read_placements
+from geo.spatial import Authority, load_authority
+from geo.ssda903 import PlacementData, read_placements
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 
@@ -68,6 +68,20 @@ def placement_paths(args: argparse.Namespace) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def read_input(args: argparse.Namespace, authority: Authority) -> PlacementData:
+    """The placements a command's input options name (:func:`add_input_arguments`), read the
+    one way every command reads them: the size limit from ``PLACEMAP_MAX_XML_MB``, rows of
+    other authorities in an extract set aside, progress drawn when the terminal shows it."""
+    return read_placements(
+        placement_paths(args),
+        header=args.header,
+        uasc=args.uasc,
+        max_mb=Settings.from_env().max_xml_mb,
+        authority=authority,
+        progress=getattr(args, "progress", None),
+    )
+
+
 def headline_words(summary: dict[str, Any]) -> str:
     """The headline as a person reads it: never "None%" when no distance is known."""
     h = summary["headline"]
@@ -97,15 +111,7 @@ def rejected_words(summary: dict[str, Any]) -> str:
 def run(args: argparse.Namespace) -> int:
     authority = load_authority(args.authority)
     paths = placement_paths(args)
-    max_mb = Settings.from_env().max_xml_mb  # PLACEMAP_MAX_XML_MB
-    data = read_placements(
-        paths,
-        header=args.header,
-        uasc=args.uasc,
-        max_mb=max_mb,
-        authority=authority,
-        progress=args.progress,
-    )
+    data = read_input(args, authority)
     result = analyse(data, authority, as_at=args.as_at, progress=args.progress)
     result.summary["merge_differences"] = {
         "count": int(len(data.merge_differences)),

@@ -12,9 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from app.cli.analyse_cmd import add_input_arguments, placement_paths
+from app.cli.analyse_cmd import add_input_arguments, placement_paths, read_input
 from app.cli.arguments import positive_float, positive_int
-from app.settings import Settings
 from geo.coverage import (
     E2SFCA_BANDS,
     CoverageModel,
@@ -38,7 +37,7 @@ from geo.measures import analyse
 from geo.progress import report
 from geo.spatial import Authority, load_authority
 from geo.spatial import postcodes as pc
-from geo.ssda903 import CarersRegister, parse_categories, read_carers, read_placements
+from geo.ssda903 import CarersRegister, parse_categories, read_carers
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 DEFINITIONS = {
@@ -142,14 +141,7 @@ class _Inputs:
 
 def _load(args: argparse.Namespace, *, grid_km: float = 5.0) -> _Inputs:
     authority = load_authority(args.authority)
-    data = read_placements(
-        placement_paths(args),
-        header=args.header,
-        uasc=args.uasc,
-        max_mb=Settings.from_env().max_xml_mb,  # PLACEMAP_MAX_XML_MB
-        authority=authority,
-        progress=args.progress,
-    )
+    data = read_input(args, authority)
     analysis = analyse(data, authority, as_at=args.as_at, progress=args.progress)
     report(args.progress, "reading the carers register")
     register = read_carers(args.carers, as_at=analysis.as_at)

@@ -11,14 +11,13 @@ from typing import Any
 
 import pandas as pd
 
-from app.cli.analyse_cmd import add_input_arguments, placement_paths
+from app.cli.analyse_cmd import add_input_arguments, placement_paths, read_input
 from app.cli.arguments import non_negative_float, positive_float, positive_int
-from app.settings import Settings
 from geo.errors import InputError
 from geo.measures.forecast import INTERVAL, Forecast, forecast, uasc_forecast
 from geo.measures.forecast_backtest import backtest
 from geo.spatial import Authority, load_authority
-from geo.ssda903 import PlacementData, latest_date, read_placements
+from geo.ssda903 import PlacementData, latest_date
 from geo.writing import csv_bytes, json_bytes, write_outputs
 
 METHOD = (
@@ -111,13 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from geo.coverage.targets import ATTRITION_SOURCE, DEFAULT_ATTRITION
 
     authority = load_authority(args.authority)
-    data = read_placements(
-        placement_paths(args),
-        header=args.header,
-        uasc=args.uasc,
-        max_mb=Settings.from_env().max_xml_mb,  # PLACEMAP_MAX_XML_MB
-        authority=authority,
-    )
+    data = read_input(args, authority)
     as_at: date = args.as_at or latest_date(data)
     try:
         fc = forecast(

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from app.benchmark_view import report_benchmark
-from app.cli.analyse_cmd import add_input_arguments
+from app.cli.analyse_cmd import add_input_arguments, read_input
 from app.reports import (
     FORMATS,
     CoverageFigures,
@@ -20,7 +20,6 @@ from geo.errors import InputError, PlacemapError
 from geo.measures import Analysis, analyse, compliance_trend
 from geo.progress import report as progress_report
 from geo.spatial import Authority, load_authority
-from geo.ssda903 import read_placements
 from geo.writing import atomic_write_bytes
 
 
@@ -120,14 +119,6 @@ def _coverage(args: argparse.Namespace, analysis: Analysis) -> CoverageFigures |
     return coverage_figures(analysis, register, households=args.households)
 
 
-def placement_paths(args: argparse.Namespace) -> str | list[str]:
-    """``--placements`` as given: one path, or a list when it was repeated."""
-    value = args.placements
-    if isinstance(value, str):
-        return value
-    return value[0] if len(value) == 1 else list(value)
-
-
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     fmt = output_format(args)
@@ -137,14 +128,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--households must be 0 or more, got {args.households}.")
     authority = load_authority(args.authority)
     settings = Settings.from_env()
-    data = read_placements(
-        placement_paths(args),
-        header=args.header,
-        uasc=args.uasc,
-        max_mb=settings.max_xml_mb,
-        authority=authority,
-        progress=args.progress,
-    )
+    data = read_input(args, authority)
     analysis = analyse(data, authority, as_at=args.as_at, progress=args.progress)
     if analysis.summary["children_in_census"] == 0:
         raise InputError(

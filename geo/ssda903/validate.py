@@ -78,26 +78,46 @@ def _sex(table: RawTable, rejects: Rejects) -> tuple[pd.Series, pd.Series]:
     return code.mask(blank), bad
 
 
+def _child_rows(table: RawTable, rejects: Rejects) -> tuple[pd.DataFrame, pd.Series]:
+    """The canonical frame's first columns (``CHILD``, ``_file``, ``_row``) and the rows bad so
+    far: malformed elements (XML) and a blank child identifier."""
+    f = table.frame
+    bad = rejects.add_problems(table)
+    child = f["CHILD"].astype("string").str.strip()
+    blank = _blank(child)
+    rejects.add_mask(table, blank & ~bad, "CHILD", "child identifier is blank; expected CHILD")
+    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
+    return out, bad | blank
+
+
+def _parsed(
+    table: RawTable, rejects: Rejects, out: pd.DataFrame, columns: tuple[str, ...], *, kind: str
+) -> pd.Series:
+    """Parse the ``columns`` present (``kind``: "date" or "flag") into ``out``; returns the
+    rows with a value that is not one, each reported to ``rejects``."""
+    f = table.frame
+    bad = pd.Series(False, index=f.index)
+    parse, reason = (
+        (parse_dates, DATE_REASON)
+        if kind == "date"
+        else (parse_flag, "not a 0/1 flag; expected 0 or 1")
+    )
+    for col in columns:
+        if col in f.columns:
+            values, wrong = parse(f[col])
+            rejects.add_mask(table, wrong, col, reason)
+            bad |= wrong
+            out[col] = values
+    return bad
+
+
 def validate_rows(table: RawTable, rejects: Rejects, *, episodes_form: bool) -> pd.DataFrame:
     """Validate a placements table; returns the usable rows in canonical form."""
     f = table.frame
-    bad = rejects.add_problems(table)
-
-    child = f["CHILD"].astype("string").str.strip()
-    blank_child = _blank(child)
-    rejects.add_mask(
-        table, blank_child & ~bad, "CHILD", "child identifier is blank; expected CHILD"
-    )
-    bad |= blank_child
-
-    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
+    out, bad = _child_rows(table, rejects)
+    bad |= _parsed(table, rejects, out, ("DECOM", "DEC", "DOB"), kind="date")
     for col in ("DECOM", "DEC", "DOB"):
-        if col in f.columns:
-            dates, bad_date = parse_dates(f[col])
-            rejects.add_mask(table, bad_date, col, DATE_REASON)
-            bad |= bad_date
-            out[col] = dates
-        else:
+        if col not in out.columns:
             out[col] = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
     if episodes_form:
         no_start = out["DECOM"].isna() & _blank(f["DECOM"])
@@ -142,19 +162,15 @@ def validate_rows(table: RawTable, rejects: Rejects, *, episodes_form: bool) -> 
         out[col] = f[col].astype("string") if col in f.columns else pd.NA
     out["HOME_POST"] = f["HOME_POST"].astype("string")
     out["PL_POST"] = f["PL_POST"].astype("string")
+    bad |= _parsed(table, rejects, out, ("UASC", "DISABLED"), kind="flag")
     for col in ("UASC", "DISABLED"):
-        if col in f.columns:
-            flag, bad_flag = parse_flag(f[col])
-            rejects.add_mask(table, bad_flag, col, "not a 0/1 flag; expected 0 or 1")
-            bad |= bad_flag
-            out[col] = flag
-        else:
+        if col not in out.columns:
             out[col] = pd.Series(pd.NA, index=f.index, dtype="boolean")
     out["SEX"], bad_sex = _sex(table, rejects)
     bad |= bad_sex
 
     if not episodes_form:
-        dup = _repeated(child, ~bad)
+        dup = _repeated(out["CHILD"], ~bad)
         rejects.add_mask(
             table,
             dup,
@@ -168,28 +184,13 @@ def validate_rows(table: RawTable, rejects: Rejects, *, episodes_form: bool) -> 
 def validate_side_file(table: RawTable, rejects: Rejects) -> pd.DataFrame:
     """Header / UASC rows: CHILD plus whichever of SEX, DOB, DUC, UASC, DISABLED are present."""
     f = table.frame
-    bad = rejects.add_problems(table)
-    child = f["CHILD"].astype("string").str.strip()
-    blank = _blank(child)
-    rejects.add_mask(table, blank & ~bad, "CHILD", "child identifier is blank; expected CHILD")
-    bad |= blank
-    out = pd.DataFrame({"CHILD": child, "_file": table.name, "_row": f["_row"]}, index=f.index)
-    for col in ("DOB", "DUC", "MC_DOB"):
-        if col in f.columns:
-            dates, bad_date = parse_dates(f[col])
-            rejects.add_mask(table, bad_date, col, DATE_REASON)
-            bad |= bad_date
-            out[col] = dates
-    for col in ("UASC", "DISABLED"):
-        if col in f.columns:
-            flag, bad_flag = parse_flag(f[col])
-            rejects.add_mask(table, bad_flag, col, "not a 0/1 flag; expected 0 or 1")
-            bad |= bad_flag
-            out[col] = flag
+    out, bad = _child_rows(table, rejects)
+    bad |= _parsed(table, rejects, out, ("DOB", "DUC", "MC_DOB"), kind="date")
+    bad |= _parsed(table, rejects, out, ("UASC", "DISABLED"), kind="flag")
     if "SEX" in f.columns:
         out["SEX"], bad_sex = _sex(table, rejects)
         bad |= bad_sex
-    dup = _repeated(child, ~bad)
+    dup = _repeated(out["CHILD"], ~bad)
     rejects.add_mask(table, dup, "CHILD", "child listed more than once; first valid row used")
     bad |= dup
     return out[~bad].reset_index(drop=True)

@@ -13,7 +13,12 @@ from dataclasses import replace
 
 import pandas as pd
 
-from geo.spatial.authority import AreaKind, Authority, children_services_authorities
+from geo.spatial.authority import (
+    AreaKind,
+    Authority,
+    children_services_authorities,
+    dfe_la_numbers,
+)
 from geo.ssda903.tables import RawTable
 
 LA_COLUMNS = ("LA", "LA_CODE", "LA_NAME", "LOCAL_AUTHORITY", "LA_NUMBER", "LA_NUM", "LACODE")
@@ -28,19 +33,18 @@ def authority_codes(values: pd.Series) -> pd.Series:
     """The GSS code of each ``LA`` value: a GSS code as given, a DfE LA number (``886``) or an
     authority name (any case) looked up; ``<NA>`` when not recognised."""
     rows = children_services_authorities()
-    by_number = {r["dfe_la_number"]: r["la_code"] for r in rows}
-    by_name = {r["la_name"].upper(): r["la_code"] for r in rows}
-    known = {r["la_code"] for r in rows}
+    lookup = {
+        **{r["la_name"].upper(): r["la_code"] for r in rows},
+        **dfe_la_numbers(),
+        **{r["la_code"]: r["la_code"] for r in rows},
+    }
     text = values.astype("string").str.strip().str.upper()
 
     def one(value: object) -> object:
         if not isinstance(value, str) or not value:
             return pd.NA
-        if value in known:
-            return value
-        return by_number.get(value.lstrip("0") if len(value) > 3 else value) or by_name.get(
-            value, pd.NA
-        )
+        # a DfE number written with a leading zero ("0886") is the same number
+        return lookup.get(value, lookup.get(value.lstrip("0"), pd.NA))
 
     return text.map(one).astype("string")
 

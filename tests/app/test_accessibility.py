@@ -4,17 +4,17 @@ sorting that keeps the focus and says the order."""
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from app.main import FOOTER_PAGES, PAGES, create_app
-from app.settings import Settings
+from app.main import FOOTER_PAGES, PAGES
 from tests.app.axe import axe_violations, require_axe, summary
 from tests.app.conftest import requires_browser
+from tests.app.local_app import local_app
+from tests.app.local_app import start as start_local
 
 pytestmark = [
     requires_browser,
@@ -25,33 +25,16 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning"),
 ]
 
-TOKEN = "a11y-test-token"  # local mode's token, given through Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def app(app_cache_dir, tmp_path_factory):
-    state = tmp_path_factory.mktemp("a11y-state")
-    settings = Settings(
-        cache_dir=app_cache_dir,
-        upload_dir=state / "uploads",
-        port=_free_port(),  # the app answers only on its own port (Host check)
-        extra={"users_file": str(state / "users.json"), "local_token": TOKEN},
-    )
-    return create_app(settings)
+    return local_app(app_cache_dir, tmp_path_factory.mktemp("a11y-state"))
 
 
 def start(dash_duo, app) -> None:
-    """Start the server and open the local-mode link, as ``placemap serve`` prints it."""
+    """Start the server and open the local-mode link, once axe is there to check the pages."""
     require_axe()
-    dash_duo.start_server(app, navigate=False, port=app.server.config["PLACEMAP_SETTINGS"].port)
-    dash_duo.driver.get(f"{dash_duo.server.url}/?token={TOKEN}")
-    dash_duo.server_url = dash_duo.server.url
+    start_local(dash_duo, app)
 
 
 def wait_idle(dash_duo, timeout: float = 90) -> None:

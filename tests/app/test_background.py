@@ -10,11 +10,10 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from app.background import progress_value, reporter
-from app.main import create_app
-from app.settings import Settings
 from geo.progress import Stage
 from tests.app.conftest import requires_browser
-from tests.app.test_accessibility import TOKEN, _free_port, assert_axe_clean, open_page, start
+from tests.app.local_app import local_app
+from tests.app.test_accessibility import assert_axe_clean, open_page, start
 
 
 def test_progress_value_words_and_percent():
@@ -40,13 +39,7 @@ def test_reporter_shows_every_new_stage_and_throttles_repeats():
 
 @pytest.fixture
 def app(app_cache_dir, tmp_path):
-    settings = Settings(
-        cache_dir=app_cache_dir,
-        upload_dir=tmp_path / "uploads",
-        port=_free_port(),
-        extra={"users_file": str(tmp_path / "users.json"), "local_token": TOKEN},
-    )
-    return create_app(settings)
+    return local_app(app_cache_dir, tmp_path)
 
 
 def _running_children() -> list[psutil.Process]:

@@ -6,10 +6,9 @@ import pytest
 
 from app.benchmark_figures import neighbour_bars, neighbour_rows, trend_rows
 from app.benchmark_view import authority_benchmark
-from app.main import create_app
-from app.settings import Settings
 from tests.app.conftest import requires_browser
-from tests.app.test_browser import TOKEN, free_port, severe_logs, start, wait_idle
+from tests.app.local_app import TOKEN, local_app, start
+from tests.app.test_browser import severe_logs, wait_idle
 
 pytestmark = pytest.mark.xdist_group("app-demo")
 
@@ -29,32 +28,13 @@ def test_figures_keep_symbols_and_highlight_the_authority():
     assert t.at[2023, "authority"] == "c" and t.at[2025, "england"] == "22"
 
 
-def _app(cache_dir, state, **kwargs):
-    return create_app(
-        Settings(
-            cache_dir=cache_dir,
-            upload_dir=state / "uploads",
-            extra={"users_file": str(state / "users.json"), "local_token": TOKEN},
-            **kwargs,
-        )
-    )
-
-
 @pytest.fixture(scope="module")
 def app(app_cache_dir, tmp_path_factory):
-    state = tmp_path_factory.mktemp("state")
-    return create_app(
-        Settings(
-            cache_dir=app_cache_dir,
-            upload_dir=state / "uploads",
-            port=free_port(),  # the app answers only on its own port (Host check)
-            extra={"users_file": str(state / "users.json"), "local_token": TOKEN},
-        )
-    )
+    return local_app(app_cache_dir, tmp_path_factory.mktemp("state"))
 
 
 def test_callbacks_on_the_demo(app_cache_dir, tmp_path):
-    app = _app(app_cache_dir, tmp_path)
+    app = local_app(app_cache_dir, tmp_path)
     from app.pages.benchmark import update_benchmark, update_own
 
     with app.server.test_request_context(f"/?token={TOKEN}"):

@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from app.main import create_app
-from app.settings import Settings
 from tests.app.conftest import requires_browser
+from tests.app.local_app import local_app, start
 
 pytestmark = [
     requires_browser,
@@ -20,37 +19,12 @@ pytestmark = [
 ]
 
 PAGES = ["/", "/coverage", "/recruitment", "/comparison", "/data"]
-TOKEN = "browser-test-token"  # local mode's token (PLACEMAP_LOCAL_TOKEN), given through Settings
 
 
 @pytest.fixture(scope="module")
 def app(app_cache_dir, tmp_path_factory):
     """One app (and server-side cache) for the module: pages answer from warm caches."""
-    state = tmp_path_factory.mktemp("state")
-    # a users file of our own (absent: local single-user mode), never the developer's real one
-    settings = Settings(
-        cache_dir=app_cache_dir,
-        upload_dir=state / "uploads",
-        port=free_port(),  # the app answers only on its own port (Host check)
-        extra={"users_file": str(state / "users.json"), "local_token": TOKEN},
-    )
-    return create_app(settings)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start(dash_duo, app) -> None:
-    """Start the server and open it as ``placemap serve`` tells a person to: the link with the
-    local token, which the app exchanges for a session cookie."""
-    dash_duo.start_server(app, navigate=False, port=app.server.config["PLACEMAP_SETTINGS"].port)
-    dash_duo.driver.get(f"{dash_duo.server.url}/?token={TOKEN}")
-    dash_duo.server_url = dash_duo.server.url  # waits for the page, now signed in
+    return local_app(app_cache_dir, tmp_path_factory.mktemp("state"))
 
 
 def severe_logs(dash_duo) -> list[dict]:

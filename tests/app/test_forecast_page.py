@@ -8,11 +8,10 @@ import pandas as pd
 import pytest
 
 from app.forecast_figures import fan_chart
-from app.main import create_app
-from app.settings import Settings
 from geo.disclosure import suppress_forecast
 from tests.app.conftest import requires_browser
-from tests.app.test_browser import TOKEN, free_port, severe_logs, start, wait_idle
+from tests.app.local_app import TOKEN, local_app, start
+from tests.app.test_browser import severe_logs, wait_idle
 
 pytestmark = pytest.mark.xdist_group("app-demo")
 
@@ -59,15 +58,7 @@ def test_fan_chart_draws_a_band_and_leaves_hidden_quarters_out():
 
 @pytest.fixture(scope="module")
 def app(app_cache_dir, tmp_path_factory):
-    state = tmp_path_factory.mktemp("state")
-    return create_app(
-        Settings(
-            cache_dir=app_cache_dir,
-            upload_dir=state / "uploads",
-            port=free_port(),  # the app answers only on its own port (Host check)
-            extra={"users_file": str(state / "users.json"), "local_token": TOKEN},
-        )
-    )
+    return local_app(app_cache_dir, tmp_path_factory.mktemp("state"))
 
 
 def test_callbacks_on_the_demo(app):

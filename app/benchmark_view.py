@@ -9,13 +9,14 @@ from functools import lru_cache
 
 import pandas as pd
 
-from geo.disclosure import suppress_own_measures
+from geo.disclosure import protect_district_table, protect_own_measures
 from geo.errors import InputError
 from geo.measures import (
     AuthorityRef,
     DfeTables,
     analyse,
     benchmark,
+    district_compliance,
     find_authority,
     latest_year_end,
     own_data_rows,
@@ -26,6 +27,7 @@ from geo.measures import (
     reconciliation,
     year_end,
 )
+from geo.measures.cell_keys import dataset_secret
 from geo.spatial import Authority
 from geo.ssda903 import PlacementData, latest_date
 
@@ -48,7 +50,9 @@ class OwnComparison:
         out = [
             f"Own data: children looked after at 31 March {self.year} on the DfE definitions "
             "(UASC included, short breaks left out, not-known distances in the denominator); "
-            "counts of 1 to 5 children and their percentages are shown as c."
+            "c: a count of 0 to 6 children not shown (every count of 1 to 5); other counts may "
+            "differ by up to 2 (the cell-key method, as on every page), and percentages are worked "
+            "out from the shown counts."
         ]
         if self.asked_year is not None and self.asked_year != self.year:
             out.append(
@@ -80,6 +84,7 @@ def own_comparison(
     ref: AuthorityRef,
     *,
     year: int | None = None,
+    secret: bytes | None = None,
 ) -> OwnComparison:
     """Own data at 31 March of ``year`` (when the data reaches into the year ending then; else,
     and by default, the latest 31 March the data reaches) beside the published figures and placemap's headline at that date. Raises
@@ -98,7 +103,18 @@ def own_comparison(
         )
     population_year, population = population_for(tables, ref.code, chosen)
     own = own_dfe_measures(result.placements, data.episodes, year=chosen, population=population)
-    shown = suppress_own_measures(own)
+    # the cell-key method, as every page; the secret is the dataset's (as the app derives it)
+    secret = dataset_secret(data.episodes["CHILD"]) if secret is None else secret
+    shown = protect_own_measures(own, secret=secret, year=chosen)
+    included = result.placements[result.placements["cohort"] == "included"]
+    keyed = district_compliance(included, authority, by="home", with_keys=True)
+    definition = ("compliance", "home", year_end(chosen), "all", "all", "all", "all")
+    total = protect_district_table(keyed, secret=secret, definition=definition).iloc[-1]
+    headline = {  # placemap's headline as the Compliance map shows it for that date
+        "children": total["children"],
+        "pct_within_20": total["pct_within_20"],
+        "not_known": total["not_known"],
+    }
     published_year, published = published_for(tables, ref.code, chosen)
     return OwnComparison(
         year=chosen,
@@ -106,17 +122,26 @@ def own_comparison(
         population_year=population_year,
         own=shown.table,
         rows=own_data_rows(shown.table, year=chosen, area_code=ref.code, area_name=ref.name),
-        reconciliation=reconciliation(
-            shown.table,
-            year=chosen,
-            published_year=published_year,
-            published=published,
-            headline=result.summary["headline"],
+        reconciliation=_hidden_as_c(
+            reconciliation(
+                shown.table,
+                year=chosen,
+                published_year=published_year,
+                published=published,
+                headline=headline,
+            )
         ),
         hidden_cells=shown.hidden_cells,
         data_ends=last,
         asked_year=year,
     )
+
+
+def _hidden_as_c(table: pd.DataFrame) -> pd.DataFrame:
+    """A headline figure worked out from a hidden count reads c, not NaN."""
+    col = table["placemap_headline"].astype(object)
+    missing = col.map(lambda v: isinstance(v, float) and v != v)
+    return table.assign(placemap_headline=col.where(~missing, "c"))
 
 
 @lru_cache(maxsize=1)

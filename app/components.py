@@ -7,11 +7,9 @@ import logging
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import numpy as np
-import pandas as pd
 from dash import html
 
-from geo.disclosure import SMALLEST_SHOWN, SUPPRESSED, is_small
+from geo.disclosure import SUPPRESSED, is_small
 from geo.errors import PlacemapError
 
 # Attributes Dash passes through as written (aria-*, data-*); typed loosely for ``**`` use.
@@ -77,13 +75,21 @@ def fmt_int(value: Any) -> str:
         return "–"
 
 
-def fmt_children(value: Any, *, exact: bool) -> str:
-    """A count of children for display: 1-5 shown as c unless ``exact`` (analysts)."""
+def fmt_children(value: Any, *, exact: bool, cell: tuple[Any, ...] | None = None) -> str:
+    """A count of children for display: exact for ``exact`` (analysts); otherwise by the
+    cell-key method under the definition ``cell`` (:mod:`app.protection`: c for 0-6, other
+    counts within 2), or, without a ``cell``, 1-5 as c."""
     try:
         n = int(value)
     except (TypeError, ValueError):
         return "–"
-    return SUPPRESSED if not exact and is_small(n) else f"{n:,}"
+    if exact:
+        return f"{n:,}"
+    if cell is not None:
+        from app.protection import protected_text
+
+        return protected_text(n, cell)
+    return SUPPRESSED if is_small(n) else f"{n:,}"
 
 
 def data_table(
@@ -133,44 +139,6 @@ def panel(title: str, note: str, body: Any, **kwargs: Any) -> html.Div:
     )
 
 
-# Carer coverage measures the maps can show: (title, short label, count|ratio, colour scale).
-COVERAGE_MEASURES = {
-    "children_at_risk": (
-        "Children who may not get a suitable place within 20 miles",
-        "Children at risk",
-        "count",
-        "Oranges",
-    ),
-    "places_per_child_2sfca": (
-        "Places per child within 20 miles (2SFCA)",
-        "Places per child",
-        "ratio",
-        "Blues",
-    ),
-    "places_per_child_e2sfca": (
-        "Places per child, distance-weighted (E2SFCA)",
-        "Places per child",
-        "ratio",
-        "Blues",
-    ),
-    "vacant_suitable_places_per_child": (
-        "Vacant suitable places within 20 miles per child",
-        "Vacant places per child",
-        "ratio",
-        "Blues",
-    ),
-    "children": ("Children in care from each area", "Children", "count", "Purples"),
-    "carers": ("Approved fostering households in each area", "Households", "count", "Greens"),
-}
-
-
-def shown_count(v: float) -> str:
-    """A count for hover text: 1–5 for a small count (never the exact value), – when unknown."""
-    if not np.isfinite(v):
-        return "–"
-    return f"1–{SMALLEST_SHOWN - 1}" if is_small(v) else f"{int(v):,}"
-
-
 _GRID_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"  # the National Grid's alphabet has no I
 
 
@@ -188,81 +156,6 @@ def grid_reference(cell: str) -> str:
     second = (19 - n100) * 5 % 25 + e100 % 5
     letters = _GRID_LETTERS[first] + _GRID_LETTERS[second]
     return f"{letters} {e % 100_000 // 1000:02d} {n % 100_000 // 1000:02d}"
-
-
-def area_layer(res: Any, measure: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Grid cells with the measure (counts of 1-5 drawn as 3 and labelled 1–5) and hover text."""
-    grid = res.areas[res.areas["area_type"].str.startswith("grid")].copy()
-    _title, _label, kind, _scale = COVERAGE_MEASURES[measure]
-    # children-based measures only where children come from; households where carers live
-    grid = grid[grid["carers"] > 0] if measure == "carers" else grid[grid["children"] > 0]
-    values = grid[measure].to_numpy(dtype=float)
-    if kind == "count":
-        grid["value"] = np.where(is_small(values), 3.0, values)
-    else:
-        grid["value"] = values
-    text = square_figures(grid, measure)
-    hover = [
-        f"<b>5 km square {sq}, {district}</b><br>"
-        f"Children from here: {children}<br>"
-        f"Fostering households here: {households}<br>"
-        f"Places per child (2SFCA): {ppc}<br>"
-        f"Children who may go without a suitable place: {at_risk}"
-        for sq, district, children, households, ppc, at_risk in zip(
-            *(text[c] for c in text.columns[:6]), strict=True
-        )
-    ]
-    return grid, pd.Series(hover, index=grid.index)
-
-
-def square_figures(grid: pd.DataFrame, measure: str) -> pd.DataFrame:
-    """The 5 km squares' figures as the page shows them (hover and "Show as table" alike):
-    counts of 1-5 as a range, never the exact value; ratios to two decimals."""
-    columns = {
-        "Square": [grid_reference(str(c)) for c in grid["area_id"]],
-        "District": [
-            "outside the districts" if pd.isna(d) or not d else str(d)
-            for d in grid["district_name"]
-        ],
-        "Children": [shown_count(float(v)) for v in grid["children"]],
-        "Households": [shown_count(float(v)) for v in grid["carers"]],
-        "Places per child (2SFCA)": [_ratio(v) for v in grid["places_per_child_2sfca"]],
-        "Children at risk": [shown_count(float(v)) for v in grid["children_at_risk"]],
-    }
-    title, label, kind, _scale = COVERAGE_MEASURES[measure]
-    if measure not in ("children", "carers", "children_at_risk", "places_per_child_2sfca"):
-        columns[label] = [
-            shown_count(float(v)) if kind == "count" else _ratio(v) for v in grid[measure]
-        ]
-    return pd.DataFrame(columns, index=grid.index)
-
-
-def _ratio(value: Any) -> str:
-    v = float(value)
-    return f"{v:.2f}" if np.isfinite(v) else "–"
-
-
-def square_table(grid: pd.DataFrame, measure: str, *, table_id: str) -> Any:
-    """The squares behind a map as a table: most first by the drawn value (small counts sort
-    as the 3 they are drawn as, so the order gives nothing away), then by grid reference."""
-    text = square_figures(grid, measure)
-    order = grid.assign(_ref=text["Square"]).sort_values(
-        ["value", "_ref"], ascending=[False, True], kind="stable"
-    )
-    text = text.loc[order.index]
-    rows = [
-        html.Tr([html.Td(v, className="num" if i >= 2 else None) for i, v in enumerate(row)])
-        for row in text.itertuples(index=False)
-    ]
-    return data_table(
-        list(text.columns),
-        rows,
-        numeric_from=2,
-        empty="No squares to show.",
-        caption=f"{len(rows)} 5 km squares (grid reference of the south-west corner); "
-        f"counts of 1–{SMALLEST_SHOWN - 1} are shown as a range.",
-        id=table_id,
-    )
 
 
 def labelled_select(label: str, id: str, options: list[dict], value: Any) -> list[Any]:

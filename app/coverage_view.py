@@ -72,10 +72,12 @@ def _cell_centre(cell: str, size_m: float) -> tuple[float, float]:
 
 
 def result_with_edits(
-    store: DatasetStore, dataset_id: str | None, edits: tuple[Edit, ...] = ()
+    store: DatasetStore, dataset_id: str | None, edits: tuple[Edit, ...] = (), plan: Any = None
 ) -> Any:
-    """Coverage tables with the what-if ``edits`` applied (the shared model is restored)."""
+    """Coverage tables with the households of a recruitment ``plan`` (at its suggested
+    sectors' centres) and the what-if ``edits`` applied (the shared model is restored)."""
     ds = require_carers(store, dataset_id)
+    planned = _planned(store, plan)
 
     def compute() -> Any:
         from geo.ssda903 import parse_categories
@@ -84,7 +86,19 @@ def result_with_edits(
         with _lock(ds.id):
             added: list[int] = []
             try:
-                for edit in _net(edits):
+                for e, n, district, sector in planned:
+                    added.append(
+                        model.add_carer(
+                            easting_m=e,
+                            northing_m=n,
+                            places=int(plan.kind.places),
+                            categories=int(plan.kind.categories),
+                            carer_id=f"planned-{len(added) + 1}",
+                            district_code=district,
+                            sector=sector,
+                        )
+                    )
+                for edit in net_edits(edits):
                     e, n = _cell_centre(edit.cell, model.grid_m)
                     mask, _unknown = parse_categories(edit.categories)
                     added.append(
@@ -103,10 +117,26 @@ def result_with_edits(
                 for key in reversed(added):
                     model.remove_carer(key)
 
-    return ds.cached(("coverage_result", edits), compute)
+    key = (plan.households, plan.kind.places, plan.kind.categories) if planned else None
+    return ds.cached(("coverage_result", edits, key), compute)
 
 
-def _net(edits: tuple[Edit, ...]) -> list[Edit]:
+def _planned(store: DatasetStore, plan: Any) -> list[tuple[float, float, str, str]]:
+    """Where a plan's households go: each suggestion's sector centre (EPSG:27700), district
+    and sector, once per household."""
+    if plan is None or not len(plan.suggestions):
+        return []
+    table = _sector_table(store)
+    out = []
+    for sector in plan.suggestions["sector"]:
+        row = table.loc[sector]
+        out.append(
+            (float(row["easting_m"]), float(row["northing_m"]), str(row["district_code"]), sector)
+        )
+    return out
+
+
+def net_edits(edits: tuple[Edit, ...]) -> list[Edit]:
     """Adds minus removes, per cell, in order (a remove takes back the latest add there)."""
     kept: list[Edit] = []
     for edit in edits:
@@ -183,11 +213,15 @@ def _sector_table(store: DatasetStore) -> pd.DataFrame:
 
 
 def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
-    """Centroids (lon/lat) of postcode sectors of the authority (areas, not people)."""
+    """Centroids (lon/lat, and EPSG:27700 metres) of postcode sectors of the authority (areas,
+    not people)."""
     table = _sector_table(store)
     sel = table.reindex(sectors)
-    lon, lat = _TO_WGS84.transform(sel["easting_m"].to_numpy(), sel["northing_m"].to_numpy())
-    return pd.DataFrame({"sector": sectors, "lon": lon, "lat": lat})
+    e, n = sel["easting_m"].to_numpy(), sel["northing_m"].to_numpy()
+    lon, lat = _TO_WGS84.transform(e, n)
+    return pd.DataFrame(
+        {"sector": sectors, "lon": lon, "lat": lat, "easting_m": e, "northing_m": n}
+    )
 
 
 def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
@@ -259,3 +293,51 @@ def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:
     return ds.cached(
         ("report_coverage",), lambda: coverage_figures(store.analysis(ds.id), ds.carers)
     )
+
+
+def gap_needs(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
+    """The children and the gap by need (:func:`geo.coverage.gap_by_need`) before any new
+    household (cached on the dataset)."""
+    from geo.coverage import gap_by_need
+
+    ds = require_carers(store, dataset_id)
+
+    def compute() -> pd.DataFrame:
+        model = coverage_model(store, ds.id)
+        with _lock(ds.id):
+            return gap_by_need(model)
+
+    return ds.cached(("gap_needs",), compute)
+
+
+def recruitment_kinds(
+    store: DatasetStore,
+    dataset_id: str | None,
+    *,
+    households: int,
+    places: int,
+    progress: Progress | None = None,
+) -> Any:
+    """Which approval closes the most gap for ``households`` of ``places`` each
+    (:func:`geo.coverage.suggest_kind`); each kind's search is the cached
+    :func:`recruitment_plan`, so choosing the suggested kind costs nothing more."""
+    from geo.coverage import suggest_kind
+    from geo.ssda903 import format_categories
+
+    ds = require_carers(store, dataset_id)
+
+    def compute() -> Any:
+        return suggest_kind(
+            gap_needs(store, ds.id),
+            places=places,
+            search=lambda kind: recruitment_plan(
+                store,
+                ds.id,
+                households=households,
+                places=places,
+                categories=format_categories(kind.categories),
+                progress=progress,
+            ),
+        )
+
+    return ds.cached(("recruit_kinds", households, places), compute)

@@ -16,6 +16,10 @@ import plotly.graph_objects as go
 from app.style import BANDS, CONTEXT_FILL, FONT, NO_DATA, OUTLINE, band, band_colour
 
 CARTO_ATTRIBUTION = "© OpenStreetMap contributors © CARTO"
+OUTSIDE_AREA = "Outside the selected area"
+OUTSIDE_FILL = "#fbfbfb"  # with grey hatching: not the "no data" grey, not a neighbour's fill
+TREND_LINE = "#1d4f91"  # a district's own line in its small panel
+TOTAL_LINE = "#9e9e9e"  # the authority total, the grey reference line in every panel
 
 
 def graph_config(**extra: Any) -> Any:  # dcc.Graph's Config TypedDict
@@ -73,7 +77,13 @@ def wrap_note(note: str, width: int = 60) -> str:
 
 
 def _geo_layout(
-    fig: go.Figure, *, title: str, basemap: str, center: dict[str, float] | None, note: str
+    fig: go.Figure,
+    *,
+    title: str,
+    basemap: str,
+    center: dict[str, float] | None,
+    note: str,
+    bounds: dict[str, list[float]] | None = None,
 ) -> go.Figure:
     # a long title on two lines, so at 200 % zoom it is not cut at the map's right edge
     title = wrap_note(title, width=48)
@@ -94,10 +104,24 @@ def _geo_layout(
         modebar=dict(orientation="v"),
         paper_bgcolor="white",
         uirevision="keep",
+        autosize=True,  # the map fills its panel (the graph's height comes from the page CSS)
     )
     if basemap == "carto":
+        if center is None and bounds is not None:
+            center = {"lon": sum(bounds["lon"]) / 2, "lat": sum(bounds["lat"]) / 2}
         fig.update_layout(map=dict(style="carto-positron", center=center, zoom=8.2))
         note = f"{note} · {CARTO_ATTRIBUTION}" if note else CARTO_ATTRIBUTION
+    elif bounds is not None:
+        # the authority fills the panel; neighbours are cut at its edge (fitting every drawn
+        # shape, neighbours included, left the authority small in the middle)
+        fig.update_geos(
+            fitbounds=False,
+            visible=False,
+            projection_type="mercator",
+            bgcolor="white",
+            lonaxis_range=bounds["lon"],
+            lataxis_range=bounds["lat"],
+        )
     else:
         fig.update_geos(
             fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white"
@@ -156,21 +180,68 @@ def _choropleth(basemap: str, **kw: Any) -> go.BaseTraceType:
     return go.Choropleth(**kw)
 
 
-def _labels(
-    basemap: str, lon: list[float], lat: list[float], text: list[str], colours: list[str]
-) -> go.BaseTraceType:
+def district_names(
+    label_points: pd.DataFrame | None,
+    *,
+    basemap: str = "none",
+    fills: dict[str, str] | None = None,
+) -> list[go.BaseTraceType]:
+    """The district-name layer of any map: traces to add last (``fig.add_traces``).
+
+    ``label_points`` (``district_code, lon, lat, label`` and, from
+    :func:`app.map_labels.district_labels`, ``leader, anchor_lon, anchor_lat``) says where each
+    name goes; ``fills`` the colour under each district's name, from which the text colour is
+    chosen (light on dark, dark on light); without it (a map of small areas, whose colours vary
+    under a name) the names are dark with a white halo. Names placed outside their district
+    get a thin leader line to it."""
+    if label_points is None or not len(label_points):
+        return []
+    traces: list[go.BaseTraceType] = []
+    if "leader" in label_points and label_points["leader"].any():
+        lead = label_points[label_points["leader"].astype(bool)]
+        lon: list[float | None] = []
+        lat: list[float | None] = []
+        for r in lead.to_dict(orient="records"):
+            lon += [float(r["anchor_lon"]), float(r["lon"]), None]
+            lat += [float(r["anchor_lat"]), float(r["lat"]), None]
+        line = dict(
+            lon=lon,
+            lat=lat,
+            mode="lines",
+            line=dict(color="#333", width=0.8),
+            hoverinfo="skip",
+            showlegend=False,
+            name="Name of a small district",
+        )
+        traces.append(go.Scattermap(**line) if basemap == "carto" else go.Scattergeo(**line))
+    codes = label_points["district_code"].tolist()
+    if fills is None:
+        colours = ["#111111"] * len(codes)
+        shadow = "1px 1px 2px #fff, -1px -1px 2px #fff, 1px -1px 2px #fff, -1px 1px 2px #fff"
+    else:
+        colours = [readable_on(fills.get(c, CONTEXT_FILL)) for c in codes]
+        shadow = "none"
+    leader = (
+        label_points["leader"].astype(bool).tolist()
+        if "leader" in label_points
+        else [False] * len(codes)
+    )
+    # a name outside its district sits on white: always dark
+    colours = ["#111111" if out else c for c, out in zip(colours, leader, strict=True)]
     common = dict(
-        lon=lon,
-        lat=lat,
-        text=text,
+        lon=label_points["lon"].tolist(),
+        lat=label_points["lat"].tolist(),
+        text=label_points["label"].tolist(),
         mode="text",
         hoverinfo="skip",
         showlegend=False,
-        textfont=dict(size=11, color=colours),
+        name="District names",
     )
     if basemap == "carto":
-        return go.Scattermap(**common)
-    return go.Scattergeo(**common)
+        traces.append(go.Scattermap(**common, textfont=dict(size=11, color=colours)))
+    else:
+        traces.append(go.Scattergeo(**common, textfont=dict(size=11, color=colours, shadow=shadow)))
+    return traces
 
 
 def district_map(
@@ -186,17 +257,24 @@ def district_map(
     basemap: str = "none",
     note: str = "",
     center: dict[str, float] | None = None,
+    bounds: dict[str, list[float]] | None = None,
+    outside_codes: list[str] | None = None,
+    outside_hatch: tuple[list[float | None], list[float | None]] | None = None,
 ) -> go.Figure:
     """Choropleth of districts by a percentage, in target bands; context districts greyed.
 
     ``table`` has ``district_code`` and ``value_col`` (NaN when unknown or suppressed);
-    ``hover`` is the hover text per row of ``table``; ``label_points`` (``district_code, lon,
-    lat, label``) places district names on the map.
+    ``hover`` is the hover text per row of ``table``; ``label_points`` (see
+    :func:`district_names`) places district names on the map; ``bounds`` (lon/lat ranges)
+    is what the map shows. ``outside_codes`` are the authority's districts outside a selected
+    area: drawn light and hatched (``outside_hatch``, lon/lat lines), with their own legend
+    entry, never as a district with no children.
     """
     if table.empty:
         return _empty("No districts to show")
     fig = go.Figure()
-    ctx = [c for c in context_codes if c not in set(table["district_code"])]
+    outside = [c for c in outside_codes or [] if c not in set(table["district_code"])]
+    ctx = [c for c in context_codes if c not in set(table["district_code"]) | set(outside)]
     if ctx:
         fig.add_trace(
             _choropleth(
@@ -214,6 +292,34 @@ def district_map(
                 showlegend=True,
             )
         )
+    if outside:
+        fig.add_trace(
+            _choropleth(
+                basemap,
+                geojson=geojson,
+                locations=outside,
+                z=[0] * len(outside),
+                featureidkey="id",
+                colorscale=[[0, OUTSIDE_FILL], [1, OUTSIDE_FILL]],
+                showscale=False,
+                marker_line_color=OUTLINE,
+                marker_line_width=0.8,
+                hoverinfo="skip",
+                name=OUTSIDE_AREA,
+                showlegend=outside_hatch is None,
+            )
+        )
+        if outside_hatch is not None:
+            hatch = dict(
+                lon=outside_hatch[0],
+                lat=outside_hatch[1],
+                mode="lines",
+                line=dict(color="#a3a3a3", width=0.7),
+                hoverinfo="skip",
+                name=OUTSIDE_AREA,
+                showlegend=True,
+            )
+            fig.add_trace(go.Scattermap(**hatch) if basemap == "carto" else go.Scattergeo(**hatch))
     bands = [band(v, target) for v in table[value_col].to_numpy(dtype=float)]
     for key, colour, label in [*BANDS, NO_DATA]:
         mask = np.array([b == key for b in bands])
@@ -237,19 +343,11 @@ def district_map(
                 customdata=table.loc[mask, "district_code"].tolist(),
             )
         )
-    if label_points is not None and len(label_points):
-        codes, values = table["district_code"], table[value_col].to_numpy(dtype=float)
-        fill = {c: band_colour(v, target) for c, v in zip(codes, values, strict=True)}
-        fig.add_trace(
-            _labels(
-                basemap,
-                label_points["lon"].tolist(),
-                label_points["lat"].tolist(),
-                label_points["label"].tolist(),
-                [readable_on(fill.get(c, CONTEXT_FILL)) for c in label_points["district_code"]],
-            )
-        )
-    return _geo_layout(fig, title=title, basemap=basemap, center=center, note=note)
+    codes, values = table["district_code"], table[value_col].to_numpy(dtype=float)
+    fill = {c: band_colour(v, target) for c, v in zip(codes, values, strict=True)}
+    fill.update({c: OUTSIDE_FILL for c in outside})
+    fig.add_traces(district_names(label_points, basemap=basemap, fills=fill))
+    return _geo_layout(fig, title=title, basemap=basemap, center=center, note=note, bounds=bounds)
 
 
 def area_map(
@@ -267,11 +365,14 @@ def area_map(
     note: str = "",
     center: dict[str, float] | None = None,
     highlight: pd.DataFrame | None = None,
+    label_points: pd.DataFrame | None = None,
+    bounds: dict[str, list[float]] | None = None,
 ) -> go.Figure:
     """Small areas (grid cells / sectors) coloured by a measure, district outlines on top.
 
     ``areas`` has ``area_id`` and ``value_col``; ``highlight`` (``lon, lat, label``) marks
-    suggested sites (areas, never people).
+    suggested sites (areas, never people); ``label_points`` names the districts (see
+    :func:`district_names`); ``bounds`` (lon/lat ranges) is what the map shows.
     """
     fig = go.Figure()
     fig.add_trace(
@@ -339,7 +440,8 @@ def area_map(
             hoverinfo="text",
         )
         fig.add_trace(go.Scattermap(**common) if basemap == "carto" else go.Scattergeo(**common))
-    return _geo_layout(fig, title=title, basemap=basemap, center=center, note=note)
+    fig.add_traces(district_names(label_points, basemap=basemap))
+    return _geo_layout(fig, title=title, basemap=basemap, center=center, note=note, bounds=bounds)
 
 
 def district_bars(
@@ -393,40 +495,110 @@ def district_bars(
     return fig
 
 
-def trend_lines(trend: pd.DataFrame, *, title: str, target: float, highlight: str) -> go.Figure:
-    """% within the threshold by quarter: the authority bold, districts thin (``trend`` has
-    ``quarter_end, district_name, pct``; ``highlight`` is the authority's row name)."""
+def quarter_ticks(quarters: list[Any], *, short: bool = False) -> tuple[list[Any], list[str]]:
+    """Tick positions and labels at the quarter ends themselves ("Mar 2017" … "Dec 2018"):
+    plotly's automatic date ticks fall on the first of the next month ("Apr 2017")."""
+    stamps = sorted({pd.Timestamp(q) for q in quarters})
+    fmt = "%b<br>%Y" if short else "%b %Y"
+    return stamps, [f"{q:{fmt}}" for q in stamps]
+
+
+def trend_panels(
+    trend: pd.DataFrame, *, title: str, target: float, total_name: str, columns: int = 4
+) -> go.Figure:
+    """Small multiples: % within the distance by quarter, one small panel per district (its
+    own line, in one colour) with the authority total as the same grey reference line in every
+    panel and the target dashed. ``trend`` has ``quarter_end, district_name, pct``
+    (NaN where suppressed: the line breaks there); ``total_name`` is the authority's row."""
     if trend.empty:
         return _empty("Not enough episode history for a trend")
-    fig = go.Figure()
-    for name, part in trend.groupby("district_name", sort=False):
-        main = name == highlight
+    from plotly.subplots import make_subplots
+
+    total = trend[trend["district_name"] == total_name]
+    names = [n for n in dict.fromkeys(trend["district_name"]) if n != total_name]
+    rows = max(1, -(-len(names) // columns))
+    fig = make_subplots(
+        rows=rows,
+        cols=columns,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        subplot_titles=names,
+        vertical_spacing=0.5 / max(rows, 1) / 2.2,
+        horizontal_spacing=0.02,
+    )
+    ticks, labels = quarter_ticks(trend["quarter_end"].tolist(), short=True)
+    for i, name in enumerate(names):
+        row, col = i // columns + 1, i % columns + 1
+        part = trend[trend["district_name"] == name]
+        fig.add_trace(
+            go.Scatter(
+                x=total["quarter_end"],
+                y=total["pct"],
+                mode="lines",
+                line=dict(color=TOTAL_LINE, width=2),
+                name=total_name,
+                legendgroup="total",
+                showlegend=i == 0,
+                hovertemplate=f"{total_name}<br>%{{x|%d %b %Y}}: %{{y:.1f}} %<extra></extra>",
+            ),
+            row=row,
+            col=col,
+        )
         fig.add_trace(
             go.Scatter(
                 x=part["quarter_end"],
                 y=part["pct"],
-                mode="lines+markers" if main else "lines",
+                mode="lines+markers",
+                line=dict(color=TREND_LINE, width=2.4),
+                marker=dict(size=4),
                 name=str(name),
-                line=dict(width=4 if main else 1.4, color="#222" if main else None),
-                opacity=1 if main else 0.7,
+                legendgroup="district",
+                showlegend=False,
                 hovertemplate=f"{name}<br>%{{x|%d %b %Y}}: %{{y:.1f}} %<extra></extra>",
-            )
+            ),
+            row=row,
+            col=col,
         )
-    fig.add_hline(
-        y=target,
-        line_dash="dash",
-        line_color="#5e3c99",
-        annotation_text=f"Target {target:g} %",
-        annotation_position="bottom right",
+        fig.add_hline(
+            y=target, line_dash="dash", line_color="#5e3c99", line_width=1, row=row, col=col
+        )
+    # one legend entry for "the district in its panel" (the lines themselves carry no legend)
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            line=dict(color=TREND_LINE, width=2.4),
+            name="The panel's district",
+            hoverinfo="skip",
+        )
     )
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="lines",
+            line=dict(color="#5e3c99", width=1, dash="dash"),
+            name=f"Target {target:g} %",
+            hoverinfo="skip",
+        )
+    )
+    fig.update_xaxes(tickvals=ticks, ticktext=labels, tickfont=dict(size=9), showgrid=True)
+    values = trend["pct"].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    low = min(float(values.min()) if len(values) else target, target) - 3
+    high = max(float(values.max()) if len(values) else target, target) + 3
+    # one scale in every panel, so a district's level can be compared across panels
+    fig.update_yaxes(
+        ticksuffix=" %", tickfont=dict(size=10), showgrid=True, range=[max(0, low), min(100, high)]
+    )
+    fig.update_annotations(font=dict(size=12))
     fig.update_layout(
         title=dict(text=title, x=0.01),
         font=FONT,
         template="plotly_white",
-        yaxis=dict(title="% within the distance", ticksuffix=" %", automargin=True),
-        xaxis=dict(title="Quarter end", automargin=True),
-        margin=dict(l=10, r=10, t=60, b=40),
-        legend=dict(font=dict(size=11)),
-        height=420,
+        margin=dict(l=10, r=10, t=90, b=30),
+        legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top", yref="container"),
+        height=170 * rows + 130,
     )
     return fig

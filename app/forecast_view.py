@@ -188,7 +188,7 @@ def targets(store: DatasetStore, dataset_id: str | None, scenario: Scenario) -> 
 
 def targets_table(table: pd.DataFrame, *, year: int, total_code: str, exact: bool) -> pd.DataFrame:
     """The targets of ``year`` with the children columns rounded and protected."""
-    t = table[table["years_ahead"] == year].reset_index(drop=True)
+    t = table[(table["years_ahead"] == year) & (table["need"] == "all")].reset_index(drop=True)
     return _shown(
         t,
         ("children_now", "children_forecast"),

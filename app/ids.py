@@ -10,6 +10,7 @@ class Id(StrEnum):
     ALERT = "page-alert"
     URL = "url"
     MAIN = "main-content"  # the <main> landmark the skip link jumps to
+    NAV_ACCOUNT = "nav-account"  # Admin / Sign out, when the mode and the user's role allow
     # overview
     OV_THRESHOLD = "ov-threshold"
     OV_VIEW = "ov-view"
@@ -55,6 +56,11 @@ class Id(StrEnum):
     RC_PROGRESS = "rc-progress"
     RC_PROGRESS_TEXT = "rc-progress-text"
     RC_CANCEL = "rc-cancel"
+    RC_GAP = "rc-gap"  # the gap now, by need and by district
+    RC_CHECK = "rc-check"  # problems with the recruitment form
+    RC_KINDS = "rc-kinds"  # which kind of household closes the most gap
+    RC_USE_KIND = "rc-use-kind"
+    CV_AREA = "cv-area"  # the shortage list's area (districts or a group of districts)
     # comparison
     CP_TABLE = "cp-table"
     CP_SORT = "cp-sort-state"
@@ -106,3 +112,4 @@ class Id(StrEnum):
     DT_DELETED = "dt-deleted"
     DT_CENSUS = "dt-census"
     DT_CENSUS_NOTE = "dt-census-note"
+    DT_DELETE_BOX = "dt-delete-box"  # holds the delete button: shown only for an upload in use

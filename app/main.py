@@ -9,7 +9,6 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
-from app.auth import user_links
 from app.callbacks import callback
 from app.data.state import STORE_KEY
 from app.data.store import DatasetStore
@@ -54,7 +53,9 @@ log = logging.getLogger("placemap")
 
 def _navbar(settings: Settings, store: DatasetStore) -> dbc.Navbar:
     links = [dbc.NavItem(dbc.NavLink(name, href=path, active="exact")) for _, path, name in PAGES]
-    links += user_links()  # Admin, Sign out
+    # Admin and Sign out: filled per request (shell_callbacks.account_links), only where they
+    # work — never in local mode, Admin only for a role that may open it
+    links.append(html.Div(id=Id.NAV_ACCOUNT, className="navbar-nav"))
     return dbc.Navbar(
         dbc.Container(
             [

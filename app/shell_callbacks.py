@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
 
@@ -9,6 +11,7 @@ from app.callbacks import callback
 from app.components import error_alert
 from app.data.state import store
 from app.ids import Id
+from app.views import census_children_shown
 from geo.errors import PlacemapError
 
 
@@ -23,6 +26,20 @@ def ensure_dataset(_pathname: str | None, current: str | None) -> str | None:
         return None
 
 
+@callback(Output(Id.NAV_ACCOUNT, "children"), Input(Id.URL, "pathname"))
+def account_links(_pathname: str | None) -> list[Any]:
+    """Admin and Sign out in the navigation bar, only where they work: none in local mode (no
+    accounts: the administration page would refuse and signing out would change nothing),
+    and Admin only for a user whose role may open it."""
+    from app.auth import Permission, current_user, state, user_links
+
+    if state().local_mode():
+        return []
+    user = current_user()
+    allowed = {"/logout"} | ({"/admin"} if user and user.can(Permission.VIEW_AUDIT) else set())
+    return [item for item in user_links() if item.children.href in allowed]
+
+
 @callback(Output(Id.DATASET_BADGE, "children"), Input(Id.DATASET, "data"))
 def dataset_banner(dataset_id: str | None) -> html.Div:
     try:
@@ -32,7 +49,7 @@ def dataset_banner(dataset_id: str | None) -> html.Div:
         return error_alert(err)
     text = (
         f"{ds.label} · census at {a.as_at:%d %B %Y} · "
-        f"{a.summary['children_in_census']:,} children looked after"
+        f"{census_children_shown(a, secret=ds.secret)} children looked after"
     )
     if ds.synthetic:
         return dbc.Alert(

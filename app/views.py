@@ -11,8 +11,16 @@ import numpy as np
 import pandas as pd
 
 from app.data.store import DatasetStore, Filters
-from geo.disclosure import suppress_district_table, suppress_trend
+from geo.disclosure import (
+    definition_key,
+    perturb,
+    protect_district_table,
+    protect_gap,
+    protect_trend,
+    shown_text,
+)
 from geo.measures import Analysis, compliance_trend, district_compliance
+from geo.measures.cell_keys import cell_key, record_keys
 from geo.spatial import OUTSIDE
 
 
@@ -23,6 +31,8 @@ class ComplianceView:
     table: pd.DataFrame  # districts + OUTSIDE + total, with *_shown / pct_text columns
     context_codes: list[str]
     map_note: str
+    # the children left out of the measure (UASC, short breaks), as shown: cell-key protected
+    excluded: dict[str, str]
 
 
 def compliance_view(
@@ -36,9 +46,21 @@ def compliance_view(
         analysis = store.analysis(ds.id, filters.as_at)
         rows = store.filtered(ds.id, filters)
         table = district_compliance(
-            rows, store.authority, by="placement" if view == "placement" else "home"
+            rows,
+            store.authority,
+            by="placement" if view == "placement" else "home",
+            with_keys=True,
         )
-        table = suppress(table, threshold=threshold)
+        definition = (
+            "compliance",
+            view,
+            filters.as_at,
+            filters.disabled,
+            filters.age_band,
+            filters.kind,
+            filters.group,
+        )
+        table = protect(table, threshold=threshold, secret=ds.secret, definition=definition)
         b = store.boundaries
         context = [c for c in b.frame["district_code"] if c not in store.authority.districts]
         note = getattr(b, "attribution", "") or ""
@@ -48,33 +70,32 @@ def compliance_view(
             table=table,
             context_codes=context,
             map_note=note,
+            excluded=ds.cached(
+                ("excluded", analysis.as_at), lambda: excluded_shown(analysis, secret=ds.secret)
+            ),
         )
 
     return ds.cached(("compliance_view", filters, threshold, view), compute)
 
 
-def suppress(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
-    """Add display columns for ``threshold`` miles after the one district-table disclosure policy
-    (:func:`geo.disclosure.suppress_district_table`, shared with the report): counts of 1-5
-    hidden (``c``), secondary suppression so no hidden cell follows from the totals,
-    percentages and medians of hidden counts hidden. The mask is the same whichever
-    threshold is displayed."""
+def protect(
+    table: pd.DataFrame, *, threshold: int, secret: bytes, definition: tuple[Any, ...]
+) -> pd.DataFrame:
+    """The district table as every page shows it, after the cell-key method
+    (:func:`geo.disclosure.protect_district_table`, shared with the reports): the count columns
+    hold the shown values (NaN for ``c``), percentages are worked out from them, and display
+    columns are added for ``threshold`` miles."""
+    t = protect_district_table(table, secret=secret, definition=definition)
+    t = t.reset_index(drop=True)
     pct_col = f"pct_within_{threshold}"
-    t = table.reset_index(drop=True).copy()
-    total_label = len(t) - 1
-    mask = suppress_district_table(t, total_row=total_label).mask
-    t["is_total"] = t.index == total_label
-    t["suppressed"] = mask["children"].to_numpy()
-    t["pct_hidden"] = mask[pct_col].to_numpy()
-    t["not_known_shown"] = [
-        ("c" if h else f"{int(n):,}")
-        for n, h in zip(t["not_known"], mask["not_known"], strict=True)
-    ]
-    t["median_miles"] = t["median_miles"].where(~mask["median_miles"].to_numpy(), np.nan)
-    t["pct_shown"] = t[pct_col].where(~t["pct_hidden"], np.nan)
-    t["children_shown"] = [
-        ("c" if h else f"{int(n):,}") for n, h in zip(t["children"], t["suppressed"], strict=True)
-    ]
+    t["is_total"] = t.index == len(t) - 1
+    t["suppressed"] = t["children"].isna().to_numpy()
+    t["pct_hidden"] = t[pct_col].isna() & (t["known"].isna() | t[f"within_{threshold}"].isna())
+    t["pct_shown"] = t[pct_col]
+    t["children_shown"] = shown_text(t["children"].to_numpy(float))
+    t["not_known_shown"] = shown_text(t["not_known"].to_numpy(float))
+    t["known_shown"] = shown_text(t["known"].to_numpy(float))
+    t["within_shown"] = shown_text(t[f"within_{threshold}"].to_numpy(float))
     t["pct_text"] = [
         "c" if h else ("–" if not np.isfinite(p) else f"{p:.1f} %")
         for p, h in zip(t[pct_col].to_numpy(float), t["pct_hidden"], strict=True)
@@ -82,22 +103,46 @@ def suppress(table: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
     return t
 
 
+def excluded_shown(analysis: Analysis, *, secret: bytes) -> dict[str, str]:
+    """UASC and short-break children at the census date (outside the measure), as shown to
+    anyone: each a count of a fixed set of children, protected by its cell key."""
+    p = analysis.placements
+    out = {}
+    for name, cohort in (("uasc", "excluded_uasc"), ("short_break", "excluded_short_break")):
+        rows = p[p["cohort"] == cohort]
+        key = cell_key(record_keys(rows["CHILD"]))
+        d = definition_key(("excluded", analysis.as_at, name), secret=secret)
+        (value,) = perturb([len(rows)], [key], definition_keys=[d])
+        out[name] = shown_text(np.array([value]))[0]
+    return out
+
+
+def census_children_shown(analysis: Analysis, *, secret: bytes) -> str:
+    """Every child in the census (all cohorts) as the banner shows it to anyone: a count of a
+    fixed set of children, protected by its cell key like the cards beside it."""
+    p = analysis.placements
+    key = cell_key(record_keys(p["CHILD"]))
+    d = definition_key(("census", analysis.as_at), secret=secret)
+    (value,) = perturb([len(p)], [key], definition_keys=[d])
+    return shown_text(np.array([value]))[0]
+
+
 def district_hover(table: pd.DataFrame, threshold: int) -> pd.Series:
+    """Hover text from the shown (protected) values only."""
+
     def one(r: Any) -> str:
-        if r.suppressed or r.pct_hidden:
+        if r.suppressed:
             return (
-                f"<b>{r.district_name}</b><br>Figures suppressed to protect small numbers "
-                "(1-5 children)"
+                f"<b>{r.district_name}</b><br>Children: c (a small number, not shown to "
+                "protect children)"
             )
         if r.children == 0:
             return f"<b>{r.district_name}</b><br>No children in this selection"
-        pct = getattr(r, f"pct_within_{threshold}")
-        within = getattr(r, f"within_{threshold}")
         med = "–" if not np.isfinite(r.median_miles) else f"{r.median_miles:.1f}"
         return (
-            f"<b>{r.district_name}</b><br>{pct:.1f} % within {threshold} miles "
-            f"({within:,} of {r.known:,} with a known distance)<br>"
-            f"Children: {r.children:,} · not known: {r.not_known:,}<br>"
+            f"<b>{r.district_name}</b><br>{r.pct_text} within {threshold} miles "
+            f"({r.within_shown} of {r.known_shown} with a known distance)<br>"
+            f"Children: {r.children_shown} · not known: {r.not_known_shown}<br>"
             f"Median distance: {med} miles"
         )
 
@@ -135,9 +180,10 @@ def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filte
     cov = coverage_by_district(store, dataset_id)
     if cov is not None:
         t = t.merge(cov, on="district_code", how="left")
-        hidden = suppressed_gap(t["gap"].to_numpy(float), t["is_total"].to_numpy(bool))
-        t["gap_shown"] = gap_text(t["gap"].to_numpy(float), hidden)
-        t["gap_sort"] = t["gap"].where(~hidden, np.nan)
+        shown = protect_gap(t["gap"], t["district_code"], secret=store.get(dataset_id).secret)
+        t["gap"] = shown
+        t["gap_shown"] = shown_text(shown)
+        t["gap_sort"] = shown
     return t
 
 
@@ -178,15 +224,14 @@ def coverage_by_district(store: DatasetStore, dataset_id: str | None) -> pd.Data
 
 def trend_table(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
     """% within 20 miles at each quarter end, authority and districts: the report's trend
-    (:func:`geo.measures.compliance_trend`, the one quarter rule) after the same disclosure
-    policy as every district table (:func:`geo.disclosure.suppress_trend`)."""
+    (:func:`geo.measures.compliance_trend`, the one quarter rule) after the same cell-key
+    protection as every district table (:func:`geo.disclosure.protect_trend`)."""
     ds = store.get(dataset_id)
 
     def compute() -> pd.DataFrame:
-        trend = compliance_trend(ds.data, store.authority, as_at=ds.as_at)
-        t = trend.table.reset_index(drop=True)
-        hidden = suppress_trend(t, total_code=store.authority.code).mask["pct_within_20"]
-        t = t.assign(pct=t["pct_within_20"].astype(float).where(~hidden, np.nan))
+        trend = compliance_trend(ds.data, store.authority, as_at=ds.as_at, with_keys=True)
+        t = protect_trend(trend.table, secret=ds.secret).reset_index(drop=True)
+        t = t.assign(pct=t["pct_within_20"].astype(float))
         t = t[t["district_code"] != OUTSIDE]
         frame = pd.DataFrame(
             {

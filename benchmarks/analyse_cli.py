@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import validator as checker
 from benchmarks.inputs import Scale, episodes_subset
-from benchmarks.timing import CaseResult, Row, median
+from benchmarks.timing import CaseResult, Row, fmt_s, median
 from geo.demo import write_demo
 from geo.writing import atomic_write_bytes, json_bytes
 
@@ -34,6 +35,7 @@ class ChildRun:
     peak_rss_bytes: int
     returncode: int
     stderr: str
+    cpu_seconds: float = float("nan")  # user + system CPU of the process (robust to load)
 
 
 # A small parent process runs the command: a child forked from the (large) benchmark process
@@ -42,9 +44,11 @@ _MEASURE = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({
     "seconds": time.perf_counter() - start,
-    "maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    "cpu_s": usage.ru_utime + usage.ru_stime,
+    "maxrss_kb": usage.ru_maxrss,
     "returncode": done.returncode,
     "stderr": done.stderr.decode(errors="replace")[-2000:],
 }))
@@ -62,7 +66,11 @@ def run_child(argv: list[str], *, env: dict[str, str] | None = None) -> ChildRun
     )
     got = json.loads(out.stdout)
     return ChildRun(
-        got["seconds"], int(got["maxrss_kb"]) * 1024, int(got["returncode"]), got["stderr"]
+        got["seconds"],
+        int(got["maxrss_kb"]) * 1024,
+        int(got["returncode"]),
+        got["stderr"],
+        float(got["cpu_s"]),
     )
 
 
@@ -117,8 +125,17 @@ def baseline(episodes: str, uasc: str, as_at: str) -> dict[str, Any]:
 
 
 def run(
-    source: Scale, workdir: Path, *, episodes: int, runs: int, baseline_runs: int
+    source: Scale,
+    workdir: Path,
+    *,
+    episodes: int,
+    runs: int,
+    baseline_runs: int,
+    validator: bool = False,
 ) -> CaseResult:
+    """Time ``placemap analyse`` against the bare-pandas script and, with ``validator``, against
+    the 903 validator's distance step (its own virtual environment, :mod:`benchmarks.validator`),
+    every run interleaved in the same loop."""
     res = CaseResult("2", "placemap analyse end to end, with peak memory")
     sub = episodes_subset(source.demo, episodes=episodes)
     folder = workdir / "analyse-input"
@@ -153,13 +170,24 @@ def run(
         str(baseline_json),
     ]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env_v = checker.ensure_venv() if validator else None
     ours: list[ChildRun] = []
     theirs: list[ChildRun] = []
+    steps: list[checker.StepRun] = []
     for i in range(max(runs, baseline_runs)):
         if i < runs:
             ours.append(run_child(project_argv, env=env))
         if i < baseline_runs:
             theirs.append(run_child(baseline_argv, env=env))
+            if env_v is not None and env_v.python is not None:
+                steps.append(
+                    checker.run_step(
+                        env_v.python,
+                        Path(files[0]),
+                        workdir / "validator-out",
+                        authority="E10000016",
+                    )
+                )
     failed = [r for r in ours + theirs if r.returncode != 0]
     if failed:
         raise RuntimeError(f"analyse benchmark: a run failed:\n{failed[0].stderr}")
@@ -200,7 +228,76 @@ def run(
             },
         )
     )
+    if validator:
+        _validator_row(
+            res,
+            p,
+            [r.cpu_seconds for r in ours],
+            steps,
+            env_v,
+            workdir / "analyse-out" / "placements.csv",
+            n_episodes,
+        )
     return res
+
+
+def _validator_row(
+    res: CaseResult,
+    project: list[float],
+    project_cpu: list[float],
+    steps: list[checker.StepRun],
+    env_v: checker.Environment | None,
+    placements_csv: Path,
+    n_episodes: int,
+) -> None:
+    """Case 2's second row: ``analyse`` end to end against the validator's distance step."""
+    label = "903 validator's distance step (csc-validator-be-903: postcode load + derivation)"
+    row = Row(
+        case="2",
+        name="placemap analyse (new process) vs the DfE-aligned validator",
+        size=f"{n_episodes:,} episodes (the same file)",
+        project_s=median(project),
+        project_runs=project,
+        target="≥ 2.0× the validator's distance step",
+    )
+    if env_v is None or env_v.python is None or not steps:
+        why = env_v.reason if env_v is not None else "not run in --quick (make bench runs it)"
+        row.baseline = f"{label}: skipped"
+        row.note = f"validator baseline skipped: {why}"
+        res.rows.append(row)
+        return
+    agree = checker.compare(placements_csv, steps[-1].distances)
+    res.check(
+        "analyse's distances are the 903 validator's, to one decimal",
+        agree.ok,
+        f"{agree.compared:,} children compared, {agree.differ} differ, {agree.missing} without a "
+        f"validator distance; {agree.validator_only} the validator measures and placemap does "
+        "not (home or placement outside England or not known)",
+    )
+    inner = [s.distance_step_s for s in steps]
+    row.baseline = label
+    row.baseline_s = median(inner)
+    row.baseline_runs = inner
+    row.met = bool(row.speedup is not None and row.speedup >= 2.0)
+    cpu_ratio = median([s.distance_step_cpu_s for s in steps]) / median(project_cpu)
+    row.note = (
+        f"CPU time: {cpu_ratio:.2f}× (validator step "
+        f"{fmt_s(median([s.distance_step_cpu_s for s in steps]))}, analyse "
+        f"{fmt_s(median(project_cpu))}); validator {env_v.version}; its whole process (start-up, import, CSV read, distance "
+        f"step) {fmt_s(median([s.seconds for s in steps]))}, of which the CSV read "
+        f"{fmt_s(median([s.read_s for s in steps]))}; distances identical for "
+        f"{agree.compared - agree.differ - agree.missing:,} of {agree.compared:,} children"
+    )
+    row.extra = {
+        "validator_version": env_v.version,
+        "cpu_ratio": cpu_ratio,
+        "validator_step_cpu_s": [s.distance_step_cpu_s for s in steps],
+        "analyse_cpu_s": project_cpu,
+        "validator_process_s": [s.seconds for s in steps],
+        "validator_read_s": [s.read_s for s in steps],
+        "agreement": vars(agree),
+    }
+    res.rows.append(row)
 
 
 def main(argv: list[str] | None = None) -> int:

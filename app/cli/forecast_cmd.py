@@ -39,6 +39,18 @@ UASC_METHOD = (
 )
 
 
+FORECAST_DEMAND_METHOD = (
+    "Today's children at home (the coverage model's demand) scaled to the forecast for each year "
+    "end by district x age band x placement kind: a cell's children now x forecast / census, "
+    "rounded to whole children by largest remainder; a cell keeps its children in a fixed "
+    "pseudo-random order (seed 0), repeating them in turn when it grows (each copy keeps its "
+    "home, needs and age; an empty cell copies the district's children of the band, else of any "
+    "band at the band's median age). The same carers, radius and matching give the gap within "
+    "20 miles (net places = its share per kind; it already holds the growth) and the siting "
+    "search (recruitment_sites.csv)."
+)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "forecast",
@@ -47,7 +59,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(stock-flow model over age band x placement kind, 80 %% interval), backtest it on "
         "the history, and with --carers set gross and net foster places and households to "
         "recruit. Writes forecast_districts.csv, forecast_detail.csv, forecast_uasc.csv, "
-        "backtest.csv, recruitment_targets.csv (with --carers) and summary.json. Needs the episode history: at least a year before the "
+        "backtest.csv, with --carers recruitment_targets.csv, forecast_coverage.csv and "
+        "recruitment_sites.csv, and summary.json. Needs the episode history: at least a year before the "
         "as-at date.",
     )
     add_input_arguments(p)
@@ -66,8 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--attrition",
         type=_share,
         metavar="SHARE",
-        help="share of fostering households lost a year, e.g. 0.094 (default: 9.4 %%, Kent's "
-        "82 carers lost of ~870 households)",
+        help="share of fostering households lost a year, e.g. 0.094 (default: the register's "
+        "deregistrations in the year before the as-at date when it has DEREGISTRATION_DATE, "
+        "else 9.4 %%, Kent's 82 carers lost of ~870 households)",
     )
     p.add_argument(
         "--entry-change",
@@ -107,8 +121,6 @@ def _share(value: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.coverage.targets import ATTRITION_SOURCE, DEFAULT_ATTRITION
-
     authority = load_authority(args.authority)
     data = read_input(args, authority)
     as_at: date = args.as_at or latest_date(data)
@@ -187,12 +199,8 @@ def run(args: argparse.Namespace) -> int:
         "left_out": "short breaks (UASC are forecast apart: forecast_uasc.csv)",
     }
     if args.carers:
-        targets, summary["recruitment"] = _targets(args, data, fc, authority, as_at)
-        files["recruitment_targets.csv"] = csv_bytes(targets)
-        summary["recruitment"]["attrition"] = {
-            "rate": args.attrition if args.attrition is not None else DEFAULT_ATTRITION,
-            "source": "--attrition" if args.attrition is not None else ATTRITION_SOURCE,
-        }
+        tables, summary["recruitment"] = _targets(args, data, fc, authority, as_at)
+        files.update({name: csv_bytes(table) for name, table in tables.items()})
     files["summary.json"] = json_bytes(summary)
     write_outputs(args.out, files)
     total = summary["projection"]
@@ -222,24 +230,80 @@ def _headline(districts: pd.DataFrame, code: str, as_at: date, years: int) -> di
 
 def _targets(
     args: argparse.Namespace, data: PlacementData, fc: Forecast, authority: Authority, as_at: date
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    from geo.coverage import build_coverage
-    from geo.coverage.targets import DEFAULT_ATTRITION, recruitment_targets
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Targets, the coverage gap on the forecast demand and where to recruit, each year end."""
+    from geo.coverage import build_coverage, candidate_sites
+    from geo.coverage.forecast_demand import (
+        CoverageBasis,
+        demand_kinds,
+        forecast_coverage,
+        gap_table,
+        sites_for_years,
+    )
+    from geo.coverage.targets import (
+        ATTRITION_SOURCE,
+        DEFAULT_ATTRITION,
+        NEEDS,
+        Attrition,
+        attrition_from_register,
+        recruitment_targets,
+    )
     from geo.measures import analyse
-    from geo.ssda903 import read_carers
+    from geo.ssda903 import format_categories, read_carers
 
     analysis = analyse(data, authority, as_at=as_at)
     register = read_carers(args.carers, as_at=as_at)
-    result = build_coverage(analysis, register).model.result()
+    progress = getattr(args, "progress", None)
+    model = build_coverage(analysis, register, progress=progress).model
+    result = model.result()
     years = tuple(range(1, args.years + 1))
-    targets = recruitment_targets(
-        fc,
-        result.district,
-        register.carers,
-        attrition=args.attrition if args.attrition is not None else DEFAULT_ATTRITION,
-        years=years,
+    kinds = demand_kinds(analysis)
+    # The user's rate wins; else the register's own year of deregistrations; else the default.
+    attrition = (
+        Attrition(rate=args.attrition, source="--attrition")
+        if args.attrition is not None
+        else attrition_from_register(register.carers, as_at=as_at)
+        or Attrition(rate=DEFAULT_ATTRITION, source=ATTRITION_SOURCE)
     )
-    totals = targets[targets["district_code"] == authority.code]
+    # Where to site each year's net households (all kinds together: coverage does not depend on
+    # the provider), households of the register's mean approved places, approved for the needs
+    # that close the most gap (as the Recruitment page advises).
+    supplying = register.carers[register.carers["supplies"].astype(bool)]
+    places = max(1, round(float(supplying["APPROVED_PLACES"].mean()))) if len(supplying) else 1
+    sites_at = candidate_sites(authority)
+    # Year by year, each year's coverage model dropped once its targets and sites are taken
+    # (at national scale a model holds tens of millions of child-carer pairs). Year 0 is today's
+    # demand: the same gap as ``placemap coverage``.
+    coverage = [yc.without_model() for yc in forecast_coverage(model, kinds, fc, years=(0,))]
+    basis, demand = CoverageBasis.of(model), model.demand
+    del model  # today's figures are taken: one model in memory at a time
+    parts, site_parts, plans = [], [], {}
+    for y in years:
+        (yc,) = forecast_coverage(basis, kinds, fc, years=(y,), progress=progress)
+        part = recruitment_targets(
+            fc,
+            result.district,
+            register.carers,
+            attrition=attrition.rate,
+            years=(y,),
+            demand=demand,
+            coverage=[yc],
+        )
+        mine = part[(part["district_code"] == authority.code) & (part["need"] == "all")]
+        table, plan = sites_for_years(
+            [yc],
+            sites_at,
+            households={y: int(mine["net_households"].sum())},
+            places=places,
+            progress=progress,
+        )
+        parts.append(part)
+        site_parts.append(table)
+        plans.update(plan)
+        coverage.append(yc.without_model())
+    targets = pd.concat(parts, ignore_index=True)
+    sites = pd.concat(site_parts, ignore_index=True)
+    totals = targets[(targets["district_code"] == authority.code) & (targets["need"] == "all")]
     by_year: dict[str, Any] = {}
     for y in years:
         t = totals[totals["years_ahead"] == y]
@@ -253,8 +317,49 @@ def _targets(
             }
             for _, row in t.iterrows()
         }
-    return targets, {
+    forecast_gap = {
+        f"{yc.years_ahead}_year" if yc.years_ahead else "now": {
+            "year_end": yc.forecast_demand.year_end.isoformat(),
+            "children": len(yc.forecast_demand.demand),
+            "gap": yc.gap,
+            "children_not_located": yc.forecast_demand.not_located,
+            "children_carried_unscaled": yc.forecast_demand.carried,
+        }
+        for yc in coverage
+    }
+    siting = {
+        f"{y}_year": {
+            "households": plan.households,
+            "suggested": int(len(plan.suggestions)),
+            "gap_before": plan.gap_before,
+            "gap_after": plan.gap_after,
+            "household_categories": format_categories(plan.kind.categories),
+        }
+        for y, plan in plans.items()
+    }
+    tables = {
+        "recruitment_targets.csv": targets,
+        "forecast_coverage.csv": gap_table(coverage, fc),
+        "recruitment_sites.csv": sites,
+    }
+    return tables, {
         "carers": register.summary,
         "coverage_gap_now": int(result.gap),
+        "coverage_on_forecast_demand": {
+            "method": FORECAST_DEMAND_METHOD,
+            **forecast_gap,
+        },
+        "sites": {"household_places": places, **siting},
         "targets": by_year,
+        "needs": "rows with need 'all' are the targets; rows for the age bands, "
+        f"{', '.join(NEEDS[-2:])} are 'of which' rows (they overlap): {', '.join(NEEDS)}",
+        "attrition": {
+            "rate": attrition.rate,
+            "source": attrition.source,
+            **(
+                {"deregistered": attrition.deregistered, "at_start": attrition.at_start}
+                if attrition.deregistered is not None
+                else {}
+            ),
+        },
     }

@@ -18,6 +18,7 @@ from app.reports import (
 from app.settings import Settings
 from geo.errors import InputError, PlacemapError
 from geo.measures import Analysis, analyse, compliance_trend
+from geo.measures.cell_keys import dataset_secret
 from geo.progress import report as progress_report
 from geo.spatial import Authority, load_authority
 from geo.writing import atomic_write_bytes
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Build the district comparison report: headline against the target and the "
         "previous quarter, district table, map, bar chart, quarterly trend, cohorts (disabled, "
         "adolescents, UASC), carer supply when --carers is given, definitions and sources. "
-        "Disclosure control (counts of 1-5 shown as c, with secondary suppression) is on unless "
+        "Disclosure control (the cell-key method: c for 0-6, every count of 1-5; other counts "
+        "within 2, as on the app's pages) is on unless "
         "--no-suppress is given.",
     )
     add_input_arguments(p)
@@ -136,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
             "so there is nothing to report. Check the as-at date and the input files."
         )
     progress_report(args.progress, f"compliance trend over {args.quarters} quarters")
-    trend = compliance_trend(data, authority, as_at=analysis.as_at, quarters=args.quarters)
+    trend = compliance_trend(
+        data, authority, as_at=analysis.as_at, quarters=args.quarters, with_keys=True
+    )
     boundaries, note = _boundaries(args, authority, settings)
     report = build_report(
         analysis,
@@ -146,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         boundaries_note=note,
         suppress=not args.no_suppress,
         benchmark=report_benchmark(authority),  # DfE published figures beside neighbours
+        secret=dataset_secret(data.episodes["CHILD"]),  # the app derives it alike
     )
     progress_report(args.progress, f"rendering the {fmt} report")
     payload = render_report(report, fmt=fmt)

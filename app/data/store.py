@@ -111,6 +111,13 @@ class Dataset:
     _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict, repr=False)
     _computing: dict[Any, threading.Lock] = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def secret(self) -> bytes:
+        """The dataset's secret for the cell-key method (:func:`geo.measures.cell_keys.dataset_secret`)."""
+        from geo.measures.cell_keys import dataset_secret
+
+        return dataset_secret(self.data.episodes["CHILD"])
+
     def cached(self, key: Any, compute: Any) -> Any:
         """Memoise ``compute()`` under ``key`` (LRU, per dataset). Threads asking for the same
         key while it is being computed wait for that one computation instead of repeating it."""

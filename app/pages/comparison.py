@@ -26,6 +26,10 @@ from app.style import BANDS, NO_DATA, band
 from app.views import comparison_table, trend_table
 
 BELOW_MARK = "▼"  # beside a % below the target: the meaning is in the mark, not only the colour
+# Where a count shown as c sorts: it is 1-5 children (or hidden so a small count cannot be
+# worked out), so "small, not zero" — after 0 and before 6 — never last as if unknown.
+C_SORTS_AS = 3.0
+COUNT_SORTS = {"children_sort", "not_known_sort", "gap_sort"}
 
 
 def layout(**_kwargs: Any) -> html.Div:
@@ -36,7 +40,9 @@ def layout(**_kwargs: Any) -> html.Div:
             html.P(
                 f"Every {s.authority.name} district side by side: placements within 20 and 10 "
                 "miles of home, distances, and foster-care supply within 20 miles. Click a column "
-                f"heading to sort. Counts of 1-5 children are shown as c. {BELOW_MARK} marks a "
+                f"heading to sort. c: a number of children from 0 to 6, not shown; other counts may "
+                "differ by up to 2 (the cell-key method, the same on every page and report). "
+                f"{BELOW_MARK} marks a "
                 f"share below the {s.authority.target_pct_within_20:g} % target.",
                 className="lead-text",
             ),
@@ -66,11 +72,12 @@ def layout(**_kwargs: Any) -> html.Div:
                             dcc.Graph(
                                 id=Id.CP_TREND, config=figures.graph_config(displayModeBar=False)
                             ),
-                            name="Line chart: % placed within 20 miles at each quarter end over "
-                            "the last eight quarters, the authority and each district",
+                            name="Small line charts, one per district: % placed within 20 miles "
+                            "at each quarter end over the last eight quarters, against the "
+                            "authority total",
                             table_id=Id.CP_TREND_TABLE,
                         ),
-                        xl=8,
+                        xl=12,
                     ),
                     dbc.Col(
                         html.Div(
@@ -97,7 +104,7 @@ def layout(**_kwargs: Any) -> html.Div:
                             ],
                             className="card-panel",
                         ),
-                        xl=4,
+                        xl=12,
                     ),
                 ]
             ),
@@ -139,12 +146,29 @@ def update_table(dataset_id: str | None, sort: dict | None) -> tuple[Any, str]:
     names = {c[0]: c[1] for c in COLUMNS}
     status = (
         f"Table sorted by {names[sort['col']]}, "
-        f"{'ascending' if sort.get('asc', True) else 'descending'}."
+        f"{'ascending' if sort.get('asc', True) else 'descending'}. {sort_note(sort['col'])}"
         if sort.get("col") in names
         else ""
     )
     grid = district_table(table, s.authority.target_pct_within_20, sort)
-    return scroll_box(grid, label="District comparison table"), status
+    note = sort_note(sort.get("col"))
+    shown: list[Any] = [scroll_box(grid, label="District comparison table")]
+    if note:
+        shown.append(html.P(note, className="muted mt-1", id="cp-sort-note"))
+    return shown, status
+
+
+def sort_note(col: str | None) -> str:
+    """How a sort treats the hidden cells, in words (shown under the table and read out)."""
+    by = {c[0]: c[2] for c in COLUMNS}.get(col or "")
+    if by in COUNT_SORTS:
+        return (
+            "c (1 to 5 children, or hidden to protect one) sorts as a small number: "
+            "after 0, before 6."
+        )
+    if by is not None and by.startswith("pct"):
+        return "Districts whose percentage is c (hidden) are listed last whichever the order."
+    return ""
 
 
 # After a sort the table is drawn anew and the focus would fall to the page: put it back on
@@ -200,8 +224,13 @@ def _cell(value: Any, col: str) -> str:
 def district_table(table: pd.DataFrame, target: float, sort: dict) -> dbc.Table:
     """Districts (sortable), then Outside and the authority total pinned at the bottom."""
     t = table.copy()
-    t["children_sort"] = t["children"].where(~t["suppressed"], np.nan)
-    t["not_known_sort"] = pd.to_numeric(t["not_known_shown"].str.replace(",", ""), errors="coerce")
+    t["children_sort"] = t["children"].where(~t["suppressed"], C_SORTS_AS)
+    t["not_known_sort"] = pd.to_numeric(
+        t["not_known_shown"].str.replace(",", ""), errors="coerce"
+    ).fillna(C_SORTS_AS)
+    if "gap_sort" in t:
+        hidden_gap = t["gap_shown"].eq("c")
+        t["gap_sort"] = t["gap_sort"].where(~hidden_gap, C_SORTS_AS)
     cols = [c for c in COLUMNS if c[0] in t.columns]
     body, pinned = (
         t[~t["is_total"] & (t["district_code"] != "OUTSIDE")],
@@ -283,11 +312,13 @@ def update_comparison(dataset_id: str | None) -> tuple[Any, ...]:
         title="% placed within 20 miles of home, by home district",
         value_label="% within 20 miles",
     )
-    trend_fig = figures.trend_lines(
+    total_name = f"{s.authority.name} total"
+    trend_fig = figures.trend_panels(
         trend,
-        title="Trend over the last eight quarters",
+        title=f"% within 20 miles over the last eight quarters: each district against the "
+        f"{total_name} (grey)",
         target=s.authority.target_pct_within_20,
-        highlight=f"{s.authority.name} total",
+        total_name=total_name,
     )
     target = s.authority.target_pct_within_20
     return bars, trend_fig, None, bars_table(districts, target), trend_rows(trend)

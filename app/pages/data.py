@@ -39,7 +39,8 @@ def layout(**_kwargs: Any) -> html.Div:
                     " (optional) — or one CSV with a row "
                     "per child (CHILD, HOME_POST, PL_POST, …), and optionally a ",
                     html.B("carers register"),
-                    ". Files are recognised by their columns. Every row is either used "
+                    " (on its own, it is paired with the placements in use). Files are "
+                    "recognised by their columns. Every row is either used "
                     "or listed below with the reason. Nothing is used until you press ",
                     html.I("Use this data"),
                     ".",
@@ -81,12 +82,17 @@ def layout(**_kwargs: Any) -> html.Div:
                         width="auto",
                     ),
                     dbc.Col(
-                        dbc.Button(
-                            "Delete the uploaded data in use",
-                            id=Id.DT_DELETE,
-                            color="danger",
-                            outline=True,
-                            title="Removes the uploaded files from this server for good",
+                        # offered only while an upload is in use (delete_offered below)
+                        html.Div(
+                            dbc.Button(
+                                "Delete the uploaded data in use",
+                                id=Id.DT_DELETE,
+                                color="danger",
+                                outline=True,
+                                title="Removes the uploaded files from this server for good",
+                            ),
+                            id=Id.DT_DELETE_BOX,
+                            hidden=True,
                         ),
                         width="auto",
                     ),
@@ -137,12 +143,14 @@ def upload_root() -> Path:
     Output(Id.DT_REJECTS_BTN, "disabled"),
     Input(Id.DT_UPLOAD_PLACEMENTS, "contents"),
     State(Id.DT_UPLOAD_PLACEMENTS, "filename"),
+    State(Id.DATASET, "data"),
     prevent_initial_call=True,
 )
 def validate_upload(
-    contents: list[str] | None, names: list[str] | None
+    contents: list[str] | None, names: list[str] | None, in_use: str | None = None
 ) -> tuple[Any, Any, Any, bool, bool]:
-    """Store the uploads server-side, validate them and show what was accepted and rejected."""
+    """Store the uploads server-side, validate them and show what was accepted and rejected.
+    A carers register uploaded on its own is paired with the placements of the data in use."""
     user = require(Permission.UPLOAD)
     if not contents:
         return no_update, no_update, no_update, True, True
@@ -153,18 +161,30 @@ def validate_upload(
             (n, decode_contents(c, name=n, max_bytes=limit))
             for c, n in zip(contents, names or [], strict=False)
         ]
+        paired = s.get(in_use) if carers_alone(parts) else None
+        if paired is not None:
+            parts = placement_parts(paired) + parts
         stored = store_upload(
             upload_root(), parts, uploaded_by=user.name, max_rows=s.settings.max_upload_rows
         )
         try:
             ds = load_dataset(
                 stored.files,
-                label="Uploaded: " + ", ".join(stored.original_names.values()),
-                synthetic=False,
+                label=(
+                    f"{paired.label} with the carers register {stored.original_names['carers']}"
+                    if paired is not None
+                    else "Uploaded: " + ", ".join(stored.original_names.values())
+                ),
+                synthetic=False,  # a register paired with the demo may hold real carers
                 dataset_id=stored.dataset_id,
                 max_mb=s.settings.max_xml_mb,
                 authority=s.authority,
+                as_at=paired.as_at if paired is not None else None,
             )
+            if paired is not None and ds.as_at is not None:
+                from app.data.uploads import set_upload_census
+
+                set_upload_census(upload_root(), ds.id, ds.as_at)  # the census in use stays
             analysis = analysis_for(ds)
         except BaseException:
             from app.data.uploads import delete_upload
@@ -175,12 +195,53 @@ def validate_upload(
     except Exception as err:
         return None, error_alert(err), None, True, True
     return (
-        validation_report(ds, analysis, stored.original_names),
+        validation_report(ds, analysis, stored.original_names, paired_with=paired),
         None,
         ds.id,
         False,
         bool(len(ds.data.rejects) == 0),
     )
+
+
+def carers_alone(parts: list[tuple[str, bytes]]) -> bool:
+    """True when every uploaded file is a carers register (recognised by its columns)."""
+    from app.data.uploads import guess_role
+
+    return bool(parts) and all(guess_role(name, raw) == "carers" for name, raw in parts)
+
+
+def placement_parts(ds: Any) -> list[tuple[str, bytes]]:
+    """The placement files (Episodes or the return, Header, UASC) of the dataset ``ds``, as
+    upload parts: a carers register uploaded alone is stored with them as one dataset. A data
+    folder (the demo, ``--data``) gives the placement tables among its files. Raises
+    InputError when it holds more than one file of a table (several years)."""
+    from app.data.uploads import guess_role
+    from geo.errors import InputError
+
+    paths = [p for role, p in ds.files.items() if role != "carers"]
+    found: dict[str, tuple[str, bytes]] = {}
+    for path in paths:
+        for file in sorted(path.iterdir()) if path.is_dir() else [path]:
+            if not file.is_file():
+                continue
+            raw = file.read_bytes()
+            try:
+                role = guess_role(file.name, raw)
+            except InputError:  # a read-me or another table placemap does not use
+                continue
+            if role == "carers":
+                continue
+            if role in found:
+                raise InputError(
+                    f"The data in use ({ds.label}) has more than one {role} file, so a carers "
+                    "register cannot be paired with it on its own: upload the register together "
+                    "with the placement files."
+                )
+            found[role] = (file.name, raw)
+    return list(found.values())
+
+
+ROLE_NAMES = {"episodes": "Episodes", "header": "Header", "uasc": "UASC", "carers": "Carers"}
 
 
 def analysis_for(ds: Any) -> Any:
@@ -192,13 +253,15 @@ def analysis_for(ds: Any) -> Any:
     )
 
 
-def validation_report(ds: Any, analysis: Any, names: dict[str, str]) -> html.Div:
+def validation_report(
+    ds: Any, analysis: Any, names: dict[str, str], *, paired_with: Any = None
+) -> html.Div:
     rows = analysis.summary["placements_rows"]
     read = ds.data.rows_read
     lines = [
         html.Li(
             [
-                html.B(f"{role.title()}: "),
+                html.B(f"{ROLE_NAMES.get(role, role.title())}: "),
                 f"{names.get(role, '')} — "
                 f"{fmt_int(read.get(role if role != 'episodes' else 'placements', 0))} rows",
             ]
@@ -206,6 +269,19 @@ def validation_report(ds: Any, analysis: Any, names: dict[str, str]) -> html.Div
         for role in names
         if role != "carers"
     ]
+    if paired_with is not None:
+        as_at = f" (census at {paired_with.as_at:%d %B %Y})" if paired_with.as_at else ""
+        lines.insert(
+            0,
+            html.Li(
+                [
+                    html.B("Paired with: "),
+                    f"the carers register is used with the placements of {paired_with.label}"
+                    f"{as_at}, the data in use when it was uploaded.",
+                ],
+                id="dt-paired",
+            ),
+        )
     if ds.carers is not None:
         lines.append(
             html.Li(
@@ -251,6 +327,14 @@ def validation_report(ds: Any, analysis: Any, names: dict[str, str]) -> html.Div
         className="card-panel",
         id="validation-report",
     )
+
+
+@callback(Output(Id.DT_DELETE_BOX, "hidden"), Input(Id.DATASET, "data"))
+def delete_offered(dataset_id: str | None) -> bool:
+    """Hidden (True) unless the data in use is an upload: nothing else can be deleted."""
+    from app.data.uploads import is_upload_id
+
+    return not is_upload_id(dataset_id)
 
 
 @callback(

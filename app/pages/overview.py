@@ -11,11 +11,11 @@ import pandas as pd
 from dash import Input, Output, dcc, html
 
 from app import figures
+from app.area_view import area_codes, area_name, relabel_total
 from app.callbacks import callback
 from app.components import (
     choice_group,
     error_alert,
-    fmt_int,
     fmt_pct,
     graph_figure,
     kpi,
@@ -25,8 +25,10 @@ from app.components import (
 from app.data.state import store
 from app.data.store import Filters, census_choices
 from app.ids import Id
+from app.map_labels import district_labels, hatching, map_bounds
 from app.style import band, band_colour
-from app.views import compliance_view, district_hover, label_points
+from app.views import compliance_view, district_hover
+from geo.disclosure import PERTURBATION_NOTE
 from geo.errors import PlacemapError
 
 KIND_OPTIONS = [
@@ -89,6 +91,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 "short breaks excluded, as in the sufficiency strategy).",
                 className="lead-text",
             ),
+            html.P(PERTURBATION_NOTE, className="muted small", id="ov-disclosure-note"),
             dbc.Row(
                 [
                     _filter(
@@ -160,7 +163,7 @@ def layout(**_kwargs: Any) -> html.Div:
                             dcc.Loading(
                                 dcc.Graph(
                                     id=Id.OV_MAP,
-                                    style={"height": "620px"},
+                                    className="map-graph",  # its height: the panel's (app.css)
                                     config=figures.graph_config(scrollZoom=True),
                                 )
                             ),
@@ -243,7 +246,13 @@ def _overview(
         if threshold == 20
         else s.authority.target_pct_within_10_foster
     )
-    districts = v.table[v.table["district_code"].isin(s.authority.district_codes)]
+    codes = s.authority.district_codes
+    # by home district, an area's children all live in it: the other districts are drawn as
+    # outside the area; by placement district every district may hold some of them
+    inside = area_codes(s.authority, filters.group) if view == "home" else codes
+    outside = [c for c in codes if c not in inside]
+    area = area_name(s.authority, filters.group)
+    districts = v.table[v.table["district_code"].isin(inside)]
     hover = district_hover(districts, threshold)
     where = "home" if view == "home" else "placement"
     title = f"% placed within {threshold} miles, by {where} district (as at {v.as_at:%d %b %Y})"
@@ -255,38 +264,42 @@ def _overview(
         title=title,
         hover=hover,
         context_codes=v.context_codes,
-        label_points=label_points(s),
+        label_points=district_labels(s.boundaries, codes),
         basemap=s.settings.basemap,
         note=v.map_note,
+        bounds=map_bounds(s.boundaries, codes),
+        outside_codes=outside,
+        outside_hatch=hatching(s.boundaries, outside, codes),
     )
     total = v.table.iloc[-1]
-    a = v.analysis
     kpis = [
         kpi(
-            f"{s.authority.name}: within {threshold} miles",
+            f"{area}: within {threshold} miles",
             fmt_pct(total["pct_shown"]),
-            f"of {fmt_int(total['known'])} children with a known distance · target {target:g} %",
+            f"of {total['known_shown']} children with a known distance · target {target:g} %",
             colour="primary" if (total["pct_shown"] or 0) >= target else "warning",
         ),
         kpi(
             "Children in the measure",
-            fmt_int(total["children"]),
+            total["children_shown"],
             "after filters; UASC and short breaks excluded",
         ),
         kpi(
             "Distance not known",
-            fmt_int(total["not_known"]),
+            total["not_known_shown"],
             "missing, invalid or unknown postcodes; home outside England",
         ),
         kpi(
             "UASC excluded",
-            fmt_int(a.summary["cohorts"]["excluded_uasc"]),
-            "unaccompanied asylum-seeking children",
+            v.excluded["uasc"],
+            f"unaccompanied asylum-seeking children, all of {s.authority.name} at the census "
+            "date: the other filters do not apply",
         ),
         kpi(
             "Short breaks excluded",
-            fmt_int(a.summary["cohorts"]["excluded_short_break"]),
-            "legal status V3/V4",
+            v.excluded["short_break"],
+            f"legal status V3/V4, all of {s.authority.name} at the census date: the other "
+            "filters do not apply",
         ),
         kpi(
             "Median distance",
@@ -295,10 +308,14 @@ def _overview(
         ),
     ]
     status = (
-        f"Updated: {title}. {s.authority.name}: {fmt_pct(total['pct_shown'])} within "
+        f"Updated: {title}. {area}: {fmt_pct(total['pct_shown'])} within "
         f"{threshold} miles (target {target:g} %)."
     )
-    return fig, kpis, _district_list(v.table, threshold, target), None, status
+    listed = v.table[~v.table["district_code"].isin(outside)]
+    if outside:  # an area's own children: none is from outside the authority
+        listed = listed[listed["district_code"].isin(inside) | listed["is_total"]]
+    listed = relabel_total(listed, s.authority, filters.group)
+    return fig, kpis, _district_list(listed, threshold, target), None, status
 
 
 def _district_list(table: pd.DataFrame, threshold: int, target: float) -> html.Div:

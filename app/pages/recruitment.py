@@ -17,31 +17,52 @@ from app import figures
 from app.background import progress_panel, reporter
 from app.callbacks import callback
 from app.components import (
-    area_layer,
+    attrs,
     choice_group,
     data_table,
     error_alert,
-    fmt_children,
     graph_figure,
     grid_reference,
     live_region,
     panel,
-    shown_count,
-    square_table,
 )
+from app.coverage_areas import area_layer, colour_axis, count_text, sector_text, square_table
 from app.coverage_view import (
     Edit,
+    cell_centre_lonlat,
+    gap_needs,
     grid_geojson,
+    net_edits,
     recruitment_baselines,
+    recruitment_kinds,
     recruitment_plan,
     result_with_edits,
     sector_lonlat,
 )
 from app.data.state import store
 from app.ids import Id
-from app.views import exact_counts_allowed, gap_text, suppressed_gap
-from geo.disclosure import is_small
-from geo.ssda903 import describe_categories
+from app.protection import protecting
+from app.recruitment_map import clicked_square, household_markers, square_of, suggestion_stars
+from app.recruitment_view import (
+    check_inputs,
+    gap_after_text,
+    gap_before_text,
+    gap_panel,
+    hide_gains,
+    input_messages,
+    kinds_panel,
+    problems_panel,
+    shortfall_words,
+    what_if_kind,
+)
+from app.recruitment_view import (
+    district_change as _district_change,
+)
+from app.recruitment_view import (
+    total_gap_words as _total_gap_words,
+)
+from app.views import exact_counts_allowed
+from geo.ssda903 import describe_categories, format_categories, parse_categories
 
 CATEGORY_OPTIONS = [
     {"label": "Ages 0-4", "value": "0-4"},
@@ -68,12 +89,14 @@ def layout(**_kwargs: Any) -> html.Div:
                 "on the map) and add or remove a hypothetical household there.",
                 className="lead-text",
             ),
+            html.Div(id=Id.RC_GAP),
             dbc.Row(
                 [
                     dbc.Col(
                         [
                             dbc.Label("New households", html_for=Id.RC_N, className="filter-label"),
-                            dbc.Input(id=Id.RC_N, type="number", min=1, max=50, step=1, value=10),
+                            # no min/max: out-of-range values reach check_inputs, which says what is wrong
+                            dbc.Input(id=Id.RC_N, type="number", step=1, value=10),
                         ],
                         xs=6,
                         md=2,
@@ -83,9 +106,7 @@ def layout(**_kwargs: Any) -> html.Div:
                             dbc.Label(
                                 "Places each", html_for=Id.RC_PLACES, className="filter-label"
                             ),
-                            dbc.Input(
-                                id=Id.RC_PLACES, type="number", min=1, max=6, step=1, value=2
-                            ),
+                            dbc.Input(id=Id.RC_PLACES, type="number", step=1, value=2),
                         ],
                         xs=6,
                         md=2,
@@ -111,6 +132,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 ],
                 className="filters g-2",
             ),
+            html.Div(id=Id.RC_CHECK, **attrs({"aria-live": "polite"})),
             dbc.Row(
                 [
                     dbc.Col(
@@ -200,7 +222,21 @@ def layout(**_kwargs: Any) -> html.Div:
                         ),
                         lg=7,
                     ),
-                    dbc.Col([html.Div(id=Id.RC_SUGGESTIONS), html.Div(id=Id.RC_DISTRICTS)], lg=5),
+                    dbc.Col(
+                        [
+                            html.Div(id=Id.RC_SUGGESTIONS),
+                            html.Div(id=Id.RC_KINDS),
+                            dbc.Button(
+                                "Use the suggested kind",
+                                id=Id.RC_USE_KIND,
+                                color="secondary",
+                                outline=True,
+                                className="mb-3",
+                            ),
+                            html.Div(id=Id.RC_DISTRICTS),
+                        ],
+                        lg=5,
+                    ),
                 ]
             ),
         ]
@@ -208,7 +244,45 @@ def layout(**_kwargs: Any) -> html.Div:
 
 
 def _categories(values: list[str] | None) -> str:
-    return ";".join(values or DEFAULT_CATEGORIES[:4])
+    """The ticked approvals in the canonical order (one cache key per kind)."""
+    return format_categories(parse_categories(";".join(values or []))[0])
+
+
+@callback(
+    Output(Id.RC_CHECK, "children"),
+    Input(Id.RC_N, "value"),
+    Input(Id.RC_PLACES, "value"),
+    Input(Id.RC_CATEGORIES, "value"),
+)
+def check_form(households: Any, places: Any, categories: list[str] | None) -> Any:
+    """What is wrong with the form, as soon as it is wrong (None when nothing is)."""
+    return input_messages(households, places, categories)
+
+
+@callback(
+    Output(Id.RC_CATEGORIES, "value"),
+    Input(Id.RC_USE_KIND, "n_clicks"),
+    State(Id.DATASET, "data"),
+    State(Id.RC_SEARCHED, "data"),
+    State(Id.RC_N, "value"),
+    State(Id.RC_PLACES, "value"),
+    prevent_initial_call=True,
+)
+def use_suggested_kind(
+    _n: int | None, dataset_id: str | None, searched: dict | None, households: Any, places: Any
+) -> Any:
+    """Tick the approvals of the suggested kind, for the form's households and places (the
+    last search's where the form's are not valid)."""
+    form = check_inputs(households, places, ["0-4"])
+    last = searched or {}
+    n = form.households or last.get("households") or 10
+    each = form.places or last.get("places") or 1
+    try:
+        advice = recruitment_kinds(store(), dataset_id, households=int(n), places=int(each))
+    except Exception:  # noqa: BLE001  the page's own callback shows the message
+        return no_update
+    offered = {o["value"] for o in CATEGORY_OPTIONS}
+    return [c for c in format_categories(advice.best.kind.categories).split(";") if c in offered]
 
 
 @callback(
@@ -252,8 +326,9 @@ def apply_click(
     places: int | None,
     categories: list[str] | None,
 ) -> Any:
-    """The edit list after a click on the map (``no_update`` when no grid cell was hit)."""
-    return apply_choice(_clicked_cell(click), edits, mode, places, categories)
+    """The edit list after a click on the map: on a square, or on a suggested star or a
+    household diamond (which carry their square's id); ``no_update`` when no square was hit."""
+    return apply_choice(clicked_square(click, _is_cell), edits, mode, places, categories)
 
 
 def apply_choice(
@@ -264,16 +339,19 @@ def apply_choice(
     categories: list[str] | None,
 ) -> Any:
     """The edit list after adding (or removing) a household in ``cell``, a grid cell id
-    chosen from the list or clicked on the map (``no_update`` when it is not one)."""
+    chosen from the list or clicked on the map (``no_update`` when it is not one). The
+    household has the form's places and approvals where they are valid; otherwise what
+    :func:`app.recruitment_view.what_if_kind` assumes, which the page says beside the form."""
     if not _is_cell(cell):
         return no_update
+    each, cats, _notes = what_if_kind(places, categories)
     edits = list(edits or [])[-MAX_EDITS + 1 :]
     edits.append(
         {
             "action": "remove" if action == "remove" else "add",
             "cell": cell,
-            "places": int(places or 1),
-            "categories": _categories(categories),
+            "places": each,
+            "categories": cats,
         }
     )
     return edits
@@ -281,14 +359,6 @@ def apply_choice(
 
 def _is_cell(loc: Any) -> bool:
     return isinstance(loc, str) and "_" in loc and loc.replace("_", "").isdigit()
-
-
-def _clicked_cell(click: dict | None) -> str | None:
-    for point in (click or {}).get("points", []):
-        loc = point.get("location") or point.get("customdata")
-        if _is_cell(loc):
-            return str(loc)
-    return None
 
 
 @callback(
@@ -300,6 +370,8 @@ def _clicked_cell(click: dict | None) -> str | None:
     Output(Id.RC_AREA, "options"),
     Output(Id.RC_AREA, "value"),
     Output(Id.RC_STATUS, "children"),
+    Output(Id.RC_GAP, "children"),
+    Output(Id.RC_KINDS, "children"),
     Input(Id.DATASET, "data"),
     Input(Id.RC_SEARCHED, "data"),
     Input(Id.RC_EDITS, "data"),
@@ -310,32 +382,31 @@ def _clicked_cell(click: dict | None) -> str | None:
 )
 def update_recruitment(
     dataset_id: str | None,
-    _run: int | None,
+    _run: dict | None,
     edits: list[dict] | None,
-    households: int | None,
-    places: int | None,
+    households: Any,
+    places: Any,
     categories: list[str] | None,
     area: str | None = None,
 ) -> tuple[Any, ...]:
-    """Map, suggestions, what-if table, the squares as a table and as the what-if list, and
-    the sentence read out (what changed). ``_run``: the parameters of the last search finished
-    in the background (:func:`search_sites`; the layout's defaults before the first), used
-    instead of the fields, which may have changed since (or belong to a cancelled search)."""
+    """Map, suggestions, what-if table, the squares as a table and as the what-if list, the
+    sentence read out (what changed), the gap now and the kinds compared. ``_run``: the
+    parameters of the last search finished in the background (:func:`search_sites`; the
+    layout's defaults before the first), used instead of the fields, which may have changed
+    since (or belong to a cancelled search)."""
     if isinstance(_run, dict):
         households, places = _run.get("households"), _run.get("places")
         categories = _run.get("categories")
+    checked = check_inputs(households, places, categories)
     try:
-        out = _recruitment(
-            dataset_id,
-            edits or [],
-            int(households or 10),
-            int(places or 1),
-            _categories(categories),
-        )
+        with protecting(store().get(dataset_id).secret):  # the cell-key method's secret
+            fig, suggestions, kinds, districts, gap, grid, status = _recruitment(
+                dataset_id, edits or [], checked
+            )
     except Exception as err:
         empty = figures._empty("No map")
-        return empty, None, None, error_alert(err), None, [], None, "Cannot show this view."
-    fig, suggestions, districts, grid, status = out
+        alert = error_alert(err)
+        return empty, None, None, alert, None, [], None, "Cannot show this view.", None, None
     options = [
         {"label": _square_label(r), "value": str(r["area_id"])}
         for r in grid.sort_values(["value", "area_id"], ascending=[False, True]).to_dict(
@@ -344,8 +415,10 @@ def update_recruitment(
     ]
     values = {o["value"] for o in options}
     chosen = area if area in values else (options[0]["value"] if options else None)
-    table = square_table(grid, "children_at_risk", table_id="rc-squares")
-    return fig, suggestions, districts, None, table, options, chosen, status
+    table = square_table(
+        grid, "children_at_risk", table_id="rc-squares", exact=exact_counts_allowed()
+    )
+    return fig, suggestions, districts, None, table, options, chosen, status, gap, kinds
 
 
 @callback(
@@ -369,31 +442,34 @@ def search_sites(
     set_progress: Any,
     _run: int | None,
     dataset_id: str | None,
-    households: int | None,
-    places: int | None,
+    households: Any,
+    places: Any,
     categories: list[str] | None,
 ) -> dict[str, Any]:
-    """'Suggest areas' in a background process: the search and its baselines, with progress;
-    returns the parameters, and :func:`update_recruitment` draws the handed-over result."""
-    params = _searched(households, places, categories)
-    n, each, chosen = params["households"], params["places"], params["categories"]
+    """'Suggest areas' in a background process: the search, the kinds compared and the
+    baselines, with progress; returns the parameters (with the problems, when the form asks
+    for something that cannot be searched: then nothing is), and
+    :func:`update_recruitment` draws the handed-over result."""
+    checked = check_inputs(households, places, categories)
+    if not checked.ok:
+        return checked.as_store()
+    n, each = int(checked.households or 0), int(checked.places or 0)
     show = reporter(set_progress)
     s = store()
     try:
         plan = recruitment_plan(
-            s, dataset_id, households=n, places=each, categories=_categories(chosen), progress=show
+            s, dataset_id, households=n, places=each, categories=checked.categories, progress=show
         )
+        recruitment_kinds(s, dataset_id, households=n, places=each, progress=show)
         recruitment_baselines(s, dataset_id, plan, progress=show)
     except Exception:  # noqa: BLE001  update_recruitment shows the message
         pass
-    return params
+    return checked.as_store()
 
 
-def _searched(households: int | None, places: int | None, categories: Any) -> dict[str, Any]:
+def _searched(households: Any, places: Any, categories: Any) -> dict[str, Any]:
     """The parameters of a search, as kept in the browser (no counts)."""
-    n, each = max(1, min(int(households or 10), 50)), max(1, min(int(places or 1), 6))
-    chosen = list(categories or DEFAULT_CATEGORIES[:4])
-    return {"households": n, "places": each, "categories": chosen}
+    return check_inputs(households, places, categories).as_store()
 
 
 def _district_words(name: Any) -> str:
@@ -401,9 +477,10 @@ def _district_words(name: Any) -> str:
 
 
 def _square_label(r: dict) -> str:
+    at_risk = count_text(r["children_at_risk"], exact=exact_counts_allowed())
     return (
         f"{grid_reference(str(r['area_id']))}, {_district_words(r['district_name'])}"
-        f" (children at risk: {shown_count(float(r['children_at_risk']))})"
+        f" (children at risk: {at_risk})"
     )
 
 
@@ -425,37 +502,27 @@ def parse_edits(edits: list[dict]) -> tuple[Edit, ...]:
 
 
 def _recruitment(
-    dataset_id: str | None, edits: list[dict], households: int, places: int, categories: str
-) -> tuple[Any, Any, Any, pd.DataFrame, str]:
+    dataset_id: str | None, edits: list[dict], checked: Any
+) -> tuple[Any, Any, Any, Any, Any, pd.DataFrame, str]:
     s = store()
-    households = max(1, min(households, 50))
+    exact = exact_counts_allowed()
     base = result_with_edits(s, dataset_id)
+    needs = gap_needs(s, dataset_id)
     what_if = parse_edits(edits)
     res = result_with_edits(s, dataset_id, what_if) if what_if else base
-    plan = recruitment_plan(
-        s, dataset_id, households=households, places=places, categories=categories
-    )
-    grid, hover = area_layer(res, "children_at_risk")
+    plan = advice = None
+    if checked.households is not None and checked.places is not None:
+        n, each = int(checked.households), int(checked.places)
+        # the kinds compared need only the number and the places: shown even when no
+        # approval is ticked (the form then asks for one and points here)
+        advice = recruitment_kinds(s, dataset_id, households=n, places=each)
+        if checked.ok:
+            plan = recruitment_plan(
+                s, dataset_id, households=n, places=each, categories=checked.categories
+            )
+    grid, hover = area_layer(res, "children_at_risk", exact=exact)
     size_m = 5000.0
-    sugg = plan.suggestions
-    hide = _hide_gains(plan)
-    sites = sector_lonlat(sugg["sector"].drop_duplicates().tolist(), s) if len(sugg) else None
-    highlight = None
-    if sites is not None and len(sites):
-        first = sugg.drop_duplicates("sector").set_index("sector")
-        gains = sugg.groupby("sector")["marginal_gain"].sum()
-        counts = sugg.groupby("sector").size()
-        highlight = sites.assign(
-            label=[f"#{int(first.loc[x, 'rank'])} {x}" for x in sites["sector"]],
-            hover=[
-                f"{x}: {counts[x]} household(s), "
-                + ("children gained hidden (small numbers)" if hide else f"+{gains[x]} children")
-                + " within 20 miles"
-                for x in sites["sector"]
-            ],
-        )
-    added = sorted({e.cell for e in what_if if e.action == "add"})
-    codes = [f["id"] for f in s.browser_geojson["features"]]
+    sugg = _by_sector(plan) if plan is not None else None
     fig = figures.area_map(
         grid_geojson(grid["area_id"].tolist(), size_m),
         grid,
@@ -463,45 +530,86 @@ def _recruitment(
         value_label="Children at risk",
         colorscale="Oranges",
         outlines_geojson=s.browser_geojson,
-        outline_codes=codes,
-        title="Children at risk by 5 km square · ★ suggested sectors",
+        outline_codes=[f["id"] for f in s.browser_geojson["features"]],
+        title="Children at risk by 5 km square (now, with your edits) · ★ suggested sectors, "
+        "numbered as in the list",
         hover=hover,
         basemap=s.settings.basemap,
-        highlight=highlight,
         note=getattr(s.boundaries, "label", ""),
     )
+    banded = colour_axis("children_at_risk", exact=exact)
+    if banded:
+        fig.update_traces(selector=dict(name="Children at risk"), **banded)
+    added = sorted({e.cell for e in net_edits(what_if)})  # a removed household is gone
     if added:
-        from app.coverage_view import cell_centre_lonlat
-
         lon, lat = cell_centre_lonlat(added, size_m)
-        fig.add_scattergeo(
-            lon=lon,
-            lat=lat,
-            mode="markers",
-            name="Hypothetical households",
-            marker=dict(
-                size=12, color="#5e3c99", symbol="diamond", line=dict(color="white", width=1)
-            ),
-            hoverinfo="name",
-        )
+        fig.add_trace(household_markers(lon, lat, added, basemap=s.settings.basemap))
+    if sugg is not None and len(sugg):
+        fig.add_trace(suggestion_stars(_stars(sugg, plan, s, size_m), basemap=s.settings.basemap))
+    planned = result_with_edits(s, dataset_id, (), plan) if plan is not None else None
+    after = result_with_edits(s, dataset_id, what_if, plan) if plan is not None else res
     changes = _district_change(
-        base.district, res.district, len(what_if), exact=exact_counts_allowed(), edits=what_if
+        base.district,
+        after.district,
+        len(what_if),
+        exact=exact,
+        edits=what_if,
+        planned=None if planned is None else planned.district,
     )
+    kinds = None if advice is None else kinds_panel(advice, plan, needs)
+    if plan is None:
+        suggestions: Any = problems_panel(list(checked.problems))
+        status = "Suggestions not updated: " + " ".join(checked.problems)
+    else:
+        suggestions = _suggestions(plan, recruitment_baselines(s, dataset_id, plan), needs, sugg)
+        status = f"Suggestions updated: coverage gap {_gap_words(plan)} more children within reach."
     if _triggered() == Id.RC_EDITS:
         status = (
             f"What-if updated: {len(what_if)} edit(s). {_total_gap_words(base, res)}"
             if what_if
             else "What-if reset: no edits."
         )
-    else:
-        status = f"Suggestions updated: coverage gap {_gap_words(plan)} more children within reach."
-    return (
-        fig,
-        _suggestions(plan, recruitment_baselines(s, dataset_id, plan)),
-        changes,
-        grid,
-        status,
+    return fig, suggestions, kinds, changes, gap_panel(needs, base.district), grid, status
+
+
+def _by_sector(plan: Any) -> pd.DataFrame:
+    """One row per suggested sector, in the order of the list: most children gained first
+    (the search's order: exact marginal gains, equal gains nearest the children at risk
+    first), numbered 1, 2, … as the stars on the map are."""
+    sugg = plan.suggestions
+    if not len(sugg):
+        return pd.DataFrame(
+            columns=["number", "sector", "district_name", "households", "gain", "total"]
+        )
+    grouped = (
+        sugg.groupby(["sector", "district_name"], sort=False)
+        .agg(
+            rank=("rank", "min"),
+            households=("rank", "size"),
+            gain=("marginal_gain", "sum"),
+            total=("cumulative_gain", "max"),
+        )
+        .reset_index()
     )
+    grouped = grouped.sort_values(["gain", "rank"], ascending=[False, True], kind="stable")
+    return grouped.assign(number=np.arange(1, len(grouped) + 1)).reset_index(drop=True)
+
+
+def _stars(sugg: pd.DataFrame, plan: Any, s: Any, size_m: float) -> pd.DataFrame:
+    sites = sector_lonlat(sugg["sector"].tolist(), s)
+    hide = hide_gains(plan)
+    hover = [
+        f"#{n} {sector}: {h} household(s), "
+        + ("children gained hidden (small numbers)" if hide else f"+{g} children")
+        + " within 20 miles"
+        for n, sector, h, g in zip(
+            sugg["number"], sugg["sector"], sugg["households"], sugg["gain"], strict=True
+        )
+    ]
+    squares = square_of(
+        sites["easting_m"].to_numpy(float), sites["northing_m"].to_numpy(float), size_m=size_m
+    )
+    return sites.assign(number=sugg["number"].to_numpy(), hover=hover, square=squares)
 
 
 def _triggered() -> Any:
@@ -512,17 +620,9 @@ def _triggered() -> Any:
         return None
 
 
-def _hide_gains(plan: Any) -> bool:
-    """Whether the plan's gains must be hidden: when the gap before or after is 1-5 and the user
-    may not see small numbers, any gain would give it away (before = after + gain)."""
-    if exact_counts_allowed():
-        return False
-    return bool(is_small([plan.gap_before, plan.gap_after]).any())
-
-
 def _baseline_note(plan: Any, cmp: Any) -> str:
     """How the plan compares with naive siting, in a sentence."""
-    if not plan.total_gain or _hide_gains(plan):
+    if not plan.total_gain or hide_gains(plan):
         return ""
     used = len(plan.suggestions)
     enough = (
@@ -544,141 +644,63 @@ def _gap_words(plan: Any) -> str:
     """ "12 → 0 children: 12"; the gap counts children, so a small one (1-5) is c for users
     without unsuppressed access — and then the gain too, which would give it away."""
     exact = exact_counts_allowed()
-    before = fmt_children(plan.gap_before, exact=exact)
-    after = fmt_children(plan.gap_after, exact=exact)
-    gain = "c" if _hide_gains(plan) else plan.total_gain
-    return f"{before} → {after} children: {gain}"
+    before = gap_before_text(plan, exact=exact)
+    after = gap_after_text(plan, exact=exact)
+    if hide_gains(plan):  # commissioners: the protected gaps only, no exact difference
+        return f"{before} → {after} children"
+    return f"{before} → {after} children: {plan.total_gain}"
 
 
-def _suggestions(plan: Any, cmp: Any) -> html.Div:
-    sugg = plan.suggestions
-    hide = _hide_gains(plan)
-    # Several households may go to the same sector: one row per sector, in first-pick order.
-    grouped = (
-        sugg.groupby(["sector", "district_name"], sort=False)
-        .agg(
-            rank=("rank", "min"),
-            households=("rank", "size"),
-            gain=("marginal_gain", "sum"),
-            total=("cumulative_gain", "max"),
-        )
-        .reset_index()
-        .sort_values("rank")
+def _ties_note(plan: Any, sugg: pd.DataFrame) -> str:
+    """Why several sites gain the same, when they do."""
+    per_household = plan.suggestions["marginal_gain"]
+    if len(per_household) < 2 or per_household.nunique() > 1 or hide_gains(plan):
+        return ""
+    return (
+        f" Every household here gains {int(per_household.iloc[0])}: the children at risk "
+        "compete for the same places, so a suitable place anywhere within 20 miles of them "
+        "helps one more of them; equal gains are listed nearest the children at risk first."
     )
+
+
+def _suggestions(
+    plan: Any, cmp: Any, needs: pd.DataFrame | None = None, sugg: pd.DataFrame | None = None
+) -> html.Div:
+    hide = hide_gains(plan)
+    sugg = _by_sector(plan) if sugg is None else sugg
     rows = [
         html.Tr(
             [
-                html.Td(int(r.rank)),
-                html.Td(r.sector),
-                html.Td(r.district_name),
-                html.Td(int(r.households), className="num"),
-                html.Td("c" if hide else f"+{int(r.gain)}", className="num"),
-                html.Td("c" if hide else int(r.total), className="num"),
+                html.Td(int(r["number"])),
+                html.Td(sector_text(r["sector"])),
+                html.Td(str(r["district_name"])),
+                html.Td(int(r["households"]), className="num"),
+                html.Td("c" if hide else f"+{int(r['gain'])}", className="num"),
             ]
         )
-        for r in grouped.itertuples(index=False)
+        for r in sugg.to_dict(orient="records")
     ]
+    why = shortfall_words(plan, needs) if needs is not None else ""
     return panel(
         f"Suggested areas for {plan.households} new household(s) of {plan.kind.places} "
         f"place(s), approved for {describe_categories(plan.kind.categories)}",
-        f"Coverage gap {_gap_words(plan)} more "
-        "children could be placed within 20 miles of home." + _baseline_note(plan, cmp),
+        (
+            f"Coverage gap {_gap_words(plan)} more "
+            "children could be placed within 20 miles of home."
+            if not hide_gains(plan)
+            else f"Coverage gap now and after the plan: {_gap_words(plan)} without a suitable "
+            "place within 20 miles of home (protected figures: the gain is not shown)."
+        )
+        + why
+        + _ties_note(plan, sugg)
+        + _baseline_note(plan, cmp),
         data_table(
-            ["#", "Sector", "District", "Households", "Children gained", "Running total"],
+            ["#", "Sector", "District", "Households", "Children gained"],
             rows,
             numeric_from=3,
             empty="No site would bring another child within reach for this kind of household.",
+            id="rc-suggestions-table",
         ),
         className="mb-3",
         id="rc-suggestions-panel",
-    )
-
-
-def _shown_gaps(
-    before: pd.DataFrame, after: pd.DataFrame, *, exact: bool
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, dict[str, str]]]:
-    """Gap before and after by district as shown: unless ``exact`` (analysts), 1-5 is c with
-    secondary suppression against the total (the last row)."""
-    b = before.set_index("district_code")
-    a = after.set_index("district_code").reindex(b.index)
-    total = (b.index == b.index[-1]) if len(b) else np.zeros(0, dtype=bool)
-    shown = {}
-    for name, frame in (("before", b), ("after", a)):
-        gap = frame["gap"].to_numpy(float)
-        hidden = np.zeros(len(gap), dtype=bool) if exact else suppressed_gap(gap, total)
-        shown[name] = dict(zip(frame.index, gap_text(gap, hidden), strict=True))
-    return b, a, shown
-
-
-def _total_gap_words(base: Any, res: Any) -> str:
-    """The authority's coverage gap before and after the edits, as the what-if table shows it."""
-    b, _a, shown = _shown_gaps(base.district, res.district, exact=exact_counts_allowed())
-    if not len(b):
-        return ""
-    code = b.index[-1]
-    return f"Coverage gap {shown['before'][code]} now, {shown['after'][code]} after your edits."
-
-
-def _edit_list(edits: tuple[Edit, ...]) -> Any:
-    """The edits in words (what a keyboard or screen-reader user did, and what the map's
-    diamonds show)."""
-    if not edits:
-        return html.P("No what-if edits yet.", className="muted mb-0")
-    items = [
-        html.Li(
-            f"{'Added' if e.action == 'add' else 'Removed'} a household of {e.places} place(s) "
-            f"in 5 km square {grid_reference(e.cell)}"
-        )
-        for e in edits
-    ]
-    return html.Div([html.H3("Your edits", className="subsection-title"), html.Ol(items)])
-
-
-def _district_change(
-    before: pd.DataFrame,
-    after: pd.DataFrame,
-    n_edits: int,
-    *,
-    exact: bool = False,
-    edits: tuple[Edit, ...] = (),
-) -> html.Div:
-    """Gap before and after the edits by district. The gap counts children: unless ``exact``
-    (analysts), 1-5 is shown as c with secondary suppression against the total. A changed row
-    says so in words (a "Changed" column), not only by its shading."""
-    b, a, shown = _shown_gaps(before, after, exact=exact)
-    rows = []
-    for code in a.index:
-        if code == "OUTSIDE":
-            continue
-        gb, ga = int(b.loc[code, "gap"]), int(a.loc[code, "gap"])
-        pb, pa = b.loc[code, "places_per_child_2sfca"], a.loc[code, "places_per_child_2sfca"]
-        changed = (gb != ga) or abs(pb - pa) > 1e-9
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(a.loc[code, "district_name"]),
-                    html.Td("Changed" if changed else "", className="changed-mark"),
-                    html.Td(shown["before"][code], className="num"),
-                    html.Td(shown["after"][code], className="num"),
-                    html.Td(f"{pa:.2f}", className="num"),
-                ],
-                className="changed-row" if changed else None,
-                id=f"rc-row-{code}",
-            )
-        )
-    return panel(
-        f"What-if: district figures ({n_edits} edit(s))",
-        "Coverage gap before and after your edits, and places per child (2SFCA) after; "
-        "rows your edits changed say Changed.",
-        html.Div(
-            [
-                data_table(
-                    ["District", "Changed", "Gap now", "Gap after", "Places/child"],
-                    rows,
-                    numeric_from=2,
-                    id="rc-district-table",
-                ),
-                _edit_list(edits),
-            ]
-        ),
     )

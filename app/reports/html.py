@@ -20,7 +20,7 @@ FONT = FONT_FAMILY
 
 CSS = """
 body{font-family:{font};color:#1a1a1a;margin:0;background:#f6f7f9;line-height:1.45}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 48px;background:#fff}
+main{max-width:1400px;margin:0 auto;padding:24px 28px 48px;background:#fff}
 h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.2rem;margin:32px 0 8px;border-bottom:2px solid
 #dce3ec;padding-bottom:4px}.sub{color:#555;margin:0 0 16px}
 .cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}.card{flex:1 1 150px;border:1px solid
@@ -32,7 +32,16 @@ table{border-collapse:collapse;font-size:.85rem;margin:8px 0;width:100%}
 th{background:#dce3ec;text-align:center;padding:6px;vertical-align:bottom}
 td{padding:4px 6px;border-bottom:1px solid #e3e3e3;text-align:right}td.t{text-align:left;white-space:pre-wrap}
 tr.total td{font-weight:700;border-top:2px solid #999}.note{color:#555;font-size:.82rem}
-.scroll{overflow-x:auto}ul.notes li{margin-bottom:6px;font-size:.9rem}
+.scroll{overflow-x:auto;max-width:100%}ul.notes li{margin-bottom:6px;font-size:.9rem}
+.scroll table{min-width:100%;width:auto}.scroll th{white-space:normal;min-width:3.2em}
+.scroll td:first-child,.scroll th:first-child{position:sticky;left:0;background:#fff;z-index:1}
+.scroll th:first-child{background:#dce3ec}
+@media (max-width:900px){main{padding:12px}table{font-size:.78rem}}
+@media print{body{background:#fff}main{max-width:none;padding:0}
+.scroll{overflow:visible}table{font-size:7.5pt;width:100%;page-break-inside:auto}
+thead{display:table-header-group}tr{page-break-inside:avoid}th,td{padding:2px 3px}
+h2{page-break-after:avoid}.js-plotly-plot,.plotly-graph-div{page-break-inside:avoid}}
+@page{size:A4 landscape;margin:12mm}
 """.replace("{font}", FONT)
 
 

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 
 from app.reports.tables import (
@@ -34,9 +35,10 @@ from app.reports.tables import (
 )
 from geo.disclosure import (
     NO_SUPPRESSION_NOTE,
-    SUPPRESSION_NOTE,
+    PERTURBATION_NOTE,
 )
 from geo.measures import Analysis, Trend, analyse, compliance_trend, previous_quarter_end
+from geo.measures.cell_keys import dataset_secret
 from geo.spatial import OUTSIDE, AreaKind, Authority
 from geo.spatial import postcodes as pc
 from geo.ssda903 import PlacementData
@@ -120,7 +122,7 @@ class Report:
 
     @property
     def disclosure_note(self) -> str:
-        return SUPPRESSION_NOTE if self.suppressed else NO_SUPPRESSION_NOTE
+        return PERTURBATION_NOTE if self.suppressed else NO_SUPPRESSION_NOTE
 
     @property
     def tables(self) -> list[ReportTable]:
@@ -160,12 +162,13 @@ def coverage_figures(
     notes = [
         f"Carers register {register.path.name}: {reg['rows_read']:,} rows read, "
         f"{reg['rejected_rows']:,} rejected.",
-        f"Coverage: {counts.located:,} of {counts.cohort:,} children in the headline cohort have "
-        f"a known home location and count as demand; {result.carers:,} carer households supply "
-        f"places; gap {result.gap:,} children (exact maximum matching, one child per place).",
-        "Shortage areas: postcode sectors ranked by their share of the gap (children that some "
-        "best assignment leaves without a suitable place within 20 miles).",
     ]
+    facts: dict[str, int] = {
+        "located": int(counts.located),
+        "cohort": int(counts.cohort),
+        "carers": int(result.carers),
+        "gap": int(result.gap),
+    }
     recruitment = None
     if households > 0:
         from geo.ssda903 import ALL_AGES_MASK, NEED_MASK
@@ -179,19 +182,58 @@ def coverage_figures(
         recruitment = plan.suggestions[
             ["rank", "sector", "district_name", "marginal_gain", "cumulative_gain"]
         ]
-        notes.append(
-            f"Recruitment suggestions: {households} new single-place households approved for "
-            "every age band, disability, siblings and parent and child, placed one at a time "
-            "where each brings the most children within 20 miles of a "
-            f"suitable place (exact gains, lazy greedy); together they would cut the gap from "
-            f"{plan.gap_before:,} to {plan.gap_after:,}."
+        facts.update(
+            households=households,
+            places=kind.places,
+            categories=int(kind.categories),
+            gap_after=int(plan.gap_after),
         )
     return CoverageFigures(
         districts=result.district,
         shortage_areas=shortage,
         recruitment=recruitment,
         notes=tuple(notes),
+        facts=facts,
     )
+
+
+def coverage_notes(
+    coverage: CoverageFigures, *, authority: Authority, suppress: bool, secret: bytes
+) -> list[str]:
+    """The coverage notes with their counts as the tables show them: exact in an analyst's
+    copy, otherwise by the cell-key method under the same cells as the app's pages (the gap as
+    on the comparison page, the gap after as on the Recruitment page for the same plan)."""
+    f = coverage.facts
+    if not f:
+        return []
+
+    def shown(value: int, cell: tuple[object, ...]) -> str:
+        if not suppress:
+            return f"{value:,}"
+        from geo.disclosure import protect_count, shown_text
+
+        return shown_text(np.array([protect_count(value, secret=secret, cell=cell)]))[0]
+
+    code = authority.code
+    located = shown(f["located"], ("coverage-children", code))
+    whole = f" of {f['cohort']:,}" if not suppress else ""
+    gap = shown(f["gap"], ("coverage-gap", code, "gap"))
+    notes = [
+        f"Coverage: {located}{whole} children in the headline cohort have a known home location "
+        f"and count as demand; {f['carers']:,} carer households supply places; gap {gap} "
+        "children (exact maximum matching, one child per place).",
+        "Shortage areas: postcode sectors ranked by their share of the gap (children that some "
+        "best assignment leaves without a suitable place within 20 miles).",
+    ]
+    if "households" in f:
+        after = shown(f["gap_after"], ("plan-gap", f["households"], f["places"], f["categories"]))
+        notes.append(
+            f"Recruitment suggestions: {f['households']} new single-place households approved "
+            "for every age band, disability, siblings and parent and child, placed one at a time "
+            "where each brings the most children within 20 miles of a suitable place (exact "
+            f"gains, lazy greedy); together they would cut the gap from {gap} to {after}."
+        )
+    return notes
 
 
 def report_from_data(
@@ -209,9 +251,12 @@ def report_from_data(
     """Analyse ``data`` at ``as_at`` (default: the latest date in it), take the quarterly trend,
     and build the report. See :func:`build_report`."""
     analysis = analyse(data, authority, as_at=as_at)
-    trend = compliance_trend(data, authority, as_at=analysis.as_at, quarters=quarters)
+    trend = compliance_trend(
+        data, authority, as_at=analysis.as_at, quarters=quarters, with_keys=suppress
+    )
     return build_report(
         analysis,
+        secret=dataset_secret(data.episodes["CHILD"]),
         trend=trend,
         coverage=coverage,
         boundaries=boundaries,
@@ -229,6 +274,7 @@ def build_report(
     boundaries_note: str = "",
     suppress: bool = True,
     benchmark: pd.DataFrame | None = None,
+    secret: bytes | None = None,
 ) -> Report:
     """The report model for ``analysis``.
 
@@ -237,16 +283,21 @@ def build_report(
     and recruitment suggestions are left out. ``boundaries``: district polygons (GeoDataFrame in
     EPSG:27700 with ``district_code``, ``district_name``) for the maps; without them the maps are
     omitted with a note. ``suppress=False`` turns disclosure control off (analysts only).
+    ``secret``: the dataset's secret for the cell-key method
+    (:func:`geo.measures.cell_keys.dataset_secret` of every child in the input, as the app
+    derives it), so the report shows the same values as the app; default: from the census.
     """
     authority = analysis.authority
+    if secret is None:
+        secret = dataset_secret(analysis.placements["CHILD"])
     if boundaries is not None and authority.area_kind != AreaKind.DISTRICT:
         # District polygons cannot show postcode districts or a region's authorities.
         boundaries = None
         boundaries_note = _AREA_NOTES[authority.area_kind]
-    districts = district_table(analysis, coverage, suppress=suppress)
-    cohorts = cohort_table(analysis, suppress=suppress)
+    districts = district_table(analysis, coverage, suppress=suppress, secret=secret)
+    cohorts = cohort_table(analysis, suppress=suppress, secret=secret)
     trend = trend or Trend(as_at=analysis.as_at, quarter_ends=(), table=pd.DataFrame())
-    trend_pct, trend_children = trend_tables(trend, authority, suppress=suppress)
+    trend_pct, trend_children = trend_tables(trend, authority, suppress=suppress, secret=secret)
     headline = _headline(analysis, districts, cohorts, trend_pct, authority)
     shortage = recruitment = None
     if coverage is not None and coverage.shortage_areas is not None:
@@ -255,6 +306,7 @@ def build_report(
             key="shortage_areas",
             title="Top shortage areas (largest coverage gap)",
             suppress=suppress,
+            secret=secret,
         )
     if coverage is not None and coverage.recruitment is not None:
         recruitment = coverage_list(
@@ -262,6 +314,7 @@ def build_report(
             key="recruitment",
             title="Recruitment suggestions: where new carers would help most",
             suppress=suppress,
+            secret=secret,
         )
     map_values = _map_values(districts, authority)
     return Report(
@@ -274,11 +327,11 @@ def build_report(
         trend=trend_pct,
         trend_children=trend_children,
         map_values=map_values,
-        groups=group_table(analysis, suppress=suppress),
+        groups=group_table(analysis, suppress=suppress, secret=secret),
         shortage_areas=shortage,
         recruitment=recruitment,
         benchmark=benchmark_table(benchmark, authority) if benchmark is not None else None,
-        notes=_notes(analysis, trend, coverage, suppress=suppress),
+        notes=_notes(analysis, trend, coverage, suppress=suppress, secret=secret),
         sources=_sources(boundaries, boundaries_note),
         boundaries=boundaries,
         boundaries_note=boundaries_note,
@@ -377,14 +430,19 @@ def _map_values(districts: ReportTable, authority: Authority) -> pd.DataFrame:
 
 
 def _notes(
-    analysis: Analysis, trend: Trend, coverage: CoverageFigures | None, *, suppress: bool
+    analysis: Analysis,
+    trend: Trend,
+    coverage: CoverageFigures | None,
+    *,
+    suppress: bool,
+    secret: bytes,
 ) -> tuple[str, ...]:
     a = analysis.authority
     s = analysis.summary
     rows = s["placements_rows"]
     files = ", ".join(f"{role}: {Path(path).name}" for role, path in s["files"].items())
     notes = [
-        SUPPRESSION_NOTE if suppress else NO_SUPPRESSION_NOTE,
+        PERTURBATION_NOTE if suppress else NO_SUPPRESSION_NOTE,
         f"As-at date: {analysis.as_at:%d %B %Y}. The census counts children looked after on that "
         "day (episode started on or before it and not ended before it), one current episode per "
         "child.",
@@ -404,8 +462,13 @@ def _notes(
         "else.",
         f"Trend: the same census and distance at each calendar quarter end "
         f"({len(trend.quarter_ends)} quarters), from the episode start and end dates.",
-        f"Input: {files}. Rows read: {rows['read']:,}; in the census: {rows['in_census']:,}; not "
-        f"current at the as-at date: {rows['not_current']:,}; rejected: {rows['rejected']:,}.",
+        (
+            f"Input: {files}. Rows read: {rows['read']:,}; in the census: {rows['in_census']:,}; "
+            f"not current at the as-at date: {rows['not_current']:,}; rejected: "
+            f"{rows['rejected']:,}."
+            if not suppress  # the rows in the census are children: protected in the tables
+            else f"Input: {files}. Rows read: {rows['read']:,}; rejected: {rows['rejected']:,}."
+        ),
     ]
     if coverage is not None:
         notes.append(
@@ -417,6 +480,7 @@ def _notes(
             "suitable approved place within 20 miles of home when each place takes one child."
         )
         notes.extend(coverage.notes)
+        notes.extend(coverage_notes(coverage, authority=a, suppress=suppress, secret=secret))
     return tuple(notes)
 
 

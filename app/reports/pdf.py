@@ -76,7 +76,7 @@ def _page(landscape: bool = False) -> Figure:
 
 def _footer(fig: Figure, report: Report, n: int, total: int) -> None:
     control = (
-        "disclosure control on: counts of 1-5 shown as c"
+        "disclosure control on: c = 0-6 not shown; other counts within 2 (cell-key method)"
         if report.suppressed
         else ("DISCLOSURE CONTROL OFF: analyst copy, do not publish")
     )

@@ -4,7 +4,7 @@ coverage lists. Each is a :class:`ReportTable` of display values and a mask of h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from geo.disclosure import (
-    DISTRICT_COUNTS,
     SUPPRESSED,
-    mark_hidden,
-    suppress_district_table,
+    protect_columns,
+    protect_district_table,
+    protect_gap,
+    protect_trend,
     suppress_table,
-    suppress_trend,
 )
 from geo.measures import Analysis, Trend, area_of, district_compliance
 from geo.spatial import OUTSIDE, Authority, area_names, area_order
@@ -107,8 +107,89 @@ def _included(analysis: Analysis) -> pd.DataFrame:
     return p[p["cohort"] == Cohort.INCLUDED.value]
 
 
+def compliance_definition(
+    as_at: date, *, view: str = "home", kind: str = "all", group: str = "all"
+) -> tuple[Any, ...]:
+    """The definition of a Compliance map view's cells (the app's filters): a report cell that
+    counts the same thing uses the same definition, so an empty cell shows the same (0 or c)."""
+    return ("compliance", view, as_at, "all", "all", kind, group)
+
+
+# Which shown column hides with which counts (a percentage with its part or base).
+_HIDDEN_FROM = {
+    "pct_within_20": ("within_20", "known"),
+    "pct_within_10": ("within_10", "known"),
+    "median_miles": ("known",),
+}
+
+
+def _protected_districts(analysis: Analysis, frame: pd.DataFrame, *, secret: bytes) -> pd.DataFrame:
+    """The district table's counts after the cell-key method: the headline columns as the
+    Compliance map shows them, each placement kind as the map's placement-type filter shows
+    it, the gap by its definition key (as the comparison page shows it)."""
+    authority = analysis.authority
+    included = _included(analysis)
+    keyed = district_compliance(included, authority, by="home", with_keys=True)
+    out = protect_district_table(
+        keyed, secret=secret, definition=compliance_definition(analysis.as_at)
+    ).set_index("district_code", drop=False)
+    out = out.reindex(frame.index)
+    for k in KIND_COLUMNS:
+        sub = district_compliance(
+            included[included["placement_kind"] == k], authority, by="home", with_keys=True
+        )
+        shown = protect_district_table(
+            sub, secret=secret, definition=compliance_definition(analysis.as_at, kind=k)
+        ).set_index("district_code")["children"]
+        # a district with no child of this kind has no row: 0; a hidden count stays NaN (c)
+        present = frame.index.isin(shown.index)
+        out[k] = np.where(present, shown.reindex(frame.index).to_numpy(dtype=float), 0.0)
+    for col in frame.columns:
+        if col not in out.columns:
+            out[col] = frame[col]
+    if "gap" in frame.columns:
+        out["gap"] = protect_gap(frame["gap"], frame["district_code"], secret=secret)
+    return out
+
+
+def _display(
+    protected: pd.DataFrame,
+    columns: list[str],
+    *,
+    counts: list[str],
+    hidden_from: dict[str, tuple[str, ...]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Protected values (NaN for c) as display values and a mask, for ``columns``: a count is
+    hidden where it is NaN; a derived column (``hidden_from``: percentage or median → the counts
+    it comes from, which need not be shown) where any of those is hidden."""
+    hidden_from = _HIDDEN_FROM if hidden_from is None else hidden_from
+    mask = pd.DataFrame(False, index=protected.index, columns=columns)
+    for c in columns:
+        if c in counts:
+            mask[c] = protected[c].isna().to_numpy()
+        elif c in hidden_from:
+            m = np.zeros(len(protected), dtype=bool)
+            for src in hidden_from[c]:
+                if src in protected.columns:
+                    m |= protected[src].isna().to_numpy()
+            mask[c] = m
+    data = protected[columns].astype(object)
+    for c in columns:
+        if c in counts:  # whole numbers, as the counts they stand for
+            data[c] = pd.Series(
+                [v if not isinstance(v, float) or v != v else int(v) for v in data[c]],
+                index=data.index,
+                dtype=object,
+            )
+    return data.where(~mask, SUPPRESSED), mask
+
+
 def district_table(
-    analysis: Analysis, coverage: CoverageFigures | None, *, suppress: bool
+    analysis: Analysis,
+    coverage: CoverageFigures | None,
+    *,
+    suppress: bool,
+    secret: bytes = b"",
 ) -> ReportTable:
     authority = analysis.authority
     comp = analysis.compliance_home.copy()
@@ -149,14 +230,9 @@ def district_table(
         )
     frame = comp.set_index("district_code", drop=False)
     shown = [c.key for c in columns]
-    if suppress:  # the one district-table policy, as on the app's pages
-        policy = suppress_district_table(
-            frame,
-            total_row=authority.code,
-            extra_counts=[c for c in counts if c not in DISTRICT_COUNTS],
-            column_groups=[("children", KIND_COLUMNS)],
-        )
-        res = (policy.table[shown], policy.mask[shown])
+    if suppress:  # the cell-key method, as on the app's pages (the same cells, the same values)
+        protected = _protected_districts(analysis, frame, secret=secret)
+        res = _display(protected, shown, counts=counts)
     else:
         res = _suppress(frame[shown], suppress=False, counts=counts)
     return ReportTable(
@@ -180,7 +256,22 @@ def _suppress(
     return res.table, res.mask
 
 
-def group_table(analysis: Analysis, *, suppress: bool) -> ReportTable | None:
+def _protected_row(
+    rows: pd.DataFrame,
+    authority: Authority,
+    *,
+    secret: bytes,
+    definition: tuple[Any, ...],
+    row: str,
+) -> pd.Series:
+    """One row of figures (the total of ``rows``, or its ``row`` area) after the cell-key
+    method, under ``definition`` (so a row that a Compliance map view also shows matches it)."""
+    keyed = district_compliance(rows, authority, by="home", with_keys=True)
+    prot = protect_district_table(keyed, secret=secret, definition=definition)
+    return pd.Series(prot.set_index("district_code").loc[row])
+
+
+def group_table(analysis: Analysis, *, suppress: bool, secret: bytes = b"") -> ReportTable | None:
     """Area groupings of districts (e.g. West / North / East Kent), when configured."""
     authority = analysis.authority
     if not authority.groups:
@@ -201,16 +292,37 @@ def group_table(analysis: Analysis, *, suppress: bool) -> ReportTable | None:
         ],
         index=[*labels, OUTSIDE, authority.code],
     )
-    members = [c for codes in authority.groups.values() for c in codes]
-    partition = sorted(members) == sorted(authority.district_codes)
-    res = _suppress(
-        frame,
-        suppress=suppress,
-        counts=["children", "not_known"],
-        derived={k: ["children"] for k in ("pct_within_20", "pct_within_10", "median_miles")},
-        total_row=authority.code if partition else None,
-        row_base="children",
-    )
+    if suppress:  # each row as the Compliance map shows it with that area filter
+        as_at = analysis.as_at
+        prot = [
+            _protected_row(
+                inc[home.isin(authority.groups[name]).to_numpy()],
+                authority,
+                secret=secret,
+                definition=compliance_definition(as_at, group=name),
+                row=authority.code,
+            )
+            for name in labels
+        ]
+        prot.append(
+            _protected_row(
+                inc, authority, secret=secret, definition=compliance_definition(as_at), row=OUTSIDE
+            )
+        )
+        prot.append(
+            _protected_row(
+                inc,
+                authority,
+                secret=secret,
+                definition=compliance_definition(as_at),
+                row=authority.code,
+            )
+        )
+        protected = pd.DataFrame(prot, index=frame.index)
+        protected["group"] = frame["group"]
+        res = _display(protected, list(frame.columns), counts=["children", "not_known"])
+    else:
+        res = _suppress(frame, suppress=False)
     columns = (
         Column("group", "Area", "text"),
         *(c for c in _STAT_COLUMN_SPECS),
@@ -244,7 +356,17 @@ COHORT_ROWS = [
 ]
 
 
-def cohort_table(analysis: Analysis, *, suppress: bool) -> ReportTable:
+# Cohort rows that a Compliance map filter also shows: (disabled, age band) of that filter.
+_COHORT_FILTERS = {
+    "headline": ("all", "all"),
+    "disabled": ("disabled", "all"),
+    "not_disabled": ("not_disabled", "all"),
+    "11_to_15": ("all", "11-15"),
+    "16_plus": ("all", "16+"),
+}
+
+
+def cohort_table(analysis: Analysis, *, suppress: bool, secret: bytes = b"") -> ReportTable:
     p = analysis.placements
     inc = _included(analysis)
     age = inc["age_years"].astype("Float64")
@@ -266,22 +388,29 @@ def cohort_table(analysis: Analysis, *, suppress: bool) -> ReportTable:
         rows.append({"cohort": label, **{c: total[c] for c in _STAT_COLUMNS}})
     frame = pd.DataFrame(rows, index=[k for k, _ in COHORT_ROWS])
     counts = ["children", "not_known"]
-    res = _suppress(
-        frame,
-        suppress=suppress,
-        counts=counts,
-        derived={
-            "pct_within_20": ["children"],
-            "pct_within_10": ["children"],
-            "median_miles": ["children"],
-        },
-        row_groups=[
-            ("headline", ["disabled", "not_disabled"]),
-            ("headline", ["under_11", "11_to_15", "16_plus", "age_unknown"]),
-            ("11_plus", ["11_to_15", "16_plus"]),
-        ],
-        row_base="children",
-    )
+    if suppress:  # each row by the cell-key method; rows a map filter shows match it
+        prot = []
+        for key, _label in COHORT_ROWS:
+            dis, age_f = _COHORT_FILTERS.get(key, ("", ""))
+            definition = (
+                ("compliance", "home", analysis.as_at, dis, age_f, "all", "all")
+                if dis
+                else ("cohort", analysis.as_at, key)
+            )
+            prot.append(
+                _protected_row(
+                    subsets[key],
+                    analysis.authority,
+                    secret=secret,
+                    definition=definition,
+                    row=analysis.authority.code,
+                )
+            )
+        protected = pd.DataFrame(prot, index=frame.index)
+        protected["cohort"] = frame["cohort"]
+        res = _display(protected, list(frame.columns), counts=counts)
+    else:
+        res = _suppress(frame, suppress=False)
     columns = (Column("cohort", "Cohort", "text"), *_STAT_COLUMN_SPECS)
     return ReportTable(
         key="cohorts",
@@ -300,7 +429,7 @@ def _quarter_label(q: date) -> str:
 
 
 def trend_tables(
-    trend: Trend, authority: Authority, *, suppress: bool
+    trend: Trend, authority: Authority, *, suppress: bool, secret: bytes = b""
 ) -> tuple[ReportTable, ReportTable]:
     """% within 20 miles and children by district (rows) and quarter end (columns)."""
     areas = area_order(authority, trend.table["district_code"] if len(trend.table) else [])
@@ -311,8 +440,10 @@ def trend_tables(
         {"district_code": order, "district_name": [names[c] for c in order]}, index=order
     )
     if quarters:
-        t = trend.table.copy()
+        # protected: each quarter by the cell-key method, as the app's trend shows it
+        t = protect_trend(trend.table, secret=secret) if suppress else trend.table.copy()
         t["q"] = [pd.Timestamp(x).date().isoformat() for x in t["quarter_end"]]
+        t["pct_hidden"] = t["within_20"].isna() | t["known"].isna()
         # OUTSIDE stays in the children table so the column totals add up.
         children = t.pivot(index="district_code", columns="q", values="children")
         pct = t.pivot(index="district_code", columns="q", values="pct_within_20")
@@ -327,23 +458,16 @@ def trend_tables(
         },
         index=rows_children,
     )
-    for q in quarters:
-        child_frame[q] = children[q].reindex(rows_children).fillna(0).astype(int)
     hidden = pd.DataFrame(False, index=child_frame.index, columns=child_frame.columns)
     pct_hidden = pd.DataFrame(False, index=order, columns=quarters)
-    if suppress and quarters:  # each quarter through the district-table policy
-        mask = suppress_trend(t, total_code=authority.code).mask
-        for q in quarters:
-            rows = t["q"] == q
-            by_code = pd.Series(
-                mask.loc[rows, "children"].to_numpy(), index=t.loc[rows, "district_code"]
-            )
-            hidden[q] = by_code.reindex(rows_children).fillna(False).to_numpy(dtype=bool)
-            pct_by_code = pd.Series(
-                mask.loc[rows, "pct_within_20"].to_numpy(), index=t.loc[rows, "district_code"]
-            )
-            pct_hidden[q] = pct_by_code.reindex(order).fillna(False).to_numpy(dtype=bool)
-    shown = mark_hidden(child_frame, hidden, quarters)
+    for q in quarters:
+        counts_q = children[q].reindex(rows_children)
+        hidden[q] = (counts_q.isna() & counts_q.index.isin(children.index)).to_numpy()
+        child_frame[q] = counts_q.fillna(0).astype(int)
+        if suppress:
+            hide_q = t.loc[t["q"] == q].set_index("district_code")["pct_hidden"]
+            pct_hidden[q] = hide_q.reindex(order).fillna(False).to_numpy(dtype=bool)
+    shown = child_frame.astype(object).where(~hidden, SUPPRESSED)
     pct_frame = base.copy()
     pct_mask = pd.DataFrame(False, index=base.index, columns=base.columns)
     for q in quarters:
@@ -379,7 +503,13 @@ def trend_tables(
 
 
 def coverage_list(
-    frame: pd.DataFrame, *, key: str, title: str, suppress: bool, rows: int = 15
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    title: str,
+    suppress: bool,
+    rows: int = 15,
+    secret: bytes = b"",
 ) -> ReportTable:
     top = frame.head(rows).reset_index(drop=True)
     counts = [
@@ -388,8 +518,19 @@ def coverage_list(
         if any(w in str(c).lower() for w in CHILD_COUNT_WORDS)
         and pd.api.types.is_numeric_dtype(top[c])
     ]
-    shown, hidden = _suppress(top, suppress=suppress, counts=counts)
-    note = "Counts of 1 to 5 children are shown as c." if suppress and counts else ""
+    # gains are differences of gaps: protected like them, or the gap after would follow
+    counts += [c for c in ("marginal_gain", "cumulative_gain") if c in top.columns]
+    if suppress and counts:  # the cell-key method; each cell keyed by its definition
+        ids: list[object] = [str(v) for v in top[top.columns[0]]] if len(top.columns) else []
+        protected = protect_columns(top, counts, secret=secret, definition=(key,), row_ids=ids)
+        shown, hidden = _display(protected, list(top.columns), counts=counts, hidden_from={})
+    else:
+        shown, hidden = _suppress(top, suppress=False)
+    note = (
+        "c: a small number (0 to 6) not shown; other counts may differ by up to 2."
+        if (suppress and counts)
+        else ""
+    )
     if key == "recruitment":
         note = (
             "Each row adds one new household (one place, approved for any child); the gain is "
@@ -432,6 +573,8 @@ class CoverageFigures:
     shortage_areas: pd.DataFrame | None = None
     recruitment: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
+    # the counts behind the coverage notes (app.reports.model.coverage_notes words them)
+    facts: dict[str, int] = field(default_factory=dict)
 
 
 def benchmark_table(ranks: pd.DataFrame, authority: Authority) -> ReportTable | None:

@@ -19,7 +19,7 @@ def render_report(
 
     def compute() -> bytes:
         analysis = store.analysis(ds.id)
-        trend = compliance_trend(ds.data, store.authority, as_at=analysis.as_at)
+        trend = compliance_trend(ds.data, store.authority, as_at=analysis.as_at, with_keys=True)
         b = store.boundaries
         coverage = None
         if ds.carers is not None:
@@ -34,6 +34,7 @@ def render_report(
             boundaries_note=b.label,
             suppress=suppress,
             benchmark=report_benchmark(store.authority),
+            secret=ds.secret,
         )
         return render(report, fmt=fmt)
 

@@ -56,9 +56,19 @@ def band_weights(tenths: np.ndarray) -> np.ndarray:
     return w
 
 
+def _weights(tenths: np.ndarray, weight_fn: WeightFn) -> np.ndarray:
+    """``weight_fn(tenths)``; for long arrays looked up from the weights of 0 … max tenths
+    (a weight depends on the distance alone, so the values are the same, far faster)."""
+    t = np.asarray(tenths)
+    if len(t) < 4096 or t.dtype.kind not in "iu" or t.min() < 0:
+        return weight_fn(t)
+    table = np.asarray(weight_fn(np.arange(int(t.max()) + 1, dtype=np.int64)), dtype=float)
+    return table[t]
+
+
 def weight_percent(tenths: np.ndarray, *, weight_fn: WeightFn) -> np.ndarray:
     """Weights in whole percent (E2SFCA: 100, 68, 22, 0), so weight sums are exact integers."""
-    return np.rint(weight_fn(tenths) * 100).astype(np.int64)
+    return np.rint(_weights(tenths, weight_fn) * 100).astype(np.int64)
 
 
 def carer_ratios(places: np.ndarray, weight_percent_sum: np.ndarray) -> np.ndarray:
@@ -76,7 +86,7 @@ def carer_ratios(places: np.ndarray, weight_percent_sum: np.ndarray) -> np.ndarr
 def child_terms(tenths: np.ndarray, ratio: np.ndarray, *, weight_fn: WeightFn) -> np.ndarray:
     """Step 2 terms (weight × the carer's step-1 ratio) of pairs, in :data:`FCA_UNIT` units, as
     whole numbers (float)."""
-    return np.rint(weight_fn(tenths) * ratio * FCA_UNIT)
+    return np.rint(_weights(tenths, weight_fn) * ratio * FCA_UNIT)
 
 
 def sequential_sum(values: np.ndarray) -> float:
@@ -94,6 +104,19 @@ def row_chunks(adj: Catchment, edges: int = _CHUNK_PAIRS) -> list[tuple[int, int
     for start in range(0, adj.n_rows, step):
         stop = min(adj.n_rows, start + step)
         out.append((int(adj.indptr[start]), int(adj.indptr[stop]), start, stop))
+    return out
+
+
+def row_sums(indptr: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` (one per edge of the rows ``indptr`` spans, which may be a slice of
+    a catchment's indptr) per row, as int64; 0 for a row without edges. Whole-number terms
+    below 2**53 sum exactly whatever the order."""
+    ptr = np.asarray(indptr, dtype=np.int64)
+    deg = np.diff(ptr)
+    out = np.zeros(len(deg), dtype=np.int64)
+    has = deg > 0
+    if len(values) and has.any():
+        out[has] = np.add.reduceat(values, ptr[:-1][has] - ptr[0]).astype(np.int64)
     return out
 
 
@@ -141,13 +164,12 @@ def two_step_fca(
     )
     units = np.zeros(n_c, dtype=np.int64)
     for lo, hi, start, stop in row_chunks(pairs):
-        rows = np.repeat(np.arange(stop - start), np.diff(pairs.indptr[start : stop + 1]))
         cols = pairs.indices[lo:hi]
         terms = (
             carer_units[cols]
             if carer_units is not None
             else child_terms(pairs.tenths[lo:hi], ratio[cols], weight_fn=weight_fn)
         )
-        # Integer sums below 2**53 are exact in bincount's float accumulator.
-        units[start:stop] = np.bincount(rows, terms, minlength=stop - start).astype(np.int64)
+        # Integer sums below 2**53 are exact in a float accumulator, in any order.
+        units[start:stop] = row_sums(pairs.indptr[start : stop + 1], terms)
     return FloatingCatchment(ratio=ratio, units=units)

@@ -243,6 +243,25 @@ class DemandCounts:
     siblings: int
 
 
+def _cohort_located(analysis: Analysis) -> tuple[pd.DataFrame, np.ndarray]:
+    """The headline cohort's rows and which of them have a home location in England."""
+    p = analysis.placements
+    cohort = p[p["cohort"] == Cohort.INCLUDED.value]
+    e = cohort["home_easting_m"].to_numpy(dtype=float)
+    n = cohort["home_northing_m"].to_numpy(dtype=float)
+    home_code = cohort["home_district_code"].astype("string")
+    in_england = home_code.str.startswith("E").fillna(False).to_numpy(dtype=bool)
+    return cohort, np.isfinite(e) & np.isfinite(n) & in_england
+
+
+def located_cohort(analysis: Analysis) -> pd.DataFrame:
+    """The rows of the analysis' placements that :func:`demand_from_analysis` turns into
+    demand, in the same order (row *i* is child *i* of the demand), e.g. for their
+    ``placement_kind``."""
+    cohort, ok = _cohort_located(analysis)
+    return cohort[ok]
+
+
 def demand_from_analysis(analysis: Analysis) -> tuple[Demand, DemandCounts]:
     """Children of the headline cohort at their home postcode, from
     :func:`geo.measures.analysis.analyse`.
@@ -252,13 +271,9 @@ def demand_from_analysis(analysis: Analysis) -> tuple[Demand, DemandCounts]:
     cohort who share both the home and the placement postcode (placed together) need a carer
     approved for siblings. Parent-and-child needs are not in SSDA903 and are not derived.
     """
-    p = analysis.placements
-    cohort = p[p["cohort"] == Cohort.INCLUDED.value]
+    cohort, ok = _cohort_located(analysis)
     e = cohort["home_easting_m"].to_numpy(dtype=float)
     n = cohort["home_northing_m"].to_numpy(dtype=float)
-    home_code = cohort["home_district_code"].astype("string")
-    in_england = home_code.str.startswith("E").fillna(False).to_numpy(dtype=bool)
-    ok = np.isfinite(e) & np.isfinite(n) & in_england
     c = cohort[ok]
     pair = c["HOME_POST"].astype("string") + "|" + c["PL_POST"].astype("string")
     known_pair = c["HOME_POST"].notna() & c["PL_POST"].notna()

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ from geo.coverage.fca import (
     carer_ratios,
     child_terms,
     row_chunks,
+    row_sums,
     sequential_sum,
     two_step_fca,
     uniform_weights,
@@ -47,6 +49,7 @@ from geo.coverage.fca import (
 from geo.coverage.inputs import Demand, Supply, suits
 from geo.coverage.layers import AreaLayer
 from geo.coverage.matching import Matching, greedy_assignment
+from geo.coverage.pairs import suitable_pairs
 from geo.progress import Progress, report
 from geo.spatial import (
     OUTSIDE,
@@ -59,7 +62,7 @@ from geo.spatial import (
     grid_cell,
 )
 from geo.spatial.authority import upper_tier_of
-from geo.spatial.catchments import DEFAULT_METHOD, Catchment, PairMethod, PointIndex, pairs_within
+from geo.spatial.catchments import DEFAULT_METHOD, Catchment, PairMethod, PointIndex
 
 RADIUS_MILES = 20.0
 GRID_M = 5000.0
@@ -131,8 +134,9 @@ class CoverageResult:
 class CoverageModel:
     """Coverage of ``demand`` by ``supply`` that updates in place under what-if edits.
 
-    Builds a static R-tree of children, a dynamic R-tree of carers, the child × carer
-    adjacency (suitable and within ``radius_miles``), a maximum assignment and the 2SFCA state.
+    Builds the child × carer adjacency (only the suitable pairs within ``radius_miles``,
+    :func:`geo.coverage.pairs.suitable_pairs`), a maximum assignment and the 2SFCA state; the
+    static R-tree of children and dynamic R-tree of carers are built at the first what-if edit.
     ``places_basis``: approved places (structural gap, default) or vacant places.
     :meth:`add_carer`, :meth:`remove_carer` and :meth:`move_carer` update them without a
     rebuild; :meth:`result` gives the tables. Carers are identified by integer keys (their
@@ -167,19 +171,23 @@ class CoverageModel:
         self._cats = supply.categories.astype(np.int64).copy()
         self._sector = list(supply.sector)
         self._active = np.ones(len(supply), dtype=bool)
-        self.child_index = PointIndex(demand.easting_m, demand.northing_m)
-        self.carer_index = PointIndex(supply.easting_m, supply.northing_m)
+        # The R-trees serve what-if edits only: built on first use (the first use comes before
+        # any edit, since every edit goes through carer_index, so the supply's own points).
+        self._initial_carers = (self._e, self._n)
 
-        pairs = pairs_within(
+        # Only the pairs where the carer suits the child and offers places are listed.
+        self.adjacency = suitable_pairs(
             demand.easting_m,
             demand.northing_m,
-            supply.easting_m,
-            supply.northing_m,
+            demand.needs,
+            self._e,
+            self._n,
+            self._cats,
+            self._cap,
             radius_miles=self.radius_miles,
             method=method,
             progress=progress,
         )
-        self.adjacency = self._usable(pairs)
         self._degree = self.adjacency.degree()
         report(
             progress,
@@ -193,28 +201,17 @@ class CoverageModel:
         self._init_fca()
         self._init_areas(supply)
 
-    # -- construction helpers ----------------------------------------------------------------
+    @cached_property
+    def child_index(self) -> PointIndex:
+        """Static R-tree of the children's homes (built on first use)."""
+        return PointIndex(self.demand.easting_m, self.demand.northing_m)
 
-    def _usable(self, pairs: Catchment) -> Catchment:
-        """The pairs where the carer suits the child and offers places (worked through in
-        chunks of rows, so national-scale catchments are not copied several times over)."""
-        keep = np.zeros(pairs.nnz, dtype=bool)
-        kept_per_row = np.zeros(pairs.n_rows, dtype=np.int64)
-        needs = self.demand.needs
-        for lo, hi, start, stop in row_chunks(pairs):
-            cols = pairs.indices[lo:hi]
-            local = np.repeat(np.arange(stop - start), np.diff(pairs.indptr[start : stop + 1]))
-            ok = suits(needs[start:stop][local], self._cats[cols]) & (self._cap[cols] > 0)
-            keep[lo:hi] = ok
-            kept_per_row[start:stop] = np.bincount(local[ok], minlength=stop - start)
-        indptr = np.zeros(pairs.n_rows + 1, dtype=np.int64)
-        np.cumsum(kept_per_row, out=indptr[1:])
-        return Catchment(
-            indptr=indptr,
-            indices=pairs.indices[keep],
-            tenths=pairs.tenths[keep],
-            n_cols=pairs.n_cols,
-        )
+    @cached_property
+    def carer_index(self) -> PointIndex:
+        """Dynamic R-tree of the carers (built on first use, before any edit)."""
+        return PointIndex(*self._initial_carers)
+
+    # -- construction helpers ----------------------------------------------------------------
 
     def _init_fca(self) -> None:
         """2SFCA/E2SFCA state (:func:`geo.coverage.fca.two_step_fca`): per-carer step-1 ratios
@@ -227,10 +224,9 @@ class CoverageModel:
         self._fca_units = [f.units for f in fcas]
         self._vac = np.zeros(adj.n_rows, dtype=np.int64)
         for lo, hi, start, stop in row_chunks(adj):
-            rows = np.repeat(np.arange(stop - start), np.diff(adj.indptr[start : stop + 1]))
-            self._vac[start:stop] = np.bincount(
-                rows, self._vacant[adj.indices[lo:hi]], minlength=stop - start
-            ).astype(np.int64)
+            self._vac[start:stop] = row_sums(
+                adj.indptr[start : stop + 1], self._vacant[adj.indices[lo:hi]]
+            )
 
     @property
     def _fca(self) -> np.ndarray:

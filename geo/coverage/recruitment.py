@@ -8,13 +8,19 @@ added — capacitated (a household of 2 places helps at most 2 children) and mat
 (categories). The gain of a set of households is submodular (the rank function of a transversal
 matroid), so the lazy greedy (Minoux) is valid and keeps the (1 − 1/e) guarantee; each
 suggestion's marginal gain is reported. The same site may be suggested more than once.
+
+Before the question of where: :func:`gap_by_need` says who the gap is (age band, disability,
+siblings, parent and child), and :func:`suggest_kind` which approval closes most of it (the
+same search for households approved for any age and each combination of the needs of the
+children at risk).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -25,7 +31,15 @@ from geo.coverage.model import CoverageModel
 from geo.progress import Progress, report
 from geo.spatial import Authority, district_name, sector_centroids
 from geo.spatial.catchments import DEFAULT_METHOD, PairMethod, pairs_within
-from geo.ssda903 import ALL_AGES_MASK, format_categories
+from geo.ssda903 import (
+    AGE_BAND_LABELS,
+    ALL_AGES_MASK,
+    CATEGORY_BIT,
+    NEED_MASK,
+    Category,
+    age_band_index,
+    format_categories,
+)
 
 SUGGESTION_COLUMNS = [
     "rank",
@@ -121,9 +135,19 @@ class _SiteCatchments:
             np.bincount(pairs.row_of_edges()[keep], minlength=pairs.n_rows), out=self.indptr[1:]
         )
         self.children = pairs.indices[keep].astype(np.int64)
+        # 1 at the site, falling to 0 at the radius: how near each child is
+        self.nearness = 1.0 - pairs.miles[keep] / max(model.radius_miles, 1e-9)
 
     def of(self, site: int) -> np.ndarray:
         return self.children[self.indptr[site] : self.indptr[site + 1]]
+
+    def near(self, at_risk: np.ndarray) -> np.ndarray:
+        """For each site, the children at risk a household there could take, each counted by
+        how near it is (1 at the site, 0 at the radius)."""
+        n = len(self.indptr) - 1
+        rows = np.repeat(np.arange(n), np.diff(self.indptr))
+        weights = self.nearness * at_risk[self.children]
+        return np.bincount(rows, weights=weights, minlength=n)
 
 
 def _gain(state: Matching, kids: np.ndarray, places: int) -> tuple[int, Matching]:
@@ -156,12 +180,14 @@ def recommend_sites(
     at_risk = shortage.at_risk
     # Heap of (-gain bound, -tie score, site). Equal gains are common (a shortage spread over
     # the county is one chain: a place anywhere in it frees one child), so ties go to the site
-    # with the most children at risk within reach per household already suggested there, which
-    # puts new places near the shortage and spreads them; then to the first sector.
+    # nearest the children at risk (each counted by nearness, 1 at the site to 0 at 20 miles)
+    # per household already suggested there, which puts new places near the shortage and
+    # spreads them; then to the first sector.
     placed = np.zeros(len(sites), dtype=np.int64)
+    nearness = catch.near(at_risk)
 
-    def score(reach: int, site: int) -> float:
-        return -reach / (1 + placed[site])
+    def score(_reach: int, site: int) -> float:
+        return -float(nearness[site]) / (1 + placed[site])
 
     heap: list[tuple[int, float, int]] = []
     for i in range(len(sites)):
@@ -312,3 +338,107 @@ def biggest_district_sites(
     score = np.array([sector_children.get(sites.site_id[i], 0) for i in in_district])
     order = in_district[np.lexsort((in_district, -score))]
     return code, [int(order[k % len(order)]) for k in range(households)]
+
+
+# -- who the gap is, and what kind of household closes most of it ------------------------------
+
+NEED_GROUP_COLUMNS = ["group", "kind", "children", "children_at_risk", "gap"]
+_NEEDS = (Category.DISABILITY, Category.SIBLINGS, Category.PARENT_AND_CHILD)
+AGE_NOT_KNOWN = "age not known"
+
+
+def gap_by_need(model: CoverageModel) -> pd.DataFrame:
+    """The children and the coverage gap by need, before any new household.
+
+    One row per age band (``kind`` "age"; the bands and "age not known" partition the
+    children), one per need a carer must be approved for (``kind`` "need": disability,
+    siblings, parent and child; they overlap) and a last row "all" (``kind`` "total").
+    ``children_at_risk``: children some best matching leaves without a suitable place within
+    the radius. ``gap``: the group's share of the gap (each child at risk carries its
+    component's shortfall over its size), whole children; the age rows add up to the total
+    (largest remainder).
+    """
+    d = model.demand
+    shortage = model.matching.shortage()
+    share = shortage.share
+    at_risk = shortage.at_risk
+    band = age_band_index(d.age_years)
+    groups: list[tuple[str, str, np.ndarray]] = [
+        (label, "age", band == i) for i, label in enumerate(AGE_BAND_LABELS)
+    ]
+    groups.append((AGE_NOT_KNOWN, "age", band < 0))
+    groups += [(c.value, "need", (d.needs & CATEGORY_BIT[c]) != 0) for c in _NEEDS]
+    groups.append(("all", "total", np.ones(len(d), dtype=bool)))
+    shares = np.array([share[mask].sum() for _, _, mask in groups])
+    gap = np.rint(shares).astype(np.int64)
+    ages = np.array([kind == "age" for _, kind, _ in groups])
+    gap[ages] = _largest_remainder(shares[ages], shortage.gap)
+    gap[-1] = shortage.gap
+    return pd.DataFrame(
+        {
+            "group": [g for g, _, _ in groups],
+            "kind": [k for _, k, _ in groups],
+            "children": [int(m.sum()) for _, _, m in groups],
+            "children_at_risk": [int((m & at_risk).sum()) for _, _, m in groups],
+            "gap": gap,
+        },
+        columns=NEED_GROUP_COLUMNS,
+    )
+
+
+def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers adding up to ``total`` closest to ``values`` (which add up to it)."""
+    base = np.floor(values + 1e-9).astype(np.int64)
+    left = int(total - base.sum())
+    if left > 0:
+        base[np.argsort(-(values - base), kind="stable")[:left]] += 1
+    return base
+
+
+@dataclass(frozen=True)
+class KindAdvice:
+    """The kinds of household compared (same number, same places, best sites for each), each
+    with its plan; ``best`` is the suggested kind: it closes the most gap, and among those
+    it asks for the fewest need approvals."""
+
+    compared: tuple[RecruitmentPlan, ...]
+    best: RecruitmentPlan
+
+
+def candidate_kinds(needs: pd.DataFrame, *, places: int) -> list[HouseholdKind]:
+    """Households approved for any age and each combination of the needs children at risk
+    have (from :func:`gap_by_need`), fewest needs first."""
+    present = [
+        CATEGORY_BIT[Category(g)]
+        for g, k, r in zip(needs["group"], needs["kind"], needs["children_at_risk"], strict=True)
+        if k == "need" and r > 0
+    ]
+    out = []
+    for size in range(len(present) + 1):
+        for combo in combinations(present, size):
+            out.append(HouseholdKind(places=places, categories=ALL_AGES_MASK | sum(combo)))
+    return out
+
+
+def suggest_kind(
+    needs: pd.DataFrame,
+    *,
+    places: int,
+    search: Callable[[HouseholdKind], RecruitmentPlan],
+) -> KindAdvice:
+    """Which approval closes the most gap: ``search(kind)`` (e.g. :func:`recommend_sites` for
+    the same number of households) for households approved for any age and each combination
+    of the needs the children at risk have (``needs``: :func:`gap_by_need`). The best closes
+    the most; among equals, the one with the fewest need approvals (easier to recruit).
+
+    Age bands are not narrowed: a household approved for fewer ages can close as much only by
+    freeing places along a chain of moves, which is no advice to give a recruiter; the age
+    profile of the gap (:func:`gap_by_need`) says which ages the children are.
+    """
+    compared = tuple(search(kind) for kind in candidate_kinds(needs, places=places))
+    best = max(compared, key=lambda p: (p.total_gain, -_bits(p.kind.categories & NEED_MASK)))
+    return KindAdvice(compared=compared, best=best)
+
+
+def _bits(mask: int) -> int:
+    return bin(mask).count("1")

@@ -9,8 +9,9 @@ the user cache for the app.
 
 The generator runs in stages, each a module: the carers register (:mod:`~geo.demo.carers`), the
 children in care and where they are placed (:mod:`~geo.demo.children`, foster children matched
-to vacant places by :mod:`~geo.demo.foster`), two years of episode history with the Header and
-UASC tables (:mod:`~geo.demo.episodes`) and, for the ``messy`` variant, deliberate faults
+to vacant places by :mod:`~geo.demo.foster`), the children who left care from a stated
+entry-and-stay process (:mod:`~geo.demo.leavers`), six years of episode history with the Header
+and UASC tables (:mod:`~geo.demo.episodes`) and, for the ``messy`` variant, deliberate faults
 (:mod:`~geo.demo.faults`). They share one :class:`~geo.demo.synthetic.DemoGenerator` (random
 streams, dates, postcode pools) and the helpers of :mod:`~geo.demo.sampling` and
 :mod:`~geo.demo.pools`; :mod:`~geo.demo.dataset` runs them in order.

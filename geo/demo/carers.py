@@ -176,6 +176,19 @@ def carer_frame(gen: DemoGenerator, cr: Carers) -> pd.DataFrame:
             "PROVIDER": np.where(cr.in_house, "in_house", "ifa"),
             "CATEGORIES": cats,
             "APPROVAL_DATE": fmt_dates(cr.approval),
+            "DEREGISTRATION_DATE": fmt_dates(_deregistration(gen, cr)),
         }
     )
     return frame.sort_values("CARER_ID", kind="stable").reset_index(drop=True).astype("string")
+
+
+def _deregistration(gen: DemoGenerator, cr: Carers) -> np.ndarray:
+    """When each deregistered household left: a day in the year before the as-at date, after
+    its approval (stream ``rng_register``); NaT for the others."""
+    rng = gen.rng_register
+    gone = cr.status == "deregistered"
+    year_ago = gen.as_at - 365 * DAY
+    first = np.maximum(np.where(np.isnat(cr.approval), year_ago, cr.approval), year_ago) + DAY
+    days = np.maximum((gen.as_at - first).astype(int), 0)
+    when = first + (rng.random(len(gone)) * (days + 1)).astype(int) * DAY
+    return np.where(gone, when, np.datetime64("NaT")).astype("datetime64[D]")

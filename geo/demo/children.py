@@ -1,4 +1,5 @@
-"""Stage 2: the children in care at the as-at date, their placements, and the children who left.
+"""Stage 2: the children in care at the as-at date and their placements (the children who left
+care come from :mod:`geo.demo.leavers`).
 
 How the calibration is kept exact rather than approximately random: quotas (sex, age, disability,
 UASC, placement type) are allocated by weighted sampling without replacement, and the children
@@ -29,20 +30,6 @@ from geo.ssda903 import PlacementKind, age_band_index
 FOSTER_IN_HOUSE = PlacementKind.IN_HOUSE_FOSTER.value
 FOSTER_IFA = PlacementKind.IFA_FOSTER.value
 ADOPTION_CODES = ("A3", "A4", "A5", "A6")
-# Reason episode ceased (REC) for children who left care: share and age at leaving (years).
-_LEAVING = {
-    "E4A": (26, 0.0, 17.9),
-    "E13": (5, 16.0, 17.9),
-    "E11": (12, 1.0, 6.0),
-    "E45": (11, 0.5, 12.0),
-    "E41": (3, 1.0, 14.0),
-    "E17": (9, 18.0, 18.0),
-    "E7": (14, 18.0, 18.0),
-    "E8": (9, 18.0, 18.0),
-    "E5": (2, 18.0, 18.0),
-    "E15": (8, 0.0, 17.0),
-    "E6": (1, 15.0, 17.9),
-}
 
 
 @dataclass
@@ -95,8 +82,8 @@ def current_children(gen: DemoGenerator) -> Children:
 
     last_birthday = minus_years(np.full(n, gen.as_at), ages)
     dob = last_birthday - rng.integers(0, 365, n) * DAY
-    home = _homes(gen, rng, n)
-    group_w = _group_weight(gen, home)
+    home = homes(gen, rng, n)
+    group_w = group_weight(gen, home)
 
     # Time in care: UASC arrived at 13.5+; others a mix of long and short stays.
     h = gen.recipe["history"]
@@ -131,7 +118,7 @@ def _ages(rng: np.random.Generator, shares: Mapping[str, float], k: int) -> np.n
     return rng.permutation(np.repeat([int(a) for a in counts], list(counts.values())))
 
 
-def _homes(gen: DemoGenerator, rng: np.random.Generator, n: int) -> np.ndarray:
+def homes(gen: DemoGenerator, rng: np.random.Generator, n: int) -> np.ndarray:
     """Home postcodes: district weight = child poverty × postcode count (uniform within)."""
     if gen.scale != "kent":
         return rng.integers(0, len(gen.homes), n)
@@ -140,7 +127,7 @@ def _homes(gen: DemoGenerator, rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(len(gen.homes), size=n, p=w / w.sum())
 
 
-def _group_weight(gen: DemoGenerator, home: np.ndarray) -> np.ndarray:
+def group_weight(gen: DemoGenerator, home: np.ndarray) -> np.ndarray:
     weights = gen.cfg.get("far_weight_by_group", {})
     g = gen.home_group[home]
     return np.array([float(weights.get(x, 1.0)) for x in g])
@@ -443,57 +430,6 @@ def _far_fallback(
         sub[todo] = True
         out.put(sub, _far_fallback(gen, rng, he[todo], hn[todo], afield, np.full(len(todo), -1)))
     return out
-
-
-# -- children who left care in the window --------------------------------------------------
-def leavers(gen: DemoGenerator, ch: Children) -> Children:
-    """Children who left care in the history window: as many as the current children who entered
-    care in it, plus short stays (``short_stay_leavers_ratio``); why and at what age they left
-    follow ``_LEAVING`` (stream ``rng_leavers``)."""
-    rng = gen.rng_leavers
-    h = gen.recipe["history"]
-    entered = int((ch.care_start >= gen.window_start).sum())
-    n_short = round(entered * float(h["short_stay_leavers_ratio"]))
-    n = entered + n_short
-    span = int((gen.as_at - gen.window_start).astype(int))
-    end = gen.window_start + rng.integers(0, span, n) * DAY
-    short = np.arange(n) >= entered
-    old_start = gen.window_start - (1 + rng.exponential(2.5 * 365.25, n).astype(int)) * DAY
-    into = ((end - gen.window_start).astype(int) * rng.random(n)).astype(int)
-    start = np.where(short, gen.window_start + into * DAY, old_start)
-    uasc_share = min(0.4, 1.3 * float(gen.cfg["uasc_pct"]) / 100)
-    uasc = rng.random(n) < uasc_share
-    shares = {k: v[0] for k, v in _LEAVING.items()}
-    reason = categorical(rng, shares, n)
-    reason[uasc] = categorical(rng, {"E7": 50, "E17": 20, "E8": 30}, int(uasc.sum()))
-    lo = np.array([_LEAVING[r][1] for r in reason])
-    hi = np.array([_LEAVING[r][2] for r in reason])
-    aged_out = lo >= 18
-    age_days = (rng.uniform(lo, hi) * 365.25).astype(int)
-    age_days = np.maximum(age_days, (end - start).astype(int) + rng.integers(30, 300, n))
-    age_days = np.minimum(age_days, 18 * 365 - 2)
-    dob = end - age_days * DAY
-    dob = np.where(aged_out, minus_years(end, np.full(n, 18)), dob)
-    earliest = np.where(uasc, minus_years(dob, np.full(n, -14)), dob + DAY)
-    start = np.maximum(start, earliest)
-    start = np.minimum(start, end - DAY)
-    disabled = (reason == "E5") | (~uasc & (rng.random(n) < 0.15))
-    male = np.where(uasc, rng.random(n) < 0.93, rng.random(n) < 0.55)
-    home = _homes(gen, rng, n)
-    gen.facts["leavers"] = n
-    return Children(
-        n_current=0,
-        uasc=uasc,
-        male=male,
-        disabled=disabled,
-        dob=dob.astype("datetime64[D]"),
-        home=home,
-        group_w=_group_weight(gen, home),
-        care_start=start.astype("datetime64[D]"),
-        care_end=end.astype("datetime64[D]"),
-        reason=reason,
-        short_break=np.zeros(n, bool),
-    )
 
 
 def concat_children(a: Children, b: Children) -> Children:

@@ -22,11 +22,11 @@ from geo.demo.children import (
     concat_children,
     current_children,
     far_flags,
-    leavers,
     place_current,
 )
 from geo.demo.episodes import episodes, header_table, uasc_table
 from geo.demo.faults import FAULT_COLUMNS, inject_faults
+from geo.demo.leavers import leavers
 from geo.demo.recipe import DEMO_VERSION, SCALES, load_recipe
 from geo.demo.sampling import age_at
 from geo.demo.synthetic import DemoGenerator
@@ -268,7 +268,7 @@ def _readme(
         "header.csv    SSDA903 Header (CHILD, SEX, DOB, ETHNIC, UPN, MOTHER, MC_DOB)",
         "uasc.csv      SSDA903 UASC (CHILD, SEX, DOB, DUC)",
         "carers.csv    carers register (CARER_ID, POSTCODE, STATUS, APPROVED_PLACES,",
-        "              OCCUPIED_PLACES, PROVIDER, CATEGORIES, APPROVAL_DATE)",
+        "              OCCUPIED_PLACES, PROVIDER, CATEGORIES, APPROVAL_DATE, DEREGISTRATION_DATE)",
     ]
     if messy:
         lines.append(

@@ -1,4 +1,5 @@
-"""Stage 3: two years of episode history, legal status and category of need; Header and UASC.
+"""Stage 3: the episode history (``history_years`` before the as-at date), legal status and
+category of need; Header and UASC.
 
 Earlier placements, legal-status changes and the last placements of children who left care are
 added so quarterly trends exist. Episodes chain: a child's next episode starts the day the

@@ -33,13 +33,16 @@ class DemoGenerator:
         self.scale = scale
         self.cfg: Mapping[str, Any] = recipe[scale]
         ss = np.random.SeedSequence(seed)
-        streams = ss.spawn(8)
+        # Spawned children depend only on their position, so a stream added at the end leaves
+        # the draws of the others (and the files they make) as they were.
+        streams = ss.spawn(9)
         self.rng_carers, self.rng_children, self.rng_types, self.rng_far = (
             np.random.default_rng(s) for s in streams[:4]
         )
         self.rng_place, self.rng_history, self.rng_leavers, self.rng_text = (
-            np.random.default_rng(s) for s in streams[4:]
+            np.random.default_rng(s) for s in streams[4:8]
         )
+        self.rng_register = np.random.default_rng(streams[8])
         self.as_at_date = date.fromisoformat(recipe["as_at"])
         self.as_at = np.datetime64(self.as_at_date, "D")
         years = int(recipe["history_years"])

@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from geo.measures.cell_keys import cell_key, cell_key_sums, record_keys
 from geo.spatial.areas import area_codes, area_names, area_order
 from geo.spatial.authority import OUTSIDE, Authority
 
@@ -55,7 +56,11 @@ def area_of(
 
 
 def district_compliance(
-    placements: pd.DataFrame, authority: Authority, *, by: Literal["home", "placement"] = "home"
+    placements: pd.DataFrame,
+    authority: Authority,
+    *,
+    by: Literal["home", "placement"] = "home",
+    with_keys: bool = False,
 ) -> pd.DataFrame:
     """One row per district of ``authority`` + ``OUTSIDE`` + the authority total.
 
@@ -64,6 +69,9 @@ def district_compliance(
     (:func:`area_of`): districts of a county, postcode districts of a single-district authority,
     authorities of a region; the total row's code is always the authority's own and distinct. ``OUTSIDE`` holds children whose
     district is outside the authority or not known. Filter the cohort before calling.
+
+    ``with_keys`` adds each count's cell key (``children_ckey``, ``known_ckey`` …) for the
+    cell-key method (:mod:`geo.measures.cell_keys`; the perturbation is in ``geo.disclosure``).
     """
     group = area_of(placements, authority, by=by)
     known = placements["distance_miles"].notna()
@@ -117,4 +125,20 @@ def district_compliance(
         authority.code: f"{authority.name} total",
     }
     table["district_name"] = table["district_code"].map(names)
-    return table[COMPLIANCE_COLUMNS]
+    if not with_keys:
+        return table[COMPLIANCE_COLUMNS]
+    keys = record_keys(placements["CHILD"]) if "CHILD" in placements else np.zeros(len(frame))
+    subsets = {
+        "children": None,
+        "known": frame["known"].to_numpy(),
+        "within_20": frame["within_20"].to_numpy(),
+        "within_10": frame["within_10"].to_numpy(),
+        "not_known": ~frame["known"].to_numpy(),
+    }
+    out = table[COMPLIANCE_COLUMNS].copy()
+    for name, sel in subsets.items():
+        by_group = cell_key_sums(keys, frame["group"].to_numpy(), sel)
+        col = by_group.reindex(out["district_code"]).fillna(0).astype(int).to_numpy().copy()
+        col[out["district_code"].to_numpy() == authority.code] = cell_key(keys, sel)
+        out[f"{name}_ckey"] = col
+    return out

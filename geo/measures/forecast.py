@@ -4,9 +4,9 @@
 States are age band (:data:`geo.ssda903.AGE_BAND_LABELS`) × placement kind
 (:class:`geo.ssda903.PlacementKind`), per table area of the authority (:func:`area_of`: its
 districts, plus ``OUTSIDE`` for children whose home is outside or not known), plus "not looked
-after". The model is estimated from quarterly censuses (:func:`geo.ssda903.take_census`, the one
-census rule) of the headline cohort (no UASC, no short breaks) taken every three months back from
-the as-at date:
+after". The model is estimated from quarterly censuses (:func:`geo.ssda903.take_censuses`, the
+one census rule, every date in one pass) of the headline cohort (no UASC, no short breaks)
+taken every three months back from the as-at date:
 
 * **transitions** — of the children in state *s* at one census, the share in each state (and
   "not looked after") at the next. Ageing is part of it: the band is taken from each child's age
@@ -46,7 +46,7 @@ from geo.ssda903 import (
     PlacementData,
     PlacementKind,
     age_band_index,
-    take_census,
+    take_censuses,
 )
 
 KINDS: tuple[str, ...] = tuple(k.value for k in PlacementKind)
@@ -183,39 +183,37 @@ def state_history(
             "of episodes before the as-at date (repeat --placements for several years)."
         )
     ep = data.episodes
-    posts = ep["HOME_POST"].astype("string").dropna().unique()
-    looked = pc.lookup(pd.Series(posts, dtype="string"))
-    district = dict(zip(posts, looked.district_code.to_numpy(), strict=True))
-    normal = dict(zip(posts, looked.postcode.to_numpy(), strict=True))
     children = pd.Index(ep["CHILD"].astype("string").dropna().unique())
     state = np.full((len(children), len(dates)), NOT_LOOKED_AFTER, np.int64)
-    area_codes: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    no_age: dict[str, int] = {}
-    for t, when in enumerate(dates):
-        c = take_census(data, as_at=when).children
-        c = c[c["cohort"] == cohort.value]
-        band = age_band_index(c["age_years"].astype("Float64").to_numpy(na_value=np.nan))
-        no_age[when.isoformat()] = int((band < 0).sum())
-        c, band = c[band >= 0], band[band >= 0]
-        kind = pd.Index(KINDS).get_indexer(pd.Index(c["placement_kind"]))
-        post = c["HOME_POST"].astype("string")
-        frame = pd.DataFrame(
-            {
-                "HOME_POST": post.map(normal).astype("string").to_numpy(),
-                "home_district_code": post.map(district).astype("string").to_numpy(),
-            }
-        )
-        row = children.get_indexer(c["CHILD"].astype("string"))
-        state[row, t] = band * N_KINDS + kind
-        rows.append(row)
-        area_codes.append(area_of(frame, authority, by="home").to_numpy(dtype=object))
-    seen = np.concatenate(area_codes) if area_codes else np.array([], dtype=object)
-    areas = (*area_order(authority, [a for a in pd.unique(seen) if a != OUTSIDE]), OUTSIDE)
+    # Every census at once (each episode looked at once), then each home postcode looked up
+    # and given its table area once.
+    c = take_censuses(data, dates)
+    c = c[c["cohort"] == cohort.value]
+    band = age_band_index(c["age_years"].astype("Float64").to_numpy(na_value=np.nan))
+    t_of = c["census"].to_numpy(np.int64)
+    missing = np.bincount(t_of[band < 0], minlength=len(dates))
+    no_age = {when.isoformat(): int(missing[t]) for t, when in enumerate(dates)}
+    c, band, t_of = c[band >= 0], band[band >= 0], t_of[band >= 0]
+    kind = pd.Index(KINDS).get_indexer(pd.Index(c["placement_kind"]))
+    post_code, posts = pd.factorize(c["HOME_POST"].astype("string"))
+    looked = pc.lookup(pd.Series(posts, dtype="string"))
+    frame = pd.DataFrame(
+        {
+            "HOME_POST": pd.array([*looked.postcode.to_numpy(), pd.NA], dtype="string"),
+            "home_district_code": pd.array(
+                [*looked.district_code.to_numpy(), pd.NA], dtype="string"
+            ),
+        }
+    )
+    post_area = area_of(frame, authority, by="home").to_numpy(dtype=object)  # last: no post
+    codes = post_area[np.where(post_code >= 0, post_code, len(posts))]
+    row = children.get_indexer(c["CHILD"].astype("string"))
+    state[row, t_of] = band * N_KINDS + kind
+    areas = (*area_order(authority, [a for a in pd.unique(codes) if a != OUTSIDE]), OUTSIDE)
     index = {a: i for i, a in enumerate(areas)}
     area = np.full_like(state, -1)
-    for t, (row, codes) in enumerate(zip(rows, area_codes, strict=True)):
-        area[row, t] = [index[a] for a in codes]
+    area_index, area_codes = pd.factorize(pd.Series(codes, dtype=object))
+    area[row, t_of] = np.array([index[a] for a in area_codes], np.int64)[area_index]
     return StateHistory(
         authority=authority,
         dates=tuple(dates),

@@ -72,6 +72,7 @@ def compliance_trend(
     *,
     as_at: date | None = None,
     quarters: int = 8,
+    with_keys: bool = False,
 ) -> Trend:
     """Census and % within 20 / 10 miles (headline cohort) at each of the last ``quarters``
     quarter ends up to ``as_at`` (default: the latest date in the data), for the authority and
@@ -91,9 +92,10 @@ def compliance_trend(
             continue
         table = distance_table(census)
         included = table[table["cohort"] == Cohort.INCLUDED.value]
-        comp = district_compliance(included, authority, by="home")
+        comp = district_compliance(included, authority, by="home", with_keys=with_keys)
         comp.insert(0, "quarter_end", q)
-        frames.append(comp[TREND_COLUMNS])
+        keys = [c for c in comp.columns if c.endswith("_ckey")]
+        frames.append(comp[TREND_COLUMNS + keys])
         kept.append(q)
     if frames:
         long = pd.concat(frames, ignore_index=True)

@@ -21,7 +21,7 @@ from geo.ssda903.carers import (
     parse_categories,
     read_carers,
 )
-from geo.ssda903.census import Census, latest_date, placement_kind, take_census
+from geo.ssda903.census import Census, latest_date, placement_kind, take_census, take_censuses
 from geo.ssda903.read import PlacementData, read_placements
 from geo.ssda903.rejects import REJECT_COLUMNS, Rejects, parse_dates, parse_flag
 from geo.ssda903.returns import (
@@ -96,4 +96,5 @@ __all__ = [
     "read_placements",
     "recognise",
     "take_census",
+    "take_censuses",
 ]

@@ -1,7 +1,9 @@
 """Read and validate a foster carers register (DESIGN.md §5): the supply side of coverage.
 
 One row per fostering household: ``CARER_ID, POSTCODE, STATUS, APPROVED_PLACES,
-OCCUPIED_PLACES, PROVIDER, CATEGORIES`` and optionally ``APPROVAL_DATE``. Every row is either
+OCCUPIED_PLACES, PROVIDER, CATEGORIES`` and optionally ``APPROVAL_DATE`` and
+``DEREGISTRATION_DATE`` (when a household left; the register's history of losses gives the
+attrition rate of :func:`geo.coverage.targets.attrition_from_register`). Every row is either
 used or reported in ``rejects`` (file, row, column, value, reason); rows that are used with a
 caveat (unknown postcode, more children than places, approved after the as-at date) are reported
 in ``notes``. Nothing is dropped silently.
@@ -27,7 +29,7 @@ from geo.ssda903.rejects import REJECT_COLUMNS, Rejects, parse_dates
 from geo.ssda903.spec import CARER_COLUMNS
 from geo.ssda903.tables import read_csv_text, require_columns
 
-OPTIONAL_COLUMNS = ["APPROVAL_DATE"]
+OPTIONAL_COLUMNS = ["APPROVAL_DATE", "DEREGISTRATION_DATE"]
 
 
 class CarerStatus(StrEnum):
@@ -151,7 +153,7 @@ class CarersRegister:
 
     ``carers``: one row per usable register row, columns ``CARER_ID, POSTCODE`` (normalised),
     ``STATUS, APPROVED_PLACES, OCCUPIED_PLACES, vacant_places, PROVIDER, CATEGORIES`` (canonical),
-    ``category_mask, APPROVAL_DATE, easting_m, northing_m`` (EPSG:27700, NaN when the postcode is
+    ``category_mask, APPROVAL_DATE, DEREGISTRATION_DATE, easting_m, northing_m`` (EPSG:27700, NaN when the postcode is
     not known), ``district_code, sector, postcode_status, located`` (has a grid reference) and
     ``supplies`` (approved, located and approved by the as-at date: its places count), ``_row``.
     ``rejects``: rows not used. ``notes``: rows used with a caveat. Both have the columns of
@@ -285,6 +287,16 @@ def read_carers(path: str | Path, *, as_at: date | None = None) -> CarersRegiste
         reject(bad_date, "APPROVAL_DATE", "not a date; expected dd/mm/yyyy")
     else:
         approval = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
+    if "DEREGISTRATION_DATE" in f.columns:
+        deregistered, bad_dereg = parse_dates(f["DEREGISTRATION_DATE"])
+        reject(bad_dereg, "DEREGISTRATION_DATE", "not a date; expected dd/mm/yyyy")
+        reject(
+            ~bad_dereg & approval.notna() & deregistered.notna() & (deregistered < approval),
+            "DEREGISTRATION_DATE",
+            "deregistered before the APPROVAL_DATE; expected a date on or after approval",
+        )
+    else:
+        deregistered = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
 
     dup = carer_id.duplicated(keep="first") & ~blank_id
     rejects.add_mask(
@@ -329,7 +341,16 @@ def read_carers(path: str | Path, *, as_at: date | None = None) -> CarersRegiste
             f"approved after the as-at date {as_at:%d/%m/%Y}; the row is used but its places do "
             "not count at that date",
         )
-        supplies = supplies & ~late
+        gone = keep & approved_status & deregistered.notna()
+        gone = gone & (deregistered <= pd.Timestamp(as_at))
+        notes.add_mask(
+            table,
+            gone,
+            "DEREGISTRATION_DATE",
+            f"STATUS is approved but the household was deregistered by the as-at date "
+            f"{as_at:%d/%m/%Y}; the row is used but its places do not count at that date",
+        )
+        supplies = supplies & ~late & ~gone
 
     easting = pd.Series(np.nan, index=f.index)
     northing = pd.Series(np.nan, index=f.index)
@@ -352,6 +373,7 @@ def read_carers(path: str | Path, *, as_at: date | None = None) -> CarersRegiste
             "CATEGORIES": [format_categories(int(m)) for m in mask],
             "category_mask": mask,
             "APPROVAL_DATE": approval.dt.date,
+            "DEREGISTRATION_DATE": deregistered.dt.date,
             "easting_m": easting,
             "northing_m": northing,
             "district_code": district,

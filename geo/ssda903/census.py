@@ -3,6 +3,7 @@ age, disability and placement kind (DESIGN.md §4)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -61,10 +62,55 @@ def take_census(data: PlacementData, *, as_at: date | None = None) -> Census:
     return Census(as_at=as_at, children=chosen, not_current=not_current)
 
 
+def take_censuses(data: PlacementData, dates: Sequence[date]) -> pd.DataFrame:
+    """The censuses of :func:`take_census` at each of ``dates`` in one pass: its ``children``
+    rows at each date, with ``census`` (the index of the date in ``dates``), sorted by census
+    then ``CHILD``.
+
+    The same rule: each episode is current from the first date on or after its ``DECOM`` (any
+    date when not known) to the last date on or before its ``DEC`` (open: to the last), and a
+    child with several current episodes at a date keeps the one that started last (later row
+    on a tie). Each episode is looked at once, not once per date, so a long quarterly history
+    costs about one census of all its episodes.
+    """
+    stamps = pd.DatetimeIndex([pd.Timestamp(d) for d in dates])
+    if not stamps.is_monotonic_increasing:
+        order = np.argsort(stamps.asi8, kind="stable")
+        sorted_frame = take_censuses(data, [dates[i] for i in order])
+        return (
+            sorted_frame.assign(census=order[sorted_frame["census"].to_numpy()])
+            .sort_values(["census", "CHILD"], kind="stable")
+            .reset_index(drop=True)
+        )
+    ep = data.episodes.sort_values(["CHILD", "DECOM", "_row"], na_position="first", kind="stable")
+    decom = ep["DECOM"].to_numpy(dtype="datetime64[ns]")
+    dec = ep["DEC"].to_numpy(dtype="datetime64[ns]")
+    t_stamps = stamps.to_numpy(dtype="datetime64[ns]")
+    first = np.where(np.isnat(decom), 0, np.searchsorted(t_stamps, decom, side="left"))
+    stop = np.where(np.isnat(dec), len(t_stamps), np.searchsorted(t_stamps, dec, side="right"))
+    span = np.maximum(stop - first, 0)
+    episode = np.repeat(np.arange(len(ep)), span)
+    within = np.arange(len(episode)) - np.repeat(np.cumsum(span) - span, span)
+    census = first[episode] + within
+    child = pd.factorize(ep["CHILD"].to_numpy())[0][episode].astype(np.int64)
+    # The last current episode of each child at each date, in the sorted order: the one that
+    # started last (later row on a tie).
+    key = child * max(len(t_stamps), 1) + census
+    order = np.argsort(key, kind="stable")
+    last = np.r_[key[order][1:] != key[order][:-1], True] if len(order) else np.zeros(0, bool)
+    keep = order[last]
+    chosen = ep.iloc[episode[keep]].reset_index(drop=True)
+    chosen["census"] = census[keep]
+    at = pd.Series(t_stamps[census[keep]], index=chosen.index)
+    chosen = _attach_child_facts(chosen, data, at)
+    return chosen.sort_values(["census", "CHILD"], kind="stable").reset_index(drop=True)
+
+
 def _attach_child_facts(
-    chosen: pd.DataFrame, data: PlacementData, stamp: pd.Timestamp
+    chosen: pd.DataFrame, data: PlacementData, stamp: pd.Timestamp | pd.Series
 ) -> pd.DataFrame:
-    """Add SEX/DOB from the Header, the UASC status at ``stamp``, disability, age and cohort."""
+    """Add SEX/DOB from the Header, the UASC status at ``stamp`` (one date, or each row's),
+    disability, age and cohort."""
     if len(data.children) and "CHILD" in data.children.columns:
         facts = data.children.drop_duplicates("CHILD", keep="last").set_index("CHILD")
         for col in ("SEX", "DOB", "DISABLED", "UASC"):
@@ -85,12 +131,12 @@ def _attach_child_facts(
     disabled = chosen["DISABLED"].astype("boolean")
     chosen["DISABLED"] = disabled.fillna(False).astype(bool) | chosen["CIN"].eq("N2").fillna(False)
     dob = pd.to_datetime(chosen["DOB"], errors="coerce")
+    when = stamp.dt if isinstance(stamp, pd.Series) else stamp
     age = (
-        stamp.year
+        when.year
         - dob.dt.year
         - (
-            (stamp.month < dob.dt.month)
-            | ((stamp.month == dob.dt.month) & (stamp.day < dob.dt.day))
+            (when.month < dob.dt.month) | ((when.month == dob.dt.month) & (when.day < dob.dt.day))
         ).astype(int)
     )
     chosen["age_years"] = age.astype("Int64")

@@ -231,5 +231,5 @@ def test_what_if_by_keyboard_only_adds_and_removes_a_household(dash_duo, app):
     wait_idle(dash_duo)
     marks = [e.text for e in dash_duo.find_elements("#rc-district-table td.changed-mark")]
     assert "Changed" not in marks  # removing the one added leaves every district as it was
-    assert "Removed a household" in dash_duo.find_element("#rc-districts").text
+    assert "Removed one added" in dash_duo.find_element("#rc-districts").text
     assert driver.execute_script("return document.activeElement.id") == "rc-remove"

@@ -1,12 +1,13 @@
 """The accessibility building blocks, without a browser: readable label colours, grid references
-that name a square, the squares' table that never shows an exact count of 1-5."""
+that name a square, the squares' table that never shows an exact count of 1-5 (c)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from app.components import graph_figure, grid_reference, square_figures, square_table
+from app.components import graph_figure, grid_reference
+from app.coverage_areas import square_figures, square_table
 from app.figures import contrast_ratio, readable_on
 from app.style import BANDS, CONTEXT_FILL, NO_DATA
 
@@ -43,19 +44,27 @@ def _grid() -> pd.DataFrame:
     )
 
 
-def test_square_figures_show_small_counts_as_a_range_never_exactly():
-    text = square_figures(_grid(), "children_at_risk")
-    assert list(text["Children"]) == ["1–5", "40", "6"]
-    assert list(text["Children at risk"]) == ["1–5", "0", "7"]
-    assert list(text["Households"]) == ["0", "12", "1–5"]
-    assert list(text["Places per child (2SFCA)"]) == ["0.50", "1.25", "–"]
+def test_square_figures_show_small_counts_as_c_never_exactly():
+    text = square_figures(_grid(), "children_at_risk", exact=False)
+    # the cell-key method: 1-5 always c, c stands for 0-6, other counts within 2
+    children, at_risk = list(text["Children"]), list(text["Children at risk"])
+    assert children[0] == "c" and abs(int(children[1]) - 40) <= 2 and children[2] in "c78"
+    assert at_risk[0] == "c" and at_risk[1] in ("0", "c") and at_risk[2] in "c6789"
+    assert list(text["Households"]) == ["0", "12", "c"]
+    # ratios over the protected count of children: c where that count is c
+    ratios = list(text["Places per child (2SFCA)"])
+    assert ratios[0] == "c" and ratios[2] == "no children"
+    assert abs(float(ratios[1]) - 1.25) <= 1.25 * 2 / 38 + 0.05
     assert text["District"].iloc[2] == "outside the districts"
     # a measure not among the standard columns gets its own
-    assert "Places per child" in square_figures(_grid(), "places_per_child_e2sfca").columns
+    assert (
+        "Places per child"
+        in square_figures(_grid(), "places_per_child_e2sfca", exact=False).columns
+    )
 
 
 def test_square_table_orders_by_the_drawn_value_and_is_a_named_region():
-    box = square_table(_grid(), "children_at_risk", table_id="t")
+    box = square_table(_grid(), "children_at_risk", table_id="t", exact=False)
     assert box.role == "region" and box.tabIndex == "0"
     rows = box.children.children[2].children  # caption, head, body
     assert [r.children[0].children for r in rows] == ["TQ 65 60", "TQ 55 60", "TQ 60 60"]

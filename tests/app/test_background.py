@@ -57,6 +57,17 @@ def _running_children() -> list[psutil.Process]:
 
 @requires_browser
 @pytest.mark.browser
+def _click(driver, element) -> None:
+    """Click after scrolling the element to the middle of the window (the page is long)."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    try:
+        element.click()
+    except ElementClickInterceptedException:  # a sticky bar over it: the button's own click
+        driver.execute_script("arguments[0].click();", element)
+
+
 @pytest.mark.xdist_group("browser")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_search_shows_progress_and_cancel_stops_it(dash_duo, app, monkeypatch):
@@ -84,7 +95,7 @@ def test_search_shows_progress_and_cancel_stops_it(dash_duo, app, monkeypatch):
         box = dash_duo.find_element(field)
         box.send_keys(Keys.CONTROL, "a")
         box.send_keys(value)
-    dash_duo.find_element("#rc-run").click()
+    _click(driver, dash_duo.find_element("#rc-run"))
     dash_duo.wait_for_contains_text(
         "#rc-progress-text", "Choosing sites for 50 households", timeout=30
     )
@@ -94,7 +105,7 @@ def test_search_shows_progress_and_cancel_stops_it(dash_duo, app, monkeypatch):
     assert_axe_clean(dash_duo, "/recruitment while a search runs")
     cancel = dash_duo.find_element("#rc-cancel")
     assert cancel.text == "Cancel the search"
-    cancel.click()
+    _click(driver, cancel)
     dash_duo.wait_for_element_by_css_selector("#rc-working[hidden]", timeout=10)
     end = time.time() + 10
     while _running_children() and time.time() < end:
@@ -103,7 +114,7 @@ def test_search_shows_progress_and_cancel_stops_it(dash_duo, app, monkeypatch):
     assert dash_duo.find_element("#rc-run").get_attribute("disabled") is None
     assert dash_duo.find_element("#rc-suggestions").text == before  # the last result stays
     # the page is usable: a what-if edit works at once
-    dash_duo.find_element("#rc-add").click()
+    _click(driver, dash_duo.find_element("#rc-add"))
     dash_duo.wait_for_contains_text("#rc-status", "What-if updated: 1 edit(s)", timeout=60)
     assert "for 10 new household(s)" in dash_duo.find_element("#rc-suggestions").text
     assert driver.execute_script("return document.activeElement.id") == "rc-add"

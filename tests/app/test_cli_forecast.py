@@ -40,6 +40,8 @@ def test_forecast_writes_tables_and_targets(tmp_path):
         "forecast_uasc.csv",
         "backtest.csv",
         "recruitment_targets.csv",
+        "forecast_coverage.csv",
+        "recruitment_sites.csv",
     } <= names
     summary = json.loads((out / "summary.json").read_text(), parse_constant=lambda c: 1 / 0)
     assert (
@@ -47,6 +49,44 @@ def test_forecast_writes_tables_and_targets(tmp_path):
     )
     assert "model" in summary["backtest"]["1_year"]
     assert set(summary["recruitment"]["targets"]["1_year"]) == {"in_house_foster", "ifa_foster"}
+    # The demo register has a year of deregistration dates: attrition comes from it.
+    attrition = summary["recruitment"]["attrition"]
+    assert attrition["source"].startswith("the carers register")
+    assert attrition["rate"] == round(attrition["deregistered"] / attrition["at_start"], 3)
+    targets = pd.read_csv(out / "recruitment_targets.csv", keep_default_na=False)
+    assert list(targets.columns[:6]) == [
+        "years_ahead", "year_end", "district_code", "district_name", "placement_kind", "need",
+    ]  # fmt: skip
+    assert set(targets["need"]) == {"all", "0-4", "5-10", "11-15", "16+", "disability", "siblings"}
+    year1 = targets[(targets["years_ahead"] == 1) & (targets["district_code"] != "E10000016")]
+    allr = year1[year1["need"] == "all"].set_index(["district_code", "placement_kind"])
+    bands = year1[year1["need"].isin(["0-4", "5-10", "11-15", "16+"])]
+    by = bands.groupby(["district_code", "placement_kind"])["children_forecast"].sum()
+    assert (by - allr["children_forecast"].reindex(by.index)).abs().max() < 0.05
+    dis = year1[year1["need"] == "disability"].set_index(["district_code", "placement_kind"])
+    assert (dis["children_forecast"] <= allr["children_forecast"].reindex(dis.index) + 0.01).all()
+    assert (year1["gross_places"] >= year1["net_places"]).all()
+    # The gap on the forecast demand: year 0 is today's gap, and the targets' gap shares are
+    # each year's gap; where to recruit for each year end.
+    cover = pd.read_csv(out / "forecast_coverage.csv", keep_default_na=False)
+    total = cover[(cover["district_code"] == "E10000016") & (cover["placement_kind"] == "all")]
+    assert list(total["years_ahead"]) == [0, 1, 2]
+    on = summary["recruitment"]["coverage_on_forecast_demand"]
+    assert total["gap"].iloc[0] == summary["recruitment"]["coverage_gap_now"] == on["now"]["gap"]
+    assert list(total["gap"].iloc[1:]) == [on["1_year"]["gap"], on["2_year"]["gap"]]
+    kinds = cover[(cover["placement_kind"] != "all") & (cover["district_code"] != "E10000016")]
+    assert (
+        kinds.groupby("years_ahead")["gap"].sum() == total.set_index("years_ahead")["gap"]
+    ).all()
+    share = year1[year1["need"] == "all"]["coverage_gap_share"].sum()
+    assert abs(share - on["1_year"]["gap"]) < 0.05
+    sites = pd.read_csv(out / "recruitment_sites.csv", keep_default_na=False)
+    assert set(sites["years_ahead"]) <= {1, 2} and len(sites) > 0
+    for y in (1, 2):
+        plan = summary["recruitment"]["sites"][f"{y}_year"]
+        rows = sites[sites["years_ahead"] == y]
+        assert len(rows) == plan["suggested"] <= plan["households"]
+        assert rows["marginal_gain"].sum() == plan["gap_before"] - plan["gap_after"]
     uasc = pd.read_csv(out / "forecast_uasc.csv")
     assert (uasc["arrivals"].iloc[1:] == 10.0).all() and len(uasc) == 9
     assert summary["uasc"]["arrivals_per_quarter"] == 10

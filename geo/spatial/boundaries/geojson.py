@@ -15,6 +15,7 @@ from geo.spatial.boundaries.model import (
     BNG,
     BROWSER_DECIMALS,
     BROWSER_TOLERANCE_M,
+    DERIVED_BROWSER_TOLERANCE_M,
     WGS84,
     Boundaries,
 )
@@ -38,13 +39,17 @@ def simplified(
 def browser_geojson(
     boundaries: Boundaries,
     *,
-    tolerance_m: float = BROWSER_TOLERANCE_M,
+    tolerance_m: float | None = None,
     decimals: int = BROWSER_DECIMALS,
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (EPSG:4326, coordinates rounded to ``decimals``) of the
     simplified district polygons for a browser map: feature ``id`` = district code, properties
     ``district_code, district_name, role``; the collection carries ``source``, ``label`` and
-    ``attribution``. Full detail stays in ``boundaries.frame`` for analysis."""
+    ``attribution``. Full detail stays in ``boundaries.frame`` for analysis. ``tolerance_m``
+    defaults to :data:`BROWSER_TOLERANCE_M`, or :data:`DERIVED_BROWSER_TOLERANCE_M` for
+    boundaries derived from postcodes (their jagged edges smoothed, topology kept)."""
+    if tolerance_m is None:
+        tolerance_m = DERIVED_BROWSER_TOLERANCE_M if boundaries.approximate else BROWSER_TOLERANCE_M
     geoms = simplified(boundaries, tolerance_m=tolerance_m).to_crs(WGS84)
     return _collection(boundaries, geoms.to_numpy(), decimals=decimals)
 

@@ -41,6 +41,9 @@ NEIGHBOUR_GAP_M = 1000.0
 # Browser maps: Visvalingam tolerance (about the side of the smallest triangle kept) and decimals
 # of a degree kept (5 decimals is about 1 m).
 BROWSER_TOLERANCE_M = 100.0
+# Derived boundaries follow the Voronoi cells of postcode points: their edges zig-zag at the
+# spacing of rural postcodes (a few hundred metres), which the display smooths away.
+DERIVED_BROWSER_TOLERANCE_M = 400.0
 BROWSER_DECIMALS = 5
 
 

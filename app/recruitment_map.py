@@ -1,0 +1,75 @@
+"""The recruitment map's own marks: the suggested sectors as numbered stars (the numbers of the
+list beside the map) and the hypothetical households as diamonds. Both are areas, never people,
+and every mark carries the id of the 5 km square it sits in (``customdata``), so clicking a star
+or a diamond adds or removes a household there exactly as clicking the square does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from geo.spatial import grid_cell
+
+# Dark blue with a white rim and white numbers: it stands out on every shade of the orange
+# scale (and on white), for colour-blind readers too (blue against orange).
+STAR_FILL = "#08306b"
+HOUSEHOLD_FILL = "#5e3c99"
+
+
+def square_of(easting_m: np.ndarray, northing_m: np.ndarray, *, size_m: float) -> list[str]:
+    """The id of the grid square (``"E_N"``, south-west corner) holding each point."""
+    return [str(c) for c in grid_cell(easting_m, northing_m, size_m=size_m)]
+
+
+def suggestion_stars(stars: pd.DataFrame, *, basemap: str) -> go.BaseTraceType:
+    """Numbered stars: ``stars`` has ``lon, lat, number, hover, square`` (one row per
+    suggested sector, numbered as in the list)."""
+    common = dict(
+        lon=stars["lon"].tolist(),
+        lat=stars["lat"].tolist(),
+        mode="markers+text",
+        name="Suggested recruitment areas (numbered as in the list)",
+        text=[str(n) for n in stars["number"]],
+        textposition="middle center",
+        textfont=dict(color="white", size=11, family="Arial Black, Arial, sans-serif"),
+        marker=dict(size=28, color=STAR_FILL, symbol="star", line=dict(color="white", width=2)),
+        hovertext=stars["hover"].tolist(),
+        hoverinfo="text",
+        customdata=stars["square"].tolist(),
+    )
+    return go.Scattermap(**common) if basemap == "carto" else go.Scattergeo(**common)
+
+
+def household_markers(
+    lon: list[float], lat: list[float], squares: list[str], *, basemap: str
+) -> go.BaseTraceType:
+    """Diamonds at the centres of the squares where hypothetical households were added."""
+    common = dict(
+        lon=lon,
+        lat=lat,
+        mode="markers",
+        name="Hypothetical households",
+        marker=dict(
+            size=14, color=HOUSEHOLD_FILL, symbol="diamond", line=dict(color="white", width=1.5)
+        ),
+        hovertext=[f"Your hypothetical household(s) in this square ({s})" for s in squares],
+        hoverinfo="text",
+        customdata=squares,
+    )
+    return go.Scattermap(**common) if basemap == "carto" else go.Scattergeo(**common)
+
+
+def clicked_square(click: dict[str, Any] | None, is_square: Any) -> str | None:
+    """The square a click landed on: a square's own id (``location``) or the id a star or a
+    diamond carries (``customdata``); None when the click hit nothing of the kind."""
+    for point in (click or {}).get("points", []):
+        for key in ("location", "customdata"):
+            value = point.get(key)
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            if is_square(value):
+                return str(value)
+    return None

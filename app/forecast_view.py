@@ -4,7 +4,7 @@ targets of a dataset, computed once per scenario and cached on the dataset
 
 Projections are expected values, not counts of children. They are shown rounded to whole
 children and go through the same rule as counts (:func:`geo.disclosure.suppress_forecast`):
-1-5 shown as ``c`` (with secondary suppression against the authority total) unless the user may
+protected by the cell-key method (:mod:`app.protection`; ``c`` = 0 to 6) unless the user may
 see unsuppressed small numbers.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from app.data.store import Dataset, DatasetStore
-from geo.disclosure import SUPPRESSED, suppress_forecast, whole_children
+from geo.disclosure import SUPPRESSED, whole_children
 from geo.measures.forecast import Forecast, StateHistory, forecast, state_history
 from geo.measures.forecast_backtest import backtest
 
@@ -147,13 +147,22 @@ def _shown(
         for c in counts:
             out[c] = whole_children(out[c])
         hidden = pd.DataFrame(False, index=out.index, columns=list(counts))
-    else:
-        res = suppress_forecast(
-            out, total_code=total_code, by=by, counts=counts, base=additive[0], additive=additive
-        )
-        hidden = res.mask[list(counts)]
+    else:  # the cell-key method, each cell keyed by its definition (app.protection)
+        from app.protection import protected_value
+
+        hidden = pd.DataFrame(False, index=out.index, columns=list(counts))
+        keys = [tuple(out[b].astype(str)) for b in (*by, "district_code") if b in out.columns]
+        rows = list(zip(*keys, strict=True)) if keys else [() for _ in range(len(out))]
         for c in counts:
-            out[c] = whole_children(out[c]).where(~hidden[c], np.nan)
+            whole = whole_children(out[c]).to_numpy(float)
+            shown = np.array(
+                [
+                    protected_value(v, ("forecast", *row, c)) if np.isfinite(v) else np.nan
+                    for v, row in zip(whole, rows, strict=True)
+                ]
+            )
+            hidden[c] = np.isfinite(whole) & ~np.isfinite(shown)
+            out[c] = shown
     for c in counts:
         out[f"{c}_text"] = [
             SUPPRESSED if h else ("–" if not np.isfinite(v) else f"{int(v):,}")

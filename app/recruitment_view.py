@@ -3,8 +3,8 @@ never a silent substitute), the gap now by need and by district (shown before an
 asked), which kind of household closes the most of it, and why a plan leaves part of the gap.
 
 Every count of children goes through the shared disclosure helpers: exact for a user who may
-see small numbers (:func:`app.views.exact_counts_allowed`), otherwise 1-5 as ``c`` with
-secondary suppression against the total (:func:`app.views.suppressed_gap`, ``gap_text``).
+see small numbers (:func:`app.views.exact_counts_allowed`), otherwise by
+the cell-key method (:mod:`app.protection`; ``c`` = 0 to 6, others within 2).
 """
 
 from __future__ import annotations
@@ -456,7 +456,7 @@ def district_change(
 ) -> html.Div:
     """Gap by district now, after the suggested plan (``planned``) and after the plan and your
     edits (``after``). The gap counts children: unless ``exact`` (analysts), 1-5 is shown as c
-    with secondary suppression against the total. A row the edits changed says so in words
+    by the cell-key method. A row the edits changed says so in words
     (a "Changed" column), not only by its shading."""
     frames = {"before": before, "after": after}
     if planned is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -149,25 +148,6 @@ def district_hover(table: pd.DataFrame, threshold: int) -> pd.Series:
     return pd.Series([one(r) for r in table.itertuples(index=False)], index=table.index)
 
 
-@lru_cache(maxsize=4)
-def _label_points(store_id: int, store: DatasetStore) -> pd.DataFrame:
-    b = store.boundaries.frame
-    own = b[b["district_code"].isin(store.authority.district_codes)]
-    pts = own.geometry.representative_point().to_crs(4326)
-    return pd.DataFrame(
-        {
-            "district_code": own["district_code"].to_numpy(),
-            "lon": pts.x.to_numpy(),
-            "lat": pts.y.to_numpy(),
-            "label": own["district_name"].to_numpy(),
-        }
-    )
-
-
-def label_points(store: DatasetStore) -> pd.DataFrame:
-    return _label_points(id(store), store)
-
-
 def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filters) -> pd.DataFrame:
     """District rows with 20- and 10-mile compliance (suppressed) and carer supply if known."""
     v20 = compliance_view(store, dataset_id, filters, threshold=20, view="home")
@@ -185,15 +165,6 @@ def comparison_table(store: DatasetStore, dataset_id: str | None, filters: Filte
         t["gap_shown"] = shown_text(shown)
         t["gap_sort"] = shown
     return t
-
-
-def suppressed_gap(gap: np.ndarray, is_total: np.ndarray) -> np.ndarray:
-    """Which coverage-gap cells to hide: the gap counts children, so 1-5 is hidden, with
-    secondary suppression against the total row (the other rows add up to it)."""
-    from geo.disclosure import suppress_counts
-
-    totals = np.flatnonzero(is_total)
-    return suppress_counts(gap, total_index=int(totals[0]) if len(totals) else None)
 
 
 def gap_text(gap: np.ndarray, hidden: np.ndarray) -> list[str]:

@@ -35,6 +35,7 @@ from app.coverage_areas import (
 from app.coverage_view import grid_geojson, result_with_edits
 from app.data.state import store
 from app.ids import Id
+from app.map_labels import district_labels, map_bounds
 from app.protection import protecting
 from app.views import exact_counts_allowed
 
@@ -84,7 +85,7 @@ def layout(**_kwargs: Any) -> html.Div:
                             dcc.Loading(
                                 dcc.Graph(
                                     id=Id.CV_MAP,
-                                    style={"height": "640px"},
+                                    className="map-graph",
                                     config=figures.graph_config(scrollZoom=True),
                                 )
                             ),
@@ -194,6 +195,8 @@ def _coverage(dataset_id: str | None, measure: str, cohort: str, area: str) -> t
         hover=hover,
         basemap=s.settings.basemap,
         note=getattr(s.boundaries, "label", ""),
+        label_points=district_labels(s.boundaries, s.authority.district_codes),
+        bounds=map_bounds(s.boundaries, s.authority.district_codes),
     )
     banded = colour_axis(measure, exact=exact)
     if banded:

@@ -18,6 +18,7 @@ from app.components import data_table, error_alert, graph_figure, live_region
 from app.data.state import store
 from app.forecast_figures import fan_chart
 from app.ids import Id
+from app.protection import protecting
 from app.views import exact_counts_allowed
 from geo.coverage.targets import ATTRITION_SOURCE, DEFAULT_ATTRITION
 from geo.disclosure import NO_SUPPRESSION_NOTE
@@ -33,8 +34,8 @@ METHOD_NOTE = (
 )
 PRIVACY_NOTE = (
     "Projections are expected values, not counts of children; they are rounded to whole "
-    "children and protected like counts: 1 to 5 is shown as 'c', and a further district is "
-    "hidden where a small figure could be worked out from the total."
+    "children and protected like counts by the cell-key method: 'c' is 0 to 6 (every 1 to 5), "
+    "other figures within 2, the same every time they are shown."
 )
 
 
@@ -216,8 +217,13 @@ def update_forecast(
         s = store()
         fc = fv.scenario_forecast(s, dataset_id, scenario)
         exact = exact_counts_allowed()
-        table = s.get(dataset_id).cached(("forecast_fan", fc.as_at, scenario, exact),
-                                         lambda: fv.fan_table(fc, exact=exact))  # fmt: skip
+        ds = s.get(dataset_id)
+
+        def fan() -> Any:
+            with protecting(ds.secret):  # the cell-key method's secret (app.protection)
+                return fv.fan_table(fc, exact=exact)
+
+        table = ds.cached(("forecast_fan", fc.as_at, scenario, exact), fan)
     except ValueError as err:
         return empty, None, empty, None, _warning(str(err)), "The scenario was not applied."
     except Exception as err:
@@ -262,7 +268,11 @@ def fan_rows_table(rows: pd.DataFrame, *, exact: bool) -> Any:
         )
         for _, r in rows.iterrows()
     ]
-    note = NO_SUPPRESSION_NOTE if exact else "Forecasts rounded to whole children; c: 1 to 5."
+    note = (
+        NO_SUPPRESSION_NOTE
+        if exact
+        else "Forecasts rounded to whole children; c: 0 to 6, others within 2."
+    )
     return html.Div(
         [
             html.P("The chart as a table. " + note, className="muted mb-1"),
@@ -358,7 +368,8 @@ def update_targets(
             )
         y = min(max(int(year or 1), 1), fv.YEARS)
         exact = exact_counts_allowed()
-        shown = fv.targets_table(table, year=y, total_code=s.authority.code, exact=exact)
+        with protecting(s.get(dataset_id).secret):
+            shown = fv.targets_table(table, year=y, total_code=s.authority.code, exact=exact)
     except ValueError as err:
         return _warning(str(err))
     except Exception as err:
@@ -413,7 +424,7 @@ def targets_view(shown: pd.DataFrame, *, year: int, total_code: str, exact: bool
         "Net = growth in foster children + the district's share of today's children without a "
         "suitable place within 20 miles (never below 0); gross = net + the approved places "
         "expected to be lost by attrition. Places and households are targets, not counts of "
-        "children. " + (NO_SUPPRESSION_NOTE if exact else "Children: c is 1 to 5.")
+        "children. " + (NO_SUPPRESSION_NOTE if exact else "Children: c is 0 to 6, others within 2.")
     )
     return html.Div(
         [html.P(w) for w in words]

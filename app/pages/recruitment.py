@@ -41,6 +41,7 @@ from app.coverage_view import (
 )
 from app.data.state import store
 from app.ids import Id
+from app.map_labels import district_labels, map_bounds
 from app.protection import protecting
 from app.recruitment_map import clicked_square, household_markers, square_of, suggestion_stars
 from app.recruitment_view import (
@@ -212,7 +213,7 @@ def layout(**_kwargs: Any) -> html.Div:
                             dcc.Loading(
                                 dcc.Graph(
                                     id=Id.RC_MAP,
-                                    style={"height": "640px"},
+                                    className="map-graph",
                                     config=figures.graph_config(scrollZoom=True),
                                 )
                             ),
@@ -536,6 +537,8 @@ def _recruitment(
         hover=hover,
         basemap=s.settings.basemap,
         note=getattr(s.boundaries, "label", ""),
+        label_points=district_labels(s.boundaries, s.authority.district_codes),
+        bounds=map_bounds(s.boundaries, s.authority.district_codes),
     )
     banded = colour_axis("children_at_risk", exact=exact)
     if banded:

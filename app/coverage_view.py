@@ -72,18 +72,23 @@ def _cell_centre(cell: str, size_m: float) -> tuple[float, float]:
 
 
 def result_with_edits(
-    store: DatasetStore, dataset_id: str | None, edits: tuple[Edit, ...] = (), plan: Any = None
+    store: DatasetStore,
+    dataset_id: str | None,
+    edits: tuple[Edit, ...] = (),
+    plan: Any = None,
+    on: Any = None,
 ) -> Any:
     """Coverage tables with the households of a recruitment ``plan`` (at its suggested
-    sectors' centres) and the what-if ``edits`` applied (the shared model is restored)."""
+    sectors' centres) and the what-if ``edits`` applied (the shared model is restored).
+    ``on``: another model of the dataset (:class:`app.plan_year.YearModel`), else today's."""
     ds = require_carers(store, dataset_id)
     planned = _planned(store, plan)
 
     def compute() -> Any:
         from geo.ssda903 import parse_categories
 
-        model = coverage_model(store, ds.id)
-        with _lock(ds.id):
+        model, lock = _model_lock(store, ds, on)
+        with lock:
             added: list[int] = []
             try:
                 for e, n, district, sector in planned:
@@ -118,7 +123,19 @@ def result_with_edits(
                     model.remove_carer(key)
 
     key = (plan.households, plan.kind.places, plan.kind.categories) if planned else None
-    return ds.cached(("coverage_result", edits, key), compute)
+    return ds.cached(("coverage_result", edits, key, *_tag(on)), compute)
+
+
+def _tag(on: Any) -> tuple[Any, ...]:
+    """The cache-key tail of another model (nothing for today's: today's keys unchanged)."""
+    return () if on is None else (on.tag,)
+
+
+def _model_lock(store: DatasetStore, ds: Any, on: Any) -> tuple[Any, threading.Lock]:
+    """The model to work on (``on``'s, else today's) and the lock that guards it."""
+    if on is None:
+        return coverage_model(store, ds.id), _lock(ds.id)
+    return on.model, _lock(f"{ds.id}:{on.tag}")
 
 
 def _planned(store: DatasetStore, plan: Any) -> list[tuple[float, float, str, str]]:
@@ -224,14 +241,14 @@ def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
     )
 
 
-def _on_sites(store: DatasetStore, ds: Any, search: Any) -> Any:
-    """``search(model, sites)`` on the dataset's coverage model and the authority's candidate
-    sectors (cached), under the dataset's lock."""
+def _on_sites(store: DatasetStore, ds: Any, search: Any, on: Any = None) -> Any:
+    """``search(model, sites)`` on the dataset's coverage model (``on``'s) and the authority's
+    candidate sectors (cached), under the model's lock."""
     from geo.coverage import candidate_sites
 
-    model = coverage_model(store, ds.id)
+    model, lock = _model_lock(store, ds, on)
     sites = ds.cached(("sites",), lambda: candidate_sites(store.authority))
-    with _lock(ds.id):
+    with lock:
         return search(model, sites)
 
 
@@ -243,9 +260,10 @@ def recruitment_plan(
     places: int,
     categories: str,
     progress: Progress | None = None,
+    on: Any = None,
 ) -> Any:
     """The recruitment search (cached on the dataset; a background search's result is handed
-    over through :func:`app.background.shared`)."""
+    over through :func:`app.background.shared`); ``on``: as :func:`result_with_edits`."""
     from geo.coverage import HouseholdKind, recommend_sites
     from geo.ssda903 import parse_categories
 
@@ -260,26 +278,38 @@ def recruitment_plan(
             lambda model, sites: recommend_sites(
                 model, sites, households=int(households), kind=kind, progress=progress
             ),
+            on,
         )
 
-    key = ("recruit", households, places, categories)
+    key = ("recruit", households, places, categories, *_tag(on))
     return ds.cached(key, lambda: shared(ds, key, compute))
 
 
 def recruitment_baselines(
-    store: DatasetStore, dataset_id: str | None, plan: Any, progress: Progress | None = None
+    store: DatasetStore,
+    dataset_id: str | None,
+    plan: Any,
+    progress: Progress | None = None,
+    on: Any = None,
 ) -> Any:
     """The plan against random sectors and "biggest district" siting (cached with the plan)."""
     from geo.coverage import compare_with_baselines
 
     ds = require_carers(store, dataset_id)
-    key = ("recruit_baselines", plan.households, plan.kind.places, plan.kind.categories)
+    key = (
+        "recruit_baselines",
+        plan.households,
+        plan.kind.places,
+        plan.kind.categories,
+        *_tag(on),
+    )
 
     def compute() -> Any:
         return _on_sites(
             store,
             ds,
             lambda model, sites: compare_with_baselines(model, sites, plan, progress=progress),
+            on,
         )
 
     return ds.cached(key, lambda: shared(ds, key, compute))
@@ -295,19 +325,19 @@ def report_coverage(store: DatasetStore, dataset_id: str | None) -> Any:
     )
 
 
-def gap_needs(store: DatasetStore, dataset_id: str | None) -> pd.DataFrame:
+def gap_needs(store: DatasetStore, dataset_id: str | None, on: Any = None) -> pd.DataFrame:
     """The children and the gap by need (:func:`geo.coverage.gap_by_need`) before any new
-    household (cached on the dataset)."""
+    household (cached on the dataset); ``on``: as :func:`result_with_edits`."""
     from geo.coverage import gap_by_need
 
     ds = require_carers(store, dataset_id)
 
     def compute() -> pd.DataFrame:
-        model = coverage_model(store, ds.id)
-        with _lock(ds.id):
+        model, lock = _model_lock(store, ds, on)
+        with lock:
             return gap_by_need(model)
 
-    return ds.cached(("gap_needs",), compute)
+    return ds.cached(("gap_needs", *_tag(on)), compute)
 
 
 def recruitment_kinds(

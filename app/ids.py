@@ -38,6 +38,7 @@ class Id(StrEnum):
     RC_N = "rc-n"
     RC_PLACES = "rc-places"
     RC_CATEGORIES = "rc-categories"
+    RC_YEAR = "rc-year"
     RC_RUN = "rc-run"
     RC_MAP = "rc-map"
     RC_SUGGESTIONS = "rc-suggestions"

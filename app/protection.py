@@ -20,6 +20,7 @@ from geo.disclosure import protect_count, shown_text
 
 _SECRET: ContextVar[bytes | None] = ContextVar("placemap_cell_key_secret", default=None)
 _FALLBACK = b"placemap-no-dataset"  # direct calls outside a page (tests); never a real page
+_CELL_TAIL: ContextVar[tuple[object, ...]] = ContextVar("placemap_cell_tail", default=())
 
 
 @contextmanager
@@ -31,9 +32,21 @@ def protecting(secret: bytes) -> Iterator[None]:
         _SECRET.reset(token)
 
 
+@contextmanager
+def cells_for(*tail: object) -> Iterator[None]:
+    """Every cell keyed inside gets ``tail`` added to its definition: counts of another demand
+    (e.g. the forecast of year 2: ``cells_for("forecast-year", 2)``) are their own cells."""
+    token = _CELL_TAIL.set(tuple(tail))
+    try:
+        yield
+    finally:
+        _CELL_TAIL.reset(token)
+
+
 def protected_value(value: float, cell: Sequence[object]) -> float:
     """The shown value of one count keyed by its definition ``cell`` (NaN for ``c``)."""
-    return protect_count(float(value), secret=_SECRET.get() or _FALLBACK, cell=tuple(cell))
+    key = (*tuple(cell), *_CELL_TAIL.get())
+    return protect_count(float(value), secret=_SECRET.get() or _FALLBACK, cell=key)
 
 
 def protected_text(value: float, cell: Sequence[object]) -> str:

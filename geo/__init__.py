@@ -50,6 +50,8 @@ _EXPORTS = {
     "recommend_sites": "geo.coverage",
     "suppress_table": "geo.disclosure",
     "suppress_district_table": "geo.disclosure",
+    "protect_district_table": "geo.disclosure",
+    "dataset_secret": "geo.measures.cell_keys",
     "suppress_coverage": "geo.disclosure",
     "demo_dataset": "geo.demo",
     "write_demo": "geo.demo",
@@ -69,12 +71,14 @@ __all__ = [
     "analyse",
     "build_coverage",
     "compliance_trend",
+    "dataset_secret",
     "demo_dataset",
     "dfe_miles",
     "district_compliance",
     "load_authority",
     "load_boundaries",
     "pair_distances",
+    "protect_district_table",
     "read_carers",
     "read_placements",
     "recommend_sites",
@@ -89,7 +93,12 @@ __all__ = [
 if TYPE_CHECKING:
     from geo.coverage import CoverageModel, build_coverage, recommend_sites
     from geo.demo import demo_dataset, write_demo
-    from geo.disclosure import suppress_coverage, suppress_district_table, suppress_table
+    from geo.disclosure import (
+        protect_district_table,
+        suppress_coverage,
+        suppress_district_table,
+        suppress_table,
+    )
     from geo.errors import InputError, PlacemapError, ReferenceDataError
     from geo.measures import (
         Analysis,
@@ -98,6 +107,7 @@ if TYPE_CHECKING:
         district_compliance,
         validation_report,
     )
+    from geo.measures.cell_keys import dataset_secret
     from geo.spatial import Authority, dfe_miles, load_authority, pair_distances
     from geo.spatial.boundaries import load_boundaries
     from geo.ssda903 import (

@@ -27,13 +27,14 @@ from geo.coverage import (
 )
 from geo.disclosure import (
     NO_SUPPRESSION_NOTE,
+    PERTURBATION_NOTE,
     SUPPRESSED,
-    SUPPRESSION_NOTE,
-    is_small,
-    suppress_coverage,
+    protect_count,
+    protect_coverage,
 )
 from geo.errors import InputError
 from geo.measures import analyse
+from geo.measures.cell_keys import dataset_secret
 from geo.progress import report
 from geo.spatial import Authority, load_authority
 from geo.spatial import postcodes as pc
@@ -82,8 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--suppress",
         action="store_true",
-        help="disclosure control for sharing the tables: counts of 1-5 children shown as c, "
-        "with secondary suppression; per-child ratios of hidden counts hidden too",
+        help="disclosure control for sharing the tables (the cell-key method, as the app's "
+        "pages: c = 0 to 6 children not shown, other counts within 2; per-child ratios over "
+        "the shown count of children)",
     )
     p.set_defaults(func=run_coverage)
 
@@ -137,6 +139,7 @@ class _Inputs:
     register: CarersRegister
     counts: DemandCounts
     model: CoverageModel
+    secret: bytes = b""  # the dataset's secret for the cell-key method (as the app derives it)
 
 
 def _load(args: argparse.Namespace, *, grid_km: float = 5.0) -> _Inputs:
@@ -160,7 +163,14 @@ def _load(args: argparse.Namespace, *, grid_km: float = 5.0) -> _Inputs:
             "cohort). Coverage needs children's home postcodes (HOME_POST): check the as-at date "
             "and the postcodes."
         )
-    return _Inputs(authority, analysis.as_at, register, counts, coverage.model)
+    return _Inputs(
+        authority,
+        analysis.as_at,
+        register,
+        counts,
+        coverage.model,
+        secret=dataset_secret(data.episodes["CHILD"]),
+    )
 
 
 def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -209,18 +219,12 @@ def run_coverage(args: argparse.Namespace) -> int:
         _rounded(result.areas),
         _rounded(result.shortage),
     )
-    if args.suppress:
-        hidden = suppress_coverage(
-            district,
-            areas,
-            shortage,
-            authority_code=inputs.authority.code,
-            group_cohorts=tuple(inputs.authority.groups),
-        )
+    if args.suppress:  # the cell-key method, the same cells as the app's pages
+        hidden = protect_coverage(district, areas, shortage, secret=inputs.secret)
         district, areas, shortage = hidden.district, hidden.areas, hidden.shortage
-        _suppress_summary(summary)
+        _suppress_summary(summary, secret=inputs.secret, code=inputs.authority.code)
         summary["disclosure_control"] = {
-            "note": SUPPRESSION_NOTE,
+            "note": PERTURBATION_NOTE,
             "hidden_cells": hidden.hidden_cells,
         }
     else:
@@ -249,15 +253,27 @@ def run_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _suppress_summary(summary: dict[str, Any]) -> None:
-    """Counts of children in the summary: 1-5 becomes "c" (as in the suppressed tables)."""
+def _suppress_summary(summary: dict[str, Any], *, secret: bytes, code: str) -> None:
+    """Counts of children in the summary by the cell-key method, under the cells the tables and
+    the app use (the gap as on the comparison page, children at risk as on Recruitment)."""
+    cells = {
+        "gap": ("coverage-gap", code, "gap"),
+        "children_at_risk": ("at-risk", code),
+        "gap_greedy_by_scarcity": ("coverage-greedy-gap", code),
+    }
 
-    def c(value: Any) -> Any:
-        return SUPPRESSED if isinstance(value, int) and is_small(value) else value
+    def c(value: Any, cell: tuple[object, ...]) -> Any:
+        if not isinstance(value, int):
+            return value
+        shown = protect_count(value, secret=secret, cell=cell)
+        return SUPPRESSED if shown != shown else int(shown)
 
-    for key in ("gap", "gap_greedy_by_scarcity", "children_at_risk"):
-        summary[key] = c(summary[key])
-    summary["children"] = {k: c(v) for k, v in summary["children"].items()}
+    for key, cell in cells.items():
+        summary[key] = c(summary[key], cell)
+    summary["children"] = {
+        k: c(v, ("coverage-children", code) if k == "with_home_location" else ("summary", k))
+        for k, v in summary["children"].items()
+    }
 
 
 def run_recruit(args: argparse.Namespace) -> int:

@@ -42,7 +42,8 @@ from app.coverage_view import (
 from app.data.state import store
 from app.ids import Id
 from app.map_labels import district_labels, map_bounds
-from app.protection import protecting
+from app.plan_year import PLAN_OPTIONS, plan_year, planning_words, year_model
+from app.protection import cells_for, protecting
 from app.recruitment_map import clicked_square, household_markers, square_of, suggestion_stars
 from app.recruitment_view import (
     check_inputs,
@@ -52,6 +53,7 @@ from app.recruitment_view import (
     hide_gains,
     input_messages,
     kinds_panel,
+    need_rows_shown,
     problems_panel,
     shortfall_words,
     what_if_kind,
@@ -122,7 +124,15 @@ def layout(**_kwargs: Any) -> html.Div:
                                 inline=True,
                             ),
                         ),
-                        md=6,
+                        md=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label("Plan for", html_for=Id.RC_YEAR, className="filter-label"),
+                            dbc.Select(id=Id.RC_YEAR, options=PLAN_OPTIONS, value="0"),
+                        ],
+                        xs=6,
+                        md=2,
                     ),
                     dbc.Col(
                         dbc.Button(
@@ -395,14 +405,16 @@ def update_recruitment(
     parameters of the last search finished in the background (:func:`search_sites`; the
     layout's defaults before the first), used instead of the fields, which may have changed
     since (or belong to a cancelled search)."""
+    year = 0
     if isinstance(_run, dict):
         households, places = _run.get("households"), _run.get("places")
-        categories = _run.get("categories")
+        categories, year = _run.get("categories"), plan_year(_run.get("year"))
     checked = check_inputs(households, places, categories)
     try:
-        with protecting(store().get(dataset_id).secret):  # the cell-key method's secret
+        # the cell-key method's secret; a forecast year's counts are their own cells
+        with protecting(store().get(dataset_id).secret), cells_for(*([year] if year else [])):
             fig, suggestions, kinds, districts, gap, grid, status = _recruitment(
-                dataset_id, edits or [], checked
+                dataset_id, edits or [], checked, year
             )
     except Exception as err:
         empty = figures._empty("No map")
@@ -429,6 +441,7 @@ def update_recruitment(
     State(Id.RC_N, "value"),
     State(Id.RC_PLACES, "value"),
     State(Id.RC_CATEGORIES, "value"),
+    State(Id.RC_YEAR, "value"),
     background=True,
     progress=[Output(Id.RC_PROGRESS, "value"), Output(Id.RC_PROGRESS_TEXT, "children")],
     progress_default=["0", ""],
@@ -446,26 +459,36 @@ def search_sites(
     households: Any,
     places: Any,
     categories: list[str] | None,
+    year: Any = None,
 ) -> dict[str, Any]:
     """'Suggest areas' in a background process: the search, the kinds compared and the
-    baselines, with progress; returns the parameters (with the problems, when the form asks
-    for something that cannot be searched: then nothing is), and
-    :func:`update_recruitment` draws the handed-over result."""
+    baselines, with progress, on the demand of the "Plan for" year (now or a forecast year end);
+    returns the parameters (with the problems, when the form asks for something that cannot be
+    searched: then nothing is), and :func:`update_recruitment` draws the handed-over result."""
     checked = check_inputs(households, places, categories)
+    searched = {**checked.as_store(), "year": plan_year(year)}
     if not checked.ok:
-        return checked.as_store()
+        return searched
     n, each = int(checked.households or 0), int(checked.places or 0)
     show = reporter(set_progress)
     s = store()
     try:
+        on = year_model(s, dataset_id, searched["year"]) if searched["year"] else None
         plan = recruitment_plan(
-            s, dataset_id, households=n, places=each, categories=checked.categories, progress=show
+            s,
+            dataset_id,
+            households=n,
+            places=each,
+            categories=checked.categories,
+            progress=show,
+            on=on,
         )
-        recruitment_kinds(s, dataset_id, households=n, places=each, progress=show)
-        recruitment_baselines(s, dataset_id, plan, progress=show)
+        if on is None:  # the kinds compared are today's (not shown for a forecast year)
+            recruitment_kinds(s, dataset_id, households=n, places=each, progress=show)
+        recruitment_baselines(s, dataset_id, plan, progress=show, on=on)
     except Exception:  # noqa: BLE001  update_recruitment shows the message
         pass
-    return checked.as_store()
+    return searched
 
 
 def _searched(households: Any, places: Any, categories: Any) -> dict[str, Any]:
@@ -503,23 +526,26 @@ def parse_edits(edits: list[dict]) -> tuple[Edit, ...]:
 
 
 def _recruitment(
-    dataset_id: str | None, edits: list[dict], checked: Any
+    dataset_id: str | None, edits: list[dict], checked: Any, year: int = 0
 ) -> tuple[Any, Any, Any, Any, Any, pd.DataFrame, str]:
+    """The page's figures on the demand of ``year`` (0: now; else the forecast year end)."""
     s = store()
     exact = exact_counts_allowed()
-    base = result_with_edits(s, dataset_id)
-    needs = gap_needs(s, dataset_id)
+    on = year_model(s, dataset_id, year) if year else None
+    base = result_with_edits(s, dataset_id, on=on)
+    needs = gap_needs(s, dataset_id, on)
     what_if = parse_edits(edits)
-    res = result_with_edits(s, dataset_id, what_if) if what_if else base
+    res = result_with_edits(s, dataset_id, what_if, on=on) if what_if else base
     plan = advice = None
     if checked.households is not None and checked.places is not None:
         n, each = int(checked.households), int(checked.places)
         # the kinds compared need only the number and the places: shown even when no
-        # approval is ticked (the form then asks for one and points here)
-        advice = recruitment_kinds(s, dataset_id, households=n, places=each)
+        # approval is ticked (the form then asks for one and points here); today's only
+        if on is None:
+            advice = recruitment_kinds(s, dataset_id, households=n, places=each)
         if checked.ok:
             plan = recruitment_plan(
-                s, dataset_id, households=n, places=each, categories=checked.categories
+                s, dataset_id, households=n, places=each, categories=checked.categories, on=on
             )
     grid, hover = area_layer(res, "children_at_risk", exact=exact)
     size_m = 5000.0
@@ -532,8 +558,8 @@ def _recruitment(
         colorscale="Oranges",
         outlines_geojson=s.browser_geojson,
         outline_codes=[f["id"] for f in s.browser_geojson["features"]],
-        title="Children at risk by 5 km square (now, with your edits) · ★ suggested sectors, "
-        "numbered as in the list",
+        title=f"Children at risk by 5 km square ({'now' if on is None else on.year_end}, "
+        "with your edits) · ★ suggested sectors, numbered as in the list",
         hover=hover,
         basemap=s.settings.basemap,
         note=getattr(s.boundaries, "label", ""),
@@ -549,8 +575,8 @@ def _recruitment(
         fig.add_trace(household_markers(lon, lat, added, basemap=s.settings.basemap))
     if sugg is not None and len(sugg):
         fig.add_trace(suggestion_stars(_stars(sugg, plan, s, size_m), basemap=s.settings.basemap))
-    planned = result_with_edits(s, dataset_id, (), plan) if plan is not None else None
-    after = result_with_edits(s, dataset_id, what_if, plan) if plan is not None else res
+    planned = result_with_edits(s, dataset_id, (), plan, on) if plan is not None else None
+    after = result_with_edits(s, dataset_id, what_if, plan, on) if plan is not None else res
     changes = _district_change(
         base.district,
         after.district,
@@ -564,7 +590,8 @@ def _recruitment(
         suggestions: Any = problems_panel(list(checked.problems))
         status = "Suggestions not updated: " + " ".join(checked.problems)
     else:
-        suggestions = _suggestions(plan, recruitment_baselines(s, dataset_id, plan), needs, sugg)
+        cmp = recruitment_baselines(s, dataset_id, plan, on=on)
+        suggestions = _suggestions(plan, cmp, needs, sugg)
         status = f"Suggestions updated: coverage gap {_gap_words(plan)} more children within reach."
     if _triggered() == Id.RC_EDITS:
         status = (
@@ -572,7 +599,13 @@ def _recruitment(
             if what_if
             else "What-if reset: no edits."
         )
-    return fig, suggestions, kinds, changes, gap_panel(needs, base.district), grid, status
+    gap: Any = gap_panel(needs, base.district)
+    if on is not None:  # which demand, in words, before every figure of it
+        words = planning_words(on)
+        total = need_rows_shown(needs, exact=exact).iloc[-1]["gap_shown"]
+        gap = html.Div([html.P(f"{words} Gap {total} children.", id="rc-plan-year-words"), gap])
+        status = f"{words} {status}"
+    return fig, suggestions, kinds, changes, gap, grid, status
 
 
 def _by_sector(plan: Any) -> pd.DataFrame:

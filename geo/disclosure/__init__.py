@@ -16,7 +16,7 @@ from geo.disclosure.cellkey import (
     protected_pct,
     shown_text,
 )
-from geo.disclosure.coverage import SuppressedCoverage, suppress_coverage
+from geo.disclosure.coverage import SuppressedCoverage, protect_coverage, suppress_coverage
 from geo.disclosure.forecast import suppress_forecast, whole_children
 from geo.disclosure.policy import DISTRICT_COUNTS, suppress_district_table, suppress_trend
 from geo.disclosure.suppression import (
@@ -39,6 +39,7 @@ __all__ = [
     "perturb",
     "protect_columns",
     "protect_count",
+    "protect_coverage",
     "protect_district_table",
     "protect_own_measures",
     "protect_gap",

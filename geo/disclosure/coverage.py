@@ -249,3 +249,78 @@ def _shortage_mask(
         for col in _present(shortage, PER_CHILD):
             mask[col] = mask["children"]
     return mask
+
+
+def _cell(table: str, row: pd.Series, column: str) -> tuple[object, ...]:
+    """The definition of one coverage cell, the same as the app's pages use for it: the gap of a
+    district as on the comparison page, children at risk as on the Recruitment page, a 5 km
+    square as on the Carer coverage map."""
+    if table == "district":
+        code = str(row["district_code"])
+        if column == "gap":
+            return ("coverage-gap", code, "gap")
+        if column == "children_at_risk":
+            return ("at-risk", code)
+        return ("coverage-children", code) if column == "children" else (table, code, column)
+    kind, area = str(row.get("area_type", "")), str(row.get("area_id", ""))
+    cohort = str(row.get("cohort", "all"))
+    if kind.startswith("grid") and cohort == "all":
+        return ("square", area, column)
+    return ("coverage", kind, area, cohort, column)
+
+
+def protect_coverage(
+    district: pd.DataFrame,
+    areas: pd.DataFrame,
+    shortage: pd.DataFrame,
+    *,
+    secret: bytes,
+) -> SuppressedCoverage:
+    """The three coverage tables by the cell-key method (:mod:`geo.disclosure.cellkey`), as the
+    app shows them: every count of children keyed by its definition (``c`` = 0 to 6, others
+    within 2), per-child ratios over the protected count of children (hidden with it). Carer
+    households and places are supply figures and stay as they are."""
+    from geo.disclosure.cellkey import SUPPRESSED as C
+    from geo.disclosure.cellkey import protect_count
+
+    hidden = 0
+    out = []
+    for name, frame in (("district", district), ("areas", areas), ("shortage", shortage)):
+        t = frame.copy()
+        counts = _present(t, CHILD_COUNTS)
+        shown = {
+            c: np.array(
+                [
+                    protect_count(float(v), secret=secret, cell=_cell(name, row, c))
+                    if np.isfinite(float(v))
+                    else np.nan
+                    for v, (_i, row) in zip(t[c].to_numpy(float), t.iterrows(), strict=True)
+                ]
+            )
+            for c in counts
+        }
+        for c in _present(t, PER_CHILD):
+            if "children" not in shown:
+                continue
+            true = t["children"].to_numpy(float)
+            ratio = t[c].to_numpy(float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scaled = np.round(ratio * true / shown["children"], 2)
+            hide = ~np.isfinite(shown["children"]) & np.isfinite(ratio)
+            hidden += int(hide.sum())
+            t[c] = pd.Series(np.where(hide, np.nan, scaled), index=t.index).astype(object)
+            t.loc[hide, c] = C
+        for c, values in shown.items():
+            hide = ~np.isfinite(values) & np.isfinite(t[c].to_numpy(float))
+            hidden += int(hide.sum())
+            col = pd.Series(
+                [
+                    C if h else (int(v) if np.isfinite(v) else v)
+                    for v, h in zip(values, hide, strict=True)
+                ],
+                index=t.index,
+                dtype=object,
+            )
+            t[c] = col
+        out.append(t)
+    return SuppressedCoverage(district=out[0], areas=out[1], shortage=out[2], hidden_cells=hidden)

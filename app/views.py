@@ -11,15 +11,13 @@ import pandas as pd
 
 from app.data.store import DatasetStore, Filters
 from geo.disclosure import (
-    definition_key,
-    perturb,
+    protect_children,
     protect_district_table,
     protect_gap,
     protect_trend,
     shown_text,
 )
 from geo.measures import Analysis, compliance_trend, district_compliance
-from geo.measures.cell_keys import cell_key, record_keys
 from geo.spatial import OUTSIDE
 
 
@@ -108,10 +106,8 @@ def excluded_shown(analysis: Analysis, *, secret: bytes) -> dict[str, str]:
     p = analysis.placements
     out = {}
     for name, cohort in (("uasc", "excluded_uasc"), ("short_break", "excluded_short_break")):
-        rows = p[p["cohort"] == cohort]
-        key = cell_key(record_keys(rows["CHILD"]))
-        d = definition_key(("excluded", analysis.as_at, name), secret=secret)
-        (value,) = perturb([len(rows)], [key], definition_keys=[d])
+        ids = p.loc[p["cohort"] == cohort, "CHILD"]
+        value = protect_children(ids, secret=secret, cell=("excluded", analysis.as_at, name))
         out[name] = shown_text(np.array([value]))[0]
     return out
 
@@ -119,10 +115,9 @@ def excluded_shown(analysis: Analysis, *, secret: bytes) -> dict[str, str]:
 def census_children_shown(analysis: Analysis, *, secret: bytes) -> str:
     """Every child in the census (all cohorts) as the banner shows it to anyone: a count of a
     fixed set of children, protected by its cell key like the cards beside it."""
-    p = analysis.placements
-    key = cell_key(record_keys(p["CHILD"]))
-    d = definition_key(("census", analysis.as_at), secret=secret)
-    (value,) = perturb([len(p)], [key], definition_keys=[d])
+    value = protect_children(
+        analysis.placements["CHILD"], secret=secret, cell=("census", analysis.as_at)
+    )
     return shown_text(np.array([value]))[0]
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from geo.measures.cell_keys import KEY_SPACE
+from geo.measures.cell_keys import KEY_SPACE, cell_key, record_keys
 
 SUPPRESSED = "c"
 DISTRICT_COUNTS = ("children", "known", "within_20", "within_10", "not_known")
@@ -186,6 +186,14 @@ def protect_count(value: float, *, secret: bytes, cell: Sequence[object]) -> flo
     the shown value (NaN for ``c``)."""
     d = definition_key(cell, secret=secret)
     return float(perturb([value], [d], definition_keys=[d])[0])
+
+
+def protect_children(ids: Iterable[object], *, secret: bytes, cell: Sequence[object]) -> float:
+    """The count of one fixed set of children (their ``CHILD`` identifiers), keyed by their
+    cell key, an empty set by the definition ``cell``: the shown value (NaN for ``c``)."""
+    keys = record_keys(list(ids))
+    d = definition_key(cell, secret=secret)
+    return float(perturb([len(keys)], [cell_key(keys)], definition_keys=[d])[0])
 
 
 def protect_district_table(

@@ -91,16 +91,23 @@ def sector_text(sector: Any) -> str:
     return str(sector).replace(" ", "\u00a0")
 
 
-def area_layer(res: Any, measure: str, *, exact: bool) -> tuple[pd.DataFrame, pd.Series]:
+def area_layer(
+    res: Any, measure: str, *, exact: bool, every_square: bool = False
+) -> tuple[pd.DataFrame, pd.Series]:
     """Grid cells with the value they are coloured by (``value``) and their hover text.
 
     Children-based measures only where children come from; households where carers live.
-    A count measure is coloured by its value when ``exact``, otherwise by its band.
+    With ``every_square``, the cells are every square with children or households (the same
+    cells, hover and order whatever the measure, so a change of measure sends only colours),
+    ``value`` NaN (not drawn) where the measure does not apply. A count measure is coloured by
+    its value when ``exact``, otherwise by its band.
     """
     grid = res.areas[res.areas["area_type"].str.startswith("grid")].copy()
     _title, _label, kind, _scale = COVERAGE_MEASURES[measure]
-    grid = grid[grid["carers"] > 0] if measure == "carers" else grid[grid["children"] > 0]
-    values = grid[measure].to_numpy(dtype=float)
+    applies = (grid["carers"] > 0) if measure == "carers" else (grid["children"] > 0)
+    grid = grid[(grid["carers"] > 0) | (grid["children"] > 0)] if every_square else grid[applies]
+    applies = applies[grid.index]
+    values = np.where(applies.to_numpy(), grid[measure].to_numpy(dtype=float), np.nan)
     if kind == "ratio" or exact:
         grid["value"] = values
     elif measure == "carers":  # supply, shown exactly
@@ -161,10 +168,11 @@ def colour_axis(measure: str, *, exact: bool) -> dict[str, Any] | None:
     }
 
 
-def square_figures(grid: pd.DataFrame, measure: str, *, exact: bool) -> pd.DataFrame:
+def square_figures(grid: pd.DataFrame, measure: str | None, *, exact: bool) -> pd.DataFrame:
     """The 5 km squares' figures as the page shows them (hover and "Show as table" alike):
     counts as :func:`count_text` gives them; ratios to two decimals, "no children" where no
-    child comes from the square."""
+    child comes from the square. The columns of every map measure with ``measure`` None, else
+    the common ones and ``measure``'s."""
     columns = {
         "Square": [grid_reference(str(c)) for c in grid["area_id"]],
         "District": [
@@ -187,13 +195,17 @@ def square_figures(grid: pd.DataFrame, measure: str, *, exact: bool) -> pd.DataF
             for v, a in zip(grid["children_at_risk"], grid["area_id"], strict=True)
         ],
     }
-    _title, label, kind, _scale = COVERAGE_MEASURES[measure]
-    if measure not in ("children", "carers", "children_at_risk", "places_per_child_2sfca"):
+    for extra in COVERAGE_MEASURES if measure is None else [measure]:
+        if extra in ("children", "carers", "children_at_risk", "places_per_child_2sfca"):
+            continue
+        _title, label, kind, _scale = COVERAGE_MEASURES[extra]
+        if measure is None and extra.endswith("e2sfca"):
+            label = f"{label} (E2SFCA)"
         columns[label] = [
-            count_text(v, exact=exact, cell=("square", a, measure))
+            count_text(v, exact=exact, cell=("square", a, extra))
             if kind == "count"
             else _protected_ratio(v, n, exact=exact, cell=("square", a, "children"))
-            for v, n, a in zip(grid[measure], grid["children"], grid["area_id"], strict=True)
+            for v, n, a in zip(grid[extra], grid["children"], grid["area_id"], strict=True)
         ]
     return pd.DataFrame(columns, index=grid.index)
 
@@ -204,9 +216,11 @@ def ratio_text(value: Any) -> str:
     return f"{v:.2f}" if np.isfinite(v) else "no children"
 
 
-def square_table(grid: pd.DataFrame, measure: str, *, table_id: str, exact: bool) -> Any:
+def square_table(grid: pd.DataFrame, measure: str | None, *, table_id: str, exact: bool) -> Any:
     """The squares behind a map as a table: most first by the drawn value (a band, for a user
-    who may not see small numbers, so the order gives nothing away), then grid reference."""
+    who may not see small numbers, so the order gives nothing away), then grid reference.
+    ``measure`` None: the figures of every measure (a table that a change of measure need not
+    resend)."""
     text = square_figures(grid, measure, exact=exact)
     order = grid.assign(_ref=text["Square"]).sort_values(
         ["value", "_ref"], ascending=[False, True], kind="stable"

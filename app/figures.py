@@ -22,6 +22,22 @@ TREND_LINE = "#1d4f91"  # a district's own line in its small panel
 TOTAL_LINE = "#9e9e9e"  # the authority total, the grey reference line in every panel
 
 
+# What a map takes from plotly's default template, and no more: the whole default template
+# is about 8 KB of JSON in every figure sent to the browser.
+MAP_TEMPLATE = go.layout.Template(
+    layout=dict(
+        font=dict(color="#2a3f5f"),
+        hoverlabel=dict(align="left"),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    ),
+    data=dict(
+        choropleth=[go.Choropleth(colorbar=dict(outlinewidth=0, ticks=""))],
+        choroplethmap=[go.Choroplethmap(colorbar=dict(outlinewidth=0, ticks=""))],
+    ),
+)
+
+
 def graph_config(**extra: Any) -> Any:  # dcc.Graph's Config TypedDict
     """dcc.Graph config: no plotly logo, base-map topology from our own assets (offline)."""
     import dash
@@ -88,6 +104,7 @@ def _geo_layout(
     # a long title on two lines, so at 200 % zoom it is not cut at the map's right edge
     title = wrap_note(title, width=48)
     fig.update_layout(
+        template=MAP_TEMPLATE,
         title=dict(text=title, x=0.01, font=dict(size=16)),
         font=FONT,
         margin=dict(l=0, r=0, t=48 + 20 * title.count("<br>"), b=0),
@@ -144,9 +161,14 @@ def _geo_layout(
 
 
 def outline_lines(
-    geojson: dict[str, Any], codes: list[str]
+    geojson: dict[str, Any], codes: list[str], *, digits: int = 4, tolerance: float = 0.0015
 ) -> tuple[list[float | None], list[float | None]]:
-    """Polygon rings of the features ``codes`` as one line with None breaks (lon, lat)."""
+    """Polygon rings of the features ``codes`` as one line with None breaks (lon, lat),
+    simplified within ``tolerance`` degrees (about 100-170 m: a pixel of a county map),
+    rings smaller than that (specks of coast) left out, and rounded to ``digits`` decimals, so
+    the lines stay a small part of the figure."""
+    import shapely
+
     keep = set(codes)
     lon: list[float | None] = []
     lat: list[float | None] = []
@@ -157,8 +179,15 @@ def outline_lines(
         polygons = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
         for polygon in polygons:
             for ring in polygon:
-                lon.extend([p[0] for p in ring] + [None])
-                lat.extend([p[1] for p in ring] + [None])
+                line = shapely.LineString(ring)
+                if tolerance:
+                    x0, y0, x1, y1 = line.bounds
+                    if max(x1 - x0, y1 - y0) < 2 * tolerance:
+                        continue
+                    line = shapely.simplify(line, tolerance)
+                points = shapely.get_coordinates(line)
+                lon.extend([round(float(p[0]), digits) for p in points] + [None])
+                lat.extend([round(float(p[1]), digits) for p in points] + [None])
     return lon, lat
 
 
@@ -172,7 +201,8 @@ def _subset(geojson: dict[str, Any], locations: list[str]) -> dict[str, Any]:
 
 
 def _choropleth(basemap: str, **kw: Any) -> go.BaseTraceType:
-    if "geojson" in kw and "locations" in kw:
+    # GeoJSON given as a URL (app.map_assets) is fetched once by the browser, whole
+    if isinstance(kw.get("geojson"), dict) and "locations" in kw:
         kw["geojson"] = _subset(kw["geojson"], list(kw["locations"]))
     if basemap == "carto":
         kw.pop("geo", None)
@@ -245,7 +275,7 @@ def district_names(
 
 
 def district_map(
-    geojson: dict[str, Any],
+    geojson: dict[str, Any] | str,
     table: pd.DataFrame,
     *,
     value_col: str,
@@ -351,13 +381,15 @@ def district_map(
 
 
 def area_map(
-    area_geojson: dict[str, Any],
+    area_geojson: dict[str, Any] | str,
     areas: pd.DataFrame,
     *,
     value_col: str,
     value_label: str,
     outlines_geojson: dict[str, Any],
     outline_codes: list[str],
+    outlines_url: str | None = None,
+    line_codes: list[str] | None = None,
     title: str,
     hover: pd.Series,
     colorscale: str = "Viridis",
@@ -373,12 +405,15 @@ def area_map(
     ``areas`` has ``area_id`` and ``value_col``; ``highlight`` (``lon, lat, label``) marks
     suggested sites (areas, never people); ``label_points`` names the districts (see
     :func:`district_names`); ``bounds`` (lon/lat ranges) is what the map shows.
+    ``area_geojson`` and ``outlines_url`` may be URLs (:mod:`app.map_assets`): the browser
+    fetches the shapes once. The boundary lines drawn over the areas are those of
+    ``line_codes`` (default: every outline).
     """
     fig = go.Figure()
     fig.add_trace(
         _choropleth(
             basemap,
-            geojson=outlines_geojson,
+            geojson=outlines_url or outlines_geojson,
             locations=outline_codes,
             z=[0] * len(outline_codes),
             featureidkey="id",
@@ -417,7 +452,7 @@ def area_map(
         )
     # District outlines drawn last as lines (not filled shapes, which would take the clicks
     # meant for the cells underneath).
-    lon, lat = outline_lines(outlines_geojson, outline_codes)
+    lon, lat = outline_lines(outlines_geojson, outline_codes if line_codes is None else line_codes)
     line = dict(
         lon=lon,
         lat=lat,

@@ -34,6 +34,7 @@ class Id(StrEnum):
     CV_ALERT = "cv-alert"
     CV_STATUS = "cv-status"
     CV_MAP_TABLE = "cv-map-table"
+    CV_MAP_KEY = "cv-map-key"
     # recruitment
     RC_N = "rc-n"
     RC_PLACES = "rc-places"

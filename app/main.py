@@ -148,5 +148,8 @@ def create_app(settings: Settings | None = None) -> Dash:
     from app.auth import install_security
 
     install_security(app, settings)  # sign-in, roles, audit log, headers, upload limits
+    from app.map_assets import install_map_assets
+
+    install_map_assets(app.server)  # map geometry at cacheable URLs, behind the sign-in gate
     callback.register(app)  # every page's and the shell's callbacks, on this app
     return app

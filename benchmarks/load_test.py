@@ -57,6 +57,7 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.deps: dict[str, dict[str, Any]] = {}
         self._conn: http.client.HTTPConnection | None = None
+        self.last_size = 0  # bytes of the last response body (as sent: compressed if it was)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -83,6 +84,7 @@ class Client:
                 self._conn.request(method, path, body=body, headers=hdrs)
                 resp = self._conn.getresponse()
                 data = resp.read()
+                self.last_size = len(data)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 self.close()
                 if reused and attempt == 0:  # the server closed an idle keep-alive connection
@@ -320,20 +322,24 @@ class ProductionServer:
 @dataclass
 class Results:
     latencies_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sizes: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     examples: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, kind: str, seconds: float, ok: bool, detail: str = "") -> None:
+    def add(self, kind: str, seconds: float, ok: bool, detail: str = "", size: int = 0) -> None:
         with self.lock:
             self.latencies_s[kind].append(seconds)
+            self.sizes[kind].append(size)
             if not ok:
                 self.errors[kind] += 1
                 if len(self.examples) < 10:
                     self.examples.append(f"{kind}: {detail}")
 
 
-def timed(results: Results, kind: str, call: Any) -> Any:
+def timed(results: Results, kind: str, call: Any, client: Client | None = None) -> Any:
+    """Time ``call()`` (which returns ``(status, ...)``) as one request of ``kind``; with
+    ``client``, also record the size of the response body it received."""
     start = time.perf_counter()
     try:
         status, *rest = call()
@@ -341,7 +347,8 @@ def timed(results: Results, kind: str, call: Any) -> Any:
         results.add(kind, time.perf_counter() - start, False, repr(err))
         return None
     ok = status in (200, 204) if kind != "sign_in" else status == 302
-    results.add(kind, time.perf_counter() - start, ok, f"HTTP {status}")
+    size = client.last_size if client is not None else 0
+    results.add(kind, time.perf_counter() - start, ok, f"HTTP {status}", size)
     return (status, *rest) if ok else None
 
 
@@ -366,6 +373,8 @@ class Session:
         self.rng = random.Random(seed)
         self.dataset: str | None = None
         self.props: dict[str, dict[str, Any]] = {}
+        self.geometry: set[str] = set()  # map geometry URLs the page's figures name
+        self.fetched: set[str] = set()  # ... and those this browser has (its HTTP cache)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {"dataset-id.data": self.dataset}
@@ -414,7 +423,32 @@ class Session:
             lambda: c.callback("dataset-badge.children", {"dataset-id.data": self.dataset}),
         )
         for output in self.page_callbacks():
-            timed(r, f"load {short(output)}", lambda o=output: c.callback(o, self.values()))
+            got = timed(
+                r, f"load {short(output)}", lambda o=output: c.callback(o, self.values()), c
+            )
+            self.absorb(got)
+        for url in sorted(self.geometry - self.fetched):  # the browser's cache keeps them
+            self.fetched.add(url)
+            timed(r, "map_geometry", lambda u=url: c.get(u), c)
+
+    def absorb(self, got: Any) -> None:
+        """Keep a callback's outputs as the browser would (stores, options, values), and note
+        the map geometry URLs its figures name; patches are applied in a real browser only."""
+        if not got or not isinstance(got[1], dict):
+            return
+        for cid, props in (got[1].get("response") or {}).items():
+            for prop, value in props.items():
+                if isinstance(value, dict) and "__dash_patch_update" in value:
+                    continue
+                if prop == "figure" and isinstance(value, dict):
+                    self.geometry |= {
+                        t["geojson"]
+                        for t in value.get("data", [])
+                        if isinstance(t.get("geojson"), str)
+                    }
+                    continue
+                if cid in self.props and prop in ("data", "options", "value"):
+                    self.props[cid][prop] = value
 
     def change_filter(self) -> bool:
         """Pick another option in one filter and fire its callbacks; False if none on page."""
@@ -438,11 +472,13 @@ class Session:
         self.props[cid]["value"] = choice.get("value") if isinstance(choice, dict) else choice
         for output in callbacks:
             if {"id": cid, "property": "value"} in self.client.deps[output]["inputs"]:
-                timed(
+                got = timed(
                     self.results,
                     f"filter {short(output)}",
                     lambda o=output: self.client.callback(o, self.values()),
+                    self.client,
                 )
+                self.absorb(got)
         return True
 
     def signed_in(self) -> bool:
@@ -507,7 +543,8 @@ def report(results: Results, *, sessions: int, seconds: float, workers: int | No
     lines = [
         f"placemap load test: {sessions} sessions, {seconds:.0f} s"
         + (f", {workers} gunicorn workers" if workers else ""),
-        f"{'request':<20}{'count':>8}{'errors':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}",
+        f"{'request':<20}{'count':>8}{'errors':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}"
+        f"{'max KB':>10}",
     ]
     every: list[float] = []
     for kind in sorted(results.latencies_s):
@@ -516,7 +553,7 @@ def report(results: Results, *, sessions: int, seconds: float, workers: int | No
         lines.append(
             f"{kind:<20}{len(lat):>8}{results.errors[kind]:>8}"
             f"{percentile(lat, 50) * 1000:>10.0f}{percentile(lat, 95) * 1000:>10.0f}"
-            f"{max(lat) * 1000:>10.0f}"
+            f"{max(lat) * 1000:>10.0f}{max(results.sizes[kind] or [0]) / 1000:>10.1f}"
         )
     total_errors = sum(results.errors.values())
     lines.append(

@@ -50,7 +50,9 @@ log = logging.getLogger("placemap")
 
 MIN_SECRET_KEY = 32
 MAX_UPLOAD_FILES = 4  # episodes, header, UASC, carers in one upload
-STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
+# paths whose responses set their own caching (app.map_assets: public district shapes cached,
+# grid squares not stored); every other response is "no-store"
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/_favicon.ico", "/_placemap/geo/")
 CARTO = "https://*.basemaps.cartocdn.com https://basemaps.cartocdn.com"
 
 _MESSAGES = {

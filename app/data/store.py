@@ -46,7 +46,7 @@ from geo.ssda903 import (
 )
 from geo.ssda903.sniff import SNIFF_BYTES
 
-RESULTS_PER_DATASET = 64
+RESULTS_PER_DATASET = 128  # analyses, views and the pages' built outputs (small)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import numpy as np
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import Input, Output, Patch, State, dcc, html, no_update
 
 from app import figures
 from app.callbacks import callback
@@ -32,9 +32,10 @@ from app.coverage_areas import (
     sector_text,
     square_table,
 )
-from app.coverage_view import grid_geojson, result_with_edits
+from app.coverage_view import result_with_edits
 from app.data.state import store
 from app.ids import Id
+from app.map_assets import cells_geojson, districts_url
 from app.map_labels import district_labels, map_bounds
 from app.protection import protecting
 from app.views import exact_counts_allowed
@@ -76,6 +77,7 @@ def layout(**_kwargs: Any) -> html.Div:
                 className="filters g-2",
             ),
             html.Div(id=Id.CV_ALERT),
+            dcc.Store(id=Id.CV_MAP_KEY),  # which map the browser holds (see update_coverage)
             live_region(Id.CV_STATUS),
             dbc.Row(id=Id.CV_KPIS, className="g-2 mb-2"),
             dbc.Row(
@@ -144,35 +146,73 @@ def layout(**_kwargs: Any) -> html.Div:
 @callback(
     Output(Id.CV_MAP, "figure"),
     Output(Id.CV_KPIS, "children"),
-    Output(Id.CV_RANKING, "children"),
     Output(Id.CV_COHORT, "options"),
     Output(Id.CV_AREA, "options"),
     Output(Id.CV_ALERT, "children"),
     Output(Id.CV_MAP_TABLE, "children"),
     Output(Id.CV_STATUS, "children"),
+    Output(Id.CV_MAP_KEY, "data"),
     Input(Id.DATASET, "data"),
     Input(Id.CV_MEASURE, "value"),
+    State(Id.CV_MAP_KEY, "data"),
+)
+def update_coverage(
+    dataset_id: str | None, measure: str, drawn: str | None = None
+) -> tuple[Any, ...]:
+    """The map, the headline figures and the squares' table. ``drawn`` says which map the
+    browser holds: when it is this dataset's (only the measure changed), only the colours, the
+    colour bar and the title are sent (a ``Patch``), and the table, which shows every measure,
+    is not sent again."""
+    try:
+        with protecting(store().get(dataset_id).secret):  # the cell-key method's secret
+            return _coverage(dataset_id, measure or "children_at_risk", drawn)
+    except Exception as err:
+        empty = figures._empty("No coverage map")
+        return empty, [], [], [], error_alert(err), None, "Cannot show this view.", None
+
+
+@callback(
+    Output(Id.CV_RANKING, "children"),
+    Input(Id.DATASET, "data"),
     Input(Id.CV_COHORT, "value"),
     Input(Id.CV_AREA, "value"),
 )
-def update_coverage(
-    dataset_id: str | None, measure: str, cohort: str, area: str | None = None
-) -> tuple[Any, ...]:
+def update_ranking(dataset_id: str | None, cohort: str, area: str | None = None) -> Any:
+    """The shortage list for the chosen children and area (the map does not change)."""
     try:
-        with protecting(store().get(dataset_id).secret):  # the cell-key method's secret
-            return _coverage(
-                dataset_id, measure or "children_at_risk", cohort or "all", area or WHOLE_AREA
-            )
+        s = store()
+        with protecting(s.get(dataset_id).secret):
+            res = result_with_edits(s, dataset_id)
+            groups = s.authority.groups if s.authority is not None else {}
+            cohorts = {c for c in COHORT_LABELS if c in set(res.shortage["cohort"])}
+            cohort = cohort if cohort in cohorts else "all"
+            members = None if area not in groups else set(groups[area or ""])
+            return _ranking(res.shortage, cohort, members, exact=exact_counts_allowed())
     except Exception as err:
-        empty = figures._empty("No coverage map")
-        return empty, [], [], [], [], error_alert(err), None, "Cannot show this view."
+        return error_alert(err)
 
 
-def _coverage(dataset_id: str | None, measure: str, cohort: str, area: str) -> tuple[Any, ...]:
+def _map_key(dataset_id: str | None, exact: bool) -> str:
+    """What the browser's map is drawn from: the dataset, the role's view and the base map."""
     s = store()
-    exact = exact_counts_allowed()
+    return f"{s.get(dataset_id).id}|{'exact' if exact else 'protected'}|{s.settings.basemap}"
+
+
+def _figure(dataset_id: str | None, measure: str, exact: bool) -> Any:
+    """The whole coverage map for ``measure``, cached per dataset, measure and role's view
+    (every session asking for the same map shares one)."""
+    s = store()
+    ds = s.get(dataset_id)
+    return ds.cached(
+        ("coverage-map", measure, exact, s.settings.basemap),
+        lambda: _build_figure(dataset_id, measure, exact),
+    )
+
+
+def _build_figure(dataset_id: str | None, measure: str, exact: bool) -> Any:
+    s = store()
     res = result_with_edits(s, dataset_id)
-    grid, hover = area_layer(res, measure, exact=exact)
+    grid, hover = area_layer(res, measure, exact=exact, every_square=True)
     size_m = (
         float(
             res.areas["area_type"].str.extract(r"grid_(\d+)km")[0].dropna().astype(float).iloc[0]
@@ -184,12 +224,14 @@ def _coverage(dataset_id: str | None, measure: str, cohort: str, area: str) -> t
     title, bar_label, _kind, scale = MEASURES[measure]
     codes = [f["id"] for f in s.browser_geojson["features"]]
     fig = figures.area_map(
-        grid_geojson(grid["area_id"].tolist(), size_m),
+        cells_geojson(grid["area_id"].tolist(), size_m),
         grid,
         value_col="value",
         value_label=bar_label,
         colorscale=scale,
         outlines_geojson=s.browser_geojson,
+        outlines_url=districts_url(s),
+        line_codes=s.authority.district_codes,
         outline_codes=codes,
         title=title,
         hover=hover,
@@ -201,23 +243,44 @@ def _coverage(dataset_id: str | None, measure: str, cohort: str, area: str) -> t
     banded = colour_axis(measure, exact=exact)
     if banded:
         fig.update_traces(selector=dict(name=bar_label), **banded)
+    drawn = int(np.isfinite(grid["value"].to_numpy(dtype=float)).sum())
+    return fig, drawn
+
+
+# the cells trace's properties a change of measure changes (None: back to plotly's default)
+_COLOUR_PROPS = ("z", "name", "colorscale", "zmin", "zmax", "zauto", "colorbar", "showscale")
+
+
+def _colours_patch(fig: Any) -> Patch:
+    """The part of ``fig`` a change of measure changes: the squares' colours, the colour bar
+    and the title (the cells, their hover text, the lines and names stay in the browser)."""
+    patch = Patch()
+    cells = fig.to_plotly_json()["data"][1]
+    for prop in _COLOUR_PROPS:  # arrays as the figure has them (base64 typed arrays)
+        patch["data"][1][prop] = cells.get(prop)
+    patch["layout"]["title"]["text"] = fig.layout.title.text
+    return patch
+
+
+def _coverage(dataset_id: str | None, measure: str, drawn: str | None) -> tuple[Any, ...]:
+    s = store()
+    exact = exact_counts_allowed()
+    res = result_with_edits(s, dataset_id)
+    fig, squares = _figure(dataset_id, measure, exact)
+    key = _map_key(dataset_id, exact)
+    title = MEASURES[measure][0]
+    status = f"Updated: the map shows {title.lower()} for {squares} 5 km squares."
+    if drawn == key and len(fig.data) > 1:  # the browser holds this dataset's map
+        return _colours_patch(fig), no_update, no_update, no_update, None, no_update, status, key
     groups = s.authority.groups if s.authority is not None else {}
     cohorts = [c for c in COHORT_LABELS if c in set(res.shortage["cohort"])] or ["all"]
     options = [{"label": COHORT_LABELS[c], "value": c} for c in cohorts]
     areas = [{"label": "Every district", "value": WHOLE_AREA}] + [
         {"label": g, "value": g} for g in groups
     ]
-    cohort = cohort if cohort in cohorts else "all"
-    area = area if area in groups else WHOLE_AREA
-    status = (
-        f"Updated: the map shows {title.lower()} for {len(grid)} 5 km squares; the shortage "
-        f"list is for {COHORT_LABELS[cohort].lower()} in "
-        f"{'every district' if area == WHOLE_AREA else area}."
-    )
-    table = square_table(grid, measure, table_id="cv-squares", exact=exact)
-    members = None if area == WHOLE_AREA else set(groups[area])
-    ranking = _ranking(res.shortage, cohort, members, exact=exact)
-    return fig, _kpis(res, exact=exact), ranking, options, areas, None, table, status
+    every, _hover = area_layer(res, "children_at_risk", exact=exact, every_square=True)
+    table = square_table(every, None, table_id="cv-squares", exact=exact)
+    return fig, _kpis(res, exact=exact), options, areas, None, table, status, key
 
 
 def _kpis(res: Any, *, exact: bool) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.components import (
 from app.data.state import store
 from app.data.store import Filters, census_choices
 from app.ids import Id
+from app.map_assets import districts_url
 from app.map_labels import district_labels, hatching, map_bounds
 from app.style import band, band_colour
 from app.views import compliance_view, district_hover
@@ -231,7 +233,14 @@ def update_overview(
             kind=kind or "all",
             group=group or "all",
         )
-        return _overview(dataset_id, int(threshold or 20), view or "home", filters)
+        ds = store().get(dataset_id)
+        # one census date for every page: the dataset's when none is chosen (as in the key)
+        filters = replace(filters, as_at=filters.as_at or ds.as_at)
+        key = ("overview", filters, int(threshold or 20), view or "home")
+        # every session asking for the same filters shares one build of the outputs
+        return ds.cached(
+            key, lambda: _overview(ds.id, int(threshold or 20), view or "home", filters)
+        )
     except Exception as err:  # shown as an alert, never a traceback
         return figures._empty("No map"), [], [], error_alert(err), "Cannot show this view."
 
@@ -257,7 +266,7 @@ def _overview(
     where = "home" if view == "home" else "placement"
     title = f"% placed within {threshold} miles, by {where} district (as at {v.as_at:%d %b %Y})"
     fig = figures.district_map(
-        s.browser_geojson,
+        districts_url(s),
         districts,
         value_col="pct_shown",
         target=target,

@@ -31,7 +31,6 @@ from app.coverage_view import (
     Edit,
     cell_centre_lonlat,
     gap_needs,
-    grid_geojson,
     net_edits,
     recruitment_baselines,
     recruitment_kinds,
@@ -41,6 +40,7 @@ from app.coverage_view import (
 )
 from app.data.state import store
 from app.ids import Id
+from app.map_assets import cells_geojson, districts_url
 from app.map_labels import district_labels, map_bounds
 from app.plan_year import PLAN_OPTIONS, plan_year, planning_words, year_model
 from app.protection import cells_for, protecting
@@ -551,12 +551,14 @@ def _recruitment(
     size_m = 5000.0
     sugg = _by_sector(plan) if plan is not None else None
     fig = figures.area_map(
-        grid_geojson(grid["area_id"].tolist(), size_m),
+        cells_geojson(grid["area_id"].tolist(), size_m),
         grid,
         value_col="value",
         value_label="Children at risk",
         colorscale="Oranges",
         outlines_geojson=s.browser_geojson,
+        outlines_url=districts_url(s),
+        line_codes=s.authority.district_codes,
         outline_codes=[f["id"] for f in s.browser_geojson["features"]],
         title=f"Children at risk by 5 km square ({'now' if on is None else on.year_end}, "
         "with your edits) · ★ suggested sectors, numbered as in the list",

@@ -256,3 +256,80 @@ def test_recruitment_gains_hidden_when_they_would_reveal_a_small_gap(app):
         text = str(_suggestions(plan, recruitment_baselines(s, None, plan)))
     assert "→ c children" in text and "c more" not in text  # the gap after, protected
     assert "+2" not in text and "random sectors" not in text
+
+
+def test_a_change_of_measure_sends_colours_not_the_map(ctx):
+    """Issue 21: once the browser holds this dataset's coverage map, a change of measure sends a
+    Patch of the squares' colours, colour bar and title (no cells, hover, lines or table), and
+    the patched figure equals the one built whole for that measure."""
+    import json
+
+    import plotly.io as pio
+    from dash import Patch, no_update
+
+    from app.pages.coverage import update_coverage
+
+    first = update_coverage(None, "children_at_risk", None)
+    fig, kpis, _cohorts, _areas, alert, table, _status, key = first
+    assert alert is None and key and table is not None
+    assert isinstance(fig.data[0].geojson, str) and fig.data[0].geojson.startswith("/_placemap/")
+    for measure in ("carers", "places_per_child_2sfca", "children"):
+        patch, kpis2, *_rest, table2, status, key2 = update_coverage(None, measure, key)
+        assert isinstance(patch, Patch) and key2 == key
+        assert kpis2 is no_update and table2 is no_update and "5 km squares" in status
+        sent = json.dumps(patch.to_plotly_json(), default=str)
+        assert len(sent) < 10_000, len(sent)  # colours and numbers: no polygons, no hover
+        whole = update_coverage(None, measure, None)[0]
+        # the patched trace and title equal the whole figure's
+        after = pio.from_json(fig.to_json()).to_plotly_json()
+        for op in patch.to_plotly_json()["operations"]:
+            target = after
+            *path, last = op["location"]
+            for step in path:
+                target = target[step]
+            target[last] = op["params"]["value"]
+        want = whole.to_plotly_json()
+        for prop in ("z", "colorscale", "colorbar", "name"):
+            got, exp = after["data"][1].get(prop), want["data"][1].get(prop)
+            assert json.dumps(got, default=str) == json.dumps(exp, default=str), (measure, prop)
+        assert after["layout"]["title"]["text"] == want["layout"]["title"]["text"]
+        assert list(whole.data[1].locations) == list(fig.data[1].locations)  # same cells
+
+
+def test_map_geometry_is_served_once_behind_sign_in(app):
+    """The maps' shapes come from /_placemap/geo/ (issue 21): only after sign-in; districts
+    cacheable for a year under a digest, gzip when asked; the grid URL gives back exactly its
+    cells and is never stored."""
+    import gzip
+    import json
+
+    from app.coverage_view import grid_geojson
+    from app.map_assets import MAX_URL, districts_url, grid_url
+
+    with app.server.app_context():
+        url = districts_url(store())
+        features = store().browser_geojson["features"]
+    cells = ["615000_145000", "620000_145000", "495000_230000", "-5000_0"]
+    grid = grid_url(cells, 5000)
+    assert grid is not None and len(grid) <= MAX_URL
+    client = app.server.test_client()
+    assert client.get(url).status_code == 401  # nothing before sign-in
+    client.get("/?token=pages-token", headers={"Accept": "text/html"})
+    r = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in r.headers["Cache-Control"]
+    got = json.loads(gzip.decompress(r.get_data()))
+    assert [f["id"] for f in got["features"]] == [f["id"] for f in features]
+    stale = client.get(url.split("?")[0] + "?v=old")
+    assert stale.status_code == 200 and "no-cache" in stale.headers["Cache-Control"]
+    r = client.get(grid)
+    assert r.headers["Cache-Control"] == "no-store"  # derived from the children's homes
+    squares = json.loads(r.get_data())
+    assert sorted(f["id"] for f in squares["features"]) == sorted(cells)
+    want = {f["id"]: f["geometry"] for f in grid_geojson(cells, 5000.0)["features"]}
+    assert {f["id"]: f["geometry"] for f in squares["features"]} == want  # 5 decimals already
+    assert client.get(grid.replace("/grid/5000/", "/grid/7000/")).status_code == 404
+    assert client.get(grid.rsplit("/", 1)[0] + "/AAAA.json").status_code == 404
+    # cells spread too far for a URL: None (the figure then carries them inline)
+    far = [f"{e * 5000}_{n}" for e in range(0, 4000, 7) for n in (0, 9_995_000)]
+    assert grid_url(far, 5000) is None

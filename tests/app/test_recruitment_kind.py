@@ -147,11 +147,12 @@ def test_demo_plan_is_ordered_numbered_and_in_gap_after(app):
         # the gap before anything is asked, with the disabled children's row
         assert "Disabled children" in str(gap) and "rc-gap-areas" in str(gap)
         # a commissioner's coverage page: c in the list, bands on the colour bar
-        from app.pages.coverage import update_coverage
+        from app.pages.coverage import update_coverage, update_ranking
 
-        fig, _kpis, ranking, cohorts, areas, alert, _table, _status = update_coverage(
-            None, "children_at_risk", "all", "all"
+        fig, _kpis, cohorts, areas, alert, _table, _status, _key = update_coverage(
+            None, "children_at_risk"
         )
+        ranking = update_ranking(None, "all", "all")
     assert alert is None
     at_risk = [r[3] for r in body_rows(ranking)]
     assert "c" in at_risk and not {"1", "2", "3", "4", "5", "1–5"} & set(at_risk)

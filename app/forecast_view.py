@@ -171,28 +171,61 @@ def _shown(
     return out
 
 
+def attrition(store: DatasetStore, dataset_id: str | None, scenario: Scenario) -> Any:
+    """The attrition the targets use (:class:`geo.coverage.targets.Attrition`), by the CLI's
+    rule: the rate typed on the page, else the carers register's own year of deregistrations,
+    else the stated default."""
+    from geo.coverage.targets import (
+        ATTRITION_SOURCE,
+        DEFAULT_ATTRITION,
+        Attrition,
+        attrition_from_register,
+    )
+
+    ds = store.get(dataset_id)
+    if scenario.attrition_pct is not None:
+        return Attrition(
+            rate=scenario.attrition_pct / 100.0,
+            source=f"your figure, {scenario.attrition_pct:g} % of households a year",
+        )
+    as_at = history(store, ds).dates[-1]
+    found = None if ds.carers is None else attrition_from_register(ds.carers.carers, as_at=as_at)
+    return found or Attrition(rate=DEFAULT_ATTRITION, source=ATTRITION_SOURCE)
+
+
 def targets(store: DatasetStore, dataset_id: str | None, scenario: Scenario) -> pd.DataFrame | None:
     """Recruitment targets (:func:`geo.coverage.targets.recruitment_targets`) for every year of
-    the forecast, or None when the dataset has no carers register."""
-    from app.coverage_view import district_coverage
-    from geo.coverage.targets import DEFAULT_ATTRITION, recruitment_targets
+    the forecast, or None when the dataset has no carers register. As ``placemap forecast
+    --carers`` works them out: each year's gap is the coverage model's on that year end's
+    forecast demand (:func:`geo.coverage.forecast_demand.forecast_coverage`), the attrition as
+    :func:`attrition` says."""
+    from app.coverage_view import coverage_model, district_coverage
+    from geo.coverage.forecast_demand import demand_kinds, forecast_coverage
+    from geo.coverage.targets import recruitment_targets
 
     ds = store.get(dataset_id)
     if ds.carers is None:
         return None
     fc = scenario_forecast(store, ds.id, scenario)
-    attrition = (
-        DEFAULT_ATTRITION if scenario.attrition_pct is None else scenario.attrition_pct / 100.0
-    )
+    rate = attrition(store, ds.id, scenario).rate
+    years = tuple(range(1, YEARS + 1))
 
     def compute() -> pd.DataFrame:
-        cov = district_coverage(store, ds.id)
+        model = coverage_model(store, ds.id)
+        kinds = demand_kinds(store.analysis(ds.id))
+        on_demand = [yc.without_model() for yc in forecast_coverage(model, kinds, fc, years=years)]
         return recruitment_targets(
-            fc, cov, ds.carers.carers, attrition=attrition, years=tuple(range(1, YEARS + 1))
+            fc,
+            district_coverage(store, ds.id),
+            ds.carers.carers,
+            attrition=rate,
+            years=years,
+            demand=model.demand,
+            coverage=on_demand,
         )
 
     key = ("forecast_targets", fc.as_at, scenario.entry_change_pct, scenario.in_house_shift_pct)
-    return ds.cached((*key, attrition), compute)
+    return ds.cached((*key, rate), compute)
 
 
 def targets_table(table: pd.DataFrame, *, year: int, total_code: str, exact: bool) -> pd.DataFrame:

@@ -14,9 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-import numpy as np
-
-from geo.disclosure import protect_count, shown_text
+from geo.disclosure import protect_count, shown_count
 
 _SECRET: ContextVar[bytes | None] = ContextVar("placemap_cell_key_secret", default=None)
 _FALLBACK = b"placemap-no-dataset"  # direct calls outside a page (tests); never a real page
@@ -50,4 +48,4 @@ def protected_value(value: float, cell: Sequence[object]) -> float:
 
 
 def protected_text(value: float, cell: Sequence[object]) -> str:
-    return shown_text(np.array([protected_value(value, cell)]))[0]
+    return shown_count(protected_value(value, cell))

@@ -15,6 +15,7 @@ from geo.disclosure import (
     protect_district_table,
     protect_gap,
     protect_trend,
+    shown_count,
     shown_text,
 )
 from geo.measures import Analysis, compliance_trend, district_compliance
@@ -108,7 +109,7 @@ def excluded_shown(analysis: Analysis, *, secret: bytes) -> dict[str, str]:
     for name, cohort in (("uasc", "excluded_uasc"), ("short_break", "excluded_short_break")):
         ids = p.loc[p["cohort"] == cohort, "CHILD"]
         value = protect_children(ids, secret=secret, cell=("excluded", analysis.as_at, name))
-        out[name] = shown_text(np.array([value]))[0]
+        out[name] = shown_count(value)
     return out
 
 
@@ -118,7 +119,7 @@ def census_children_shown(analysis: Analysis, *, secret: bytes) -> str:
     value = protect_children(
         analysis.placements["CHILD"], secret=secret, cell=("census", analysis.as_at)
     )
-    return shown_text(np.array([value]))[0]
+    return shown_count(value)
 
 
 def district_hover(table: pd.DataFrame, threshold: int) -> pd.Series:

@@ -20,7 +20,7 @@ from app.forecast_figures import fan_chart
 from app.ids import Id
 from app.protection import protecting
 from app.views import exact_counts_allowed
-from geo.coverage.targets import ATTRITION_SOURCE, DEFAULT_ATTRITION
+from geo.coverage.targets import DEFAULT_ATTRITION
 from geo.disclosure import NO_SUPPRESSION_NOTE
 from geo.spatial import OUTSIDE
 
@@ -39,7 +39,16 @@ PRIVACY_NOTE = (
 )
 
 
-def _number_input(label: str, id: str, value: float, *, lo: float, hi: float, help: str) -> Any:
+def _number_input(
+    label: str,
+    id: str,
+    value: float | None,
+    *,
+    lo: float,
+    hi: float,
+    help: str,
+    placeholder: str | None = None,
+) -> Any:
     return dbc.Col(
         [
             dbc.Label(label, html_for=id, className="filter-label"),
@@ -51,6 +60,7 @@ def _number_input(label: str, id: str, value: float, *, lo: float, hi: float, he
                 max=hi,
                 step=0.1,
                 debounce=True,
+                placeholder=placeholder,
             ),
             dbc.FormText(help, id=f"{id}-help"),
         ],
@@ -101,10 +111,14 @@ def layout(**_kwargs: Any) -> html.Div:
                             _number_input(
                                 "Fostering households lost a year (%)",
                                 Id.FC_ATTRITION,
-                                round(100 * DEFAULT_ATTRITION, 1),
+                                None,  # blank: the register's own rate, else the default
                                 lo=0,
                                 hi=99.9,
-                                help=ATTRITION_SOURCE[0].upper() + ATTRITION_SOURCE[1:],
+                                help="Blank: the carers register's own year of "
+                                "deregistrations, else the default "
+                                f"{100 * DEFAULT_ATTRITION:.1f} % (Kent's sufficiency strategy); "
+                                "the figure used is stated under the targets.",
+                                placeholder="from the register",
                             ),
                             dbc.Col(
                                 [
@@ -370,14 +384,19 @@ def update_targets(
         exact = exact_counts_allowed()
         with protecting(s.get(dataset_id).secret):
             shown = fv.targets_table(table, year=y, total_code=s.authority.code, exact=exact)
+        lost = fv.attrition(s, dataset_id, scenario)
     except ValueError as err:
         return _warning(str(err))
     except Exception as err:
         return error_alert(err)
-    return targets_view(shown, year=y, total_code=s.authority.code, exact=exact)
+    return targets_view(
+        shown, year=y, total_code=s.authority.code, exact=exact, attrition=lost.source
+    )
 
 
-def targets_view(shown: pd.DataFrame, *, year: int, total_code: str, exact: bool) -> Any:
+def targets_view(
+    shown: pd.DataFrame, *, year: int, total_code: str, exact: bool, attrition: str = ""
+) -> Any:
     totals = shown[shown["district_code"] == total_code]
     words = [
         f"{KIND_LABELS.get(r['placement_kind'], r['placement_kind'])}: recruit "
@@ -421,10 +440,14 @@ def targets_view(shown: pd.DataFrame, *, year: int, total_code: str, exact: bool
         "Gross households",
     ]
     note = (
-        "Net = growth in foster children + the district's share of today's children without a "
-        "suitable place within 20 miles (never below 0); gross = net + the approved places "
-        "expected to be lost by attrition. Places and households are targets, not counts of "
-        "children. " + (NO_SUPPRESSION_NOTE if exact else "Children: c is 0 to 6, others within 2.")
+        "Net = growth in foster children + the district's share of the children who, at that "
+        "year end, could not all get a suitable place within 20 miles from today's carers (the "
+        "coverage model on the forecast children, as on Recruitment planning's 'Plan for' and "
+        "in placemap forecast --carers; never below 0); gross = net + the approved places "
+        "expected to be lost by attrition"
+        + (f" ({attrition})" if attrition else "")
+        + ". Places and households are targets, not counts of children. "
+        + (NO_SUPPRESSION_NOTE if exact else "Children: c is 0 to 6, others within 2.")
     )
     return html.Div(
         [html.P(w) for w in words]

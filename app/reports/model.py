@@ -19,7 +19,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 import pandas as pd
 
 from app.reports.tables import (
@@ -210,9 +209,9 @@ def coverage_notes(
     def shown(value: int, cell: tuple[object, ...]) -> str:
         if not suppress:
             return f"{value:,}"
-        from geo.disclosure import protect_count, shown_text
+        from geo.disclosure import protect_count, shown_count
 
-        return shown_text(np.array([protect_count(value, secret=secret, cell=cell)]))[0]
+        return shown_count(protect_count(value, secret=secret, cell=cell))
 
     code = authority.code
     located = shown(f["located"], ("coverage-children", code))

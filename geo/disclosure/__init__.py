@@ -15,6 +15,7 @@ from geo.disclosure.cellkey import (
     protect_gap,
     protect_trend,
     protected_pct,
+    shown_count,
     shown_text,
 )
 from geo.disclosure.coverage import SuppressedCoverage, protect_coverage, suppress_coverage
@@ -47,6 +48,7 @@ __all__ = [
     "protect_gap",
     "protect_trend",
     "protected_pct",
+    "shown_count",
     "shown_text",
     "DISTRICT_COUNTS",
     "NO_SUPPRESSION_NOTE",

@@ -141,6 +141,11 @@ def shown_text(values: np.ndarray) -> list[str]:
     return [SUPPRESSED if not np.isfinite(v) else f"{int(v):,}" for v in values]
 
 
+def shown_count(value: float) -> str:
+    """One shown (protected) count as text: ``c`` for hidden (NaN), else ``1,234``."""
+    return shown_text(np.array([value], dtype=float))[0]
+
+
 def protected_pct(part: ArrayLike, base: ArrayLike) -> np.ndarray:
     """A percentage from protected counts: NaN when either is hidden or the base is 0."""
     p = np.asarray(part, dtype=float)

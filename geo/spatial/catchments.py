@@ -12,7 +12,9 @@ pair is in a catchment exactly when its DfE distance rounds to ≤ the radius (2
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -195,6 +197,9 @@ def pairs_within(
     All ``method`` values give identical pairs. Raises ``ValueError`` for NaN coordinates (drop
     points without a location before calling), mismatched lengths or an unknown method.
     ``progress`` hears "listing pairs within R miles" once per chunk of ``a`` rows.
+
+    Chunks of rows are searched and confirmed on up to :func:`search_threads` threads (the
+    k-d tree and numpy release the GIL), in order: the result does not depend on the number.
     """
     a_xy = _as_xy(a_easting_m, a_northing_m)
     b_xy = _as_xy(b_easting_m, b_northing_m)
@@ -206,14 +211,37 @@ def pairs_within(
     candidates = _CANDIDATES[method](a_xy, b_xy, search_m)
     stage = f"listing pairs within {radius_miles:g} miles"
     report(progress, stage, 0, n_a, "points")
+    slices = list(_row_chunks(a_xy, b_xy, search_m))
+
+    def confirmed(sl: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        a, b = candidates(sl)
+        return _confirm(a, b, a_xy, b_xy, radius_miles, sl)
+
+    threads = search_threads() if method in _THREAD_SAFE and len(slices) > 1 else 1
     parts = []
-    for sl, a, b in candidates:
-        parts.append(_confirm(a, b, a_xy, b_xy, radius_miles, sl))
-        report(progress, stage, sl.stop, n_a, "points")
+    if threads > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix="pairs") as pool:
+            for sl, part in zip(slices, pool.map(confirmed, slices), strict=True):
+                parts.append(part)
+                report(progress, stage, sl.stop, n_a, "points")
+    else:
+        for sl in slices:
+            parts.append(confirmed(sl))
+            report(progress, stage, sl.stop, n_a, "points")
     return _assemble(parts, n_a, n_b)
 
 
-_Candidates = Iterator[tuple[slice, np.ndarray, np.ndarray]]
+def search_threads() -> int:
+    """Threads for a bulk pair search: the CPUs this process may use, at most 4."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(4, usable))
+
+
+# From the points, a function from a slice of ``a`` rows to its candidate pairs (a, b).
+_Candidates = Callable[[slice], tuple[np.ndarray, np.ndarray]]
 
 
 def _kdtree(a_xy: _XY, b_xy: _XY, search_m: float) -> _Candidates:
@@ -221,13 +249,16 @@ def _kdtree(a_xy: _XY, b_xy: _XY, search_m: float) -> _Candidates:
 
     tree = cKDTree(b_xy.stack())
     a_all = a_xy.stack()
-    for sl in _row_chunks(a_xy, b_xy, search_m):
+
+    def chunk(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         lists = tree.query_ball_point(a_all[sl], search_m)
         counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
         b = np.fromiter(
             itertools.chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum())
         )
-        yield sl, np.repeat(np.arange(sl.start, sl.stop, dtype=np.int64), counts), b
+        return np.repeat(np.arange(sl.start, sl.stop, dtype=np.int64), counts), b
+
+    return chunk
 
 
 def _kdtree_sparse(a_xy: _XY, b_xy: _XY, search_m: float) -> _Candidates:
@@ -235,29 +266,38 @@ def _kdtree_sparse(a_xy: _XY, b_xy: _XY, search_m: float) -> _Candidates:
 
     tree = cKDTree(b_xy.stack())
     a_all = a_xy.stack()
-    for sl in _row_chunks(a_xy, b_xy, search_m):
+
+    def chunk(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         found = cKDTree(a_all[sl]).sparse_distance_matrix(tree, search_m, output_type="ndarray")
-        yield sl, found["i"].astype(np.int64) + sl.start, found["j"].astype(np.int64)
+        return found["i"].astype(np.int64) + sl.start, found["j"].astype(np.int64)
+
+    return chunk
 
 
 def _strtree(a_xy: _XY, b_xy: _XY, search_m: float) -> _Candidates:
     import shapely
 
     tree = shapely.STRtree(shapely.points(b_xy.e, b_xy.n))
-    for sl in _row_chunks(a_xy, b_xy, search_m):
+
+    def chunk(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         found = tree.query(
             shapely.points(a_xy.e[sl], a_xy.n[sl]), predicate="dwithin", distance=search_m
         )
-        yield sl, found[0].astype(np.int64) + sl.start, found[1].astype(np.int64)
+        return found[0].astype(np.int64) + sl.start, found[1].astype(np.int64)
+
+    return chunk
 
 
 def _rtree(a_xy: _XY, b_xy: _XY, search_m: float) -> _Candidates:
     idx = PointIndex(b_xy.e, b_xy.n)
     a_all = a_xy.stack()
-    for sl in _row_chunks(a_xy, b_xy, search_m):
+
+    def chunk(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         ids, counts = idx.rtree.intersection_v(a_all[sl] - search_m, a_all[sl] + search_m)
         a = np.repeat(np.arange(sl.start, sl.stop, dtype=np.int64), counts.astype(np.int64))
-        yield sl, a, ids.astype(np.int64)
+        return a, ids.astype(np.int64)
+
+    return chunk
 
 
 _CANDIDATES = {
@@ -266,6 +306,8 @@ _CANDIDATES = {
     PairMethod.STRTREE: _strtree,
     PairMethod.RTREE: _rtree,
 }
+# read-only queries safe from several threads (libspatialindex's R-tree is searched alone)
+_THREAD_SAFE = {PairMethod.KDTREE, PairMethod.KDTREE_SPARSE, PairMethod.STRTREE}
 
 
 class PointIndex:

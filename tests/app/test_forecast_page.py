@@ -84,6 +84,49 @@ def test_callbacks_on_the_demo(app):
         assert str(update_targets(None, 0, 0, 30, "2")) != targets
 
 
+def test_the_pages_targets_are_placemap_forecasts(app, tmp_path):
+    """One rule for the recruitment targets: the Forecast page gives the numbers
+    ``placemap forecast --carers`` writes for the same data (each year's gap on the forecast
+    demand, the register's own attrition when none is typed) and says where the attrition came
+    from."""
+    import json
+
+    from app import forecast_view as fv
+    from app.cli import main
+    from app.data.state import store
+    from app.pages.forecast import update_targets
+    from geo.demo import demo_dataset, write_demo
+
+    with app.server.test_request_context(f"/?token={TOKEN}"):
+        app.server.preprocess_request()
+        s = store()
+        blank = fv.Scenario.from_inputs(0, 0, None)
+        page = fv.targets(s, None, blank)
+        lost = fv.attrition(s, None, blank)
+        as_at = fv.history(s, s.get(None)).dates[-1]
+        words = str(update_targets(None, 0, 0, None, "1"))
+    assert lost.source.startswith("the carers register") and lost.source in words
+    demo, out = tmp_path / "demo", tmp_path / "out"
+    write_demo(demo, demo_dataset())
+    args = ["forecast", "--placements", str(demo), "--as-at", as_at.isoformat()]
+    args += ["--years", str(fv.YEARS), "--carers", str(demo / "carers.csv"), "--out", str(out)]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["recruitment"]["attrition"]["rate"] == lost.rate
+    cli = pd.read_csv(out / "recruitment_targets.csv", keep_default_na=False)
+    keys = ["years_ahead", "district_code", "placement_kind", "need"]
+    cols = ["net_places", "gross_places", "net_households", "gross_households"]
+    ours = page[keys + cols].sort_values(keys).reset_index(drop=True)
+    theirs = cli[keys + cols].sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
+    share = page[(page["need"] == "all") & (page["years_ahead"] == 1)]
+    gap = summary["recruitment"]["coverage_on_forecast_demand"]["1_year"]["gap"]
+    assert (
+        abs(share[share["district_code"] != s.authority.code]["coverage_gap_share"].sum() - gap)
+        < 0.05
+    )
+
+
 @requires_browser
 @pytest.mark.browser
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")

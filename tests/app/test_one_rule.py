@@ -106,3 +106,21 @@ def test_map_and_report_hide_the_same_district_cells(store):
             assert float(rep.at[code, "pct_within_20"]) == pytest.approx(
                 page.at[code, "pct_shown"], nan_ok=True
             )
+
+
+def test_one_shown_count_is_written_one_way():
+    """A single protected count becomes text in one place (``geo.disclosure.shown_count``):
+    the pages, the report notes and the banner had three copies of the same expression."""
+    from pathlib import Path
+
+    from geo.disclosure import shown_count
+
+    root = Path(__file__).resolve().parents[2]
+    copies = [
+        str(p.relative_to(root))
+        for folder in ("app", "geo")
+        for p in (root / folder).rglob("*.py")
+        if "shown_text(np.array([" in p.read_text(encoding="utf-8")
+    ]
+    assert copies == ["geo/disclosure/cellkey.py"]
+    assert [shown_count(v) for v in (float("nan"), 7.0, 1234.0)] == ["c", "7", "1,234"]

@@ -229,6 +229,14 @@ def _sector_table(store: DatasetStore) -> pd.DataFrame:
     return _sector_table_for(tuple(store.authority.district_codes))
 
 
+def to_lonlat(easting_m: np.ndarray, northing_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:27700 metres to lon/lat (EPSG:4326) for a map; NaN where a point is not known."""
+    lon, lat = _TO_WGS84.transform(np.asarray(easting_m, float), np.asarray(northing_m, float))
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    return np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
+
+
 def sector_lonlat(sectors: list[str], store: DatasetStore) -> pd.DataFrame:
     """Centroids (lon/lat, and EPSG:27700 metres) of postcode sectors of the authority (areas,
     not people)."""

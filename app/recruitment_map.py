@@ -17,6 +17,52 @@ from geo.spatial import grid_cell
 # scale (and on white), for colour-blind readers too (blue against orange).
 STAR_FILL = "#08306b"
 HOUSEHOLD_FILL = "#5e3c99"
+# A 28 px star on a county map (about 150 m a pixel) covers about 4 km: stars of sectors nearer
+# than this are spread apart so each number can be read.
+STAR_SPACING_M = 4500.0
+
+
+def dodge(
+    easting_m: np.ndarray, northing_m: np.ndarray, *, spacing_m: float = STAR_SPACING_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where to draw marks at (``easting_m``, ``northing_m``) so that none hides another.
+
+    Marks nearer than ``spacing_m`` to one another (chained: single linkage) form a group,
+    and a group's marks are laid on a circle round the group's centre, ``spacing_m`` apart, in
+    the order given (the first at twelve o'clock, then clockwise); a mark on its own stays
+    where it is. Deterministic; NaN positions are left as they are."""
+    e = np.asarray(easting_m, dtype=float).copy()
+    n = np.asarray(northing_m, dtype=float).copy()
+    ok = np.flatnonzero(np.isfinite(e) & np.isfinite(n))
+    parent = {int(i): int(i) for i in ok}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a_pos, a in enumerate(ok):
+        for b in ok[a_pos + 1 :]:
+            if np.hypot(e[a] - e[b], n[a] - n[b]) < spacing_m:
+                ra, rb = root(int(a)), root(int(b))
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = {}
+    for i in ok:
+        groups.setdefault(root(int(i)), []).append(int(i))
+    out_e, out_n = e.copy(), n.copy()
+    for members in groups.values():
+        k = len(members)
+        if k == 1:
+            continue
+        ce, cn = e[members].mean(), n[members].mean()
+        radius = spacing_m / (2.0 * np.sin(np.pi / k))
+        for j, member in enumerate(members):
+            angle = 2.0 * np.pi * j / k
+            out_e[member] = ce + radius * np.sin(angle)
+            out_n[member] = cn + radius * np.cos(angle)
+    return out_e, out_n
 
 
 def square_of(easting_m: np.ndarray, northing_m: np.ndarray, *, size_m: float) -> list[str]:

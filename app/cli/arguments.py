@@ -33,3 +33,13 @@ def non_negative_float(value: str) -> float:
     if not x >= 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"{value!r} must be 0 or more")
     return x
+
+
+def non_negative_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from err
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be 0 or more")
+    return n

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from app.cli.analyse_cmd import add_input_arguments, placement_paths, read_input
-from app.cli.arguments import non_negative_float, positive_float, positive_int
+from app.cli.arguments import non_negative_float, non_negative_int, positive_float, positive_int
 from geo.errors import InputError
 from geo.measures.forecast import INTERVAL, Forecast, forecast, uasc_forecast
 from geo.measures.forecast_backtest import backtest
@@ -104,6 +104,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="scenario: UASC arriving per quarter, forecast apart from the headline cohort "
         "(default: the mean of the reference window)",
+    )
+    p.add_argument(
+        "--site-households",
+        type=non_negative_int,
+        metavar="N",
+        help="with --carers: site at most N households a year in recruitment_sites.csv "
+        "(default: every net household of the year's target; 0: no siting search). The search "
+        "compares each approval kind, so for thousands of households (a region or England) it "
+        "takes hours: cap it there",
     )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="simulation seed (default 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -278,6 +287,9 @@ def _targets(
     basis, demand = CoverageBasis.of(model), model.demand
     del model  # today's figures are taken: one model in memory at a time
     parts, site_parts, plans = [], [], {}
+    cap = getattr(args, "site_households", None)
+    # no year sited (--site-households 0): the table's columns, no rows
+    site_parts.append(sites_for_years([], sites_at, households={}, places=places)[0])
     for y in years:
         (yc,) = forecast_coverage(basis, kinds, fc, years=(y,), progress=progress)
         part = recruitment_targets(
@@ -290,19 +302,22 @@ def _targets(
             coverage=[yc],
         )
         mine = part[(part["district_code"] == authority.code) & (part["need"] == "all")]
-        table, plan = sites_for_years(
-            [yc],
-            sites_at,
-            households={y: int(mine["net_households"].sum())},
-            places=places,
-            progress=progress,
-        )
+        wanted = int(mine["net_households"].sum())
+        households = wanted if cap is None else min(wanted, cap)
+        if cap is None or households > 0:
+            table, plan = sites_for_years(
+                [yc],
+                sites_at,
+                households={y: households},
+                places=places,
+                progress=progress,
+            )
+            site_parts.append(table)
+            plans.update(plan)
         parts.append(part)
-        site_parts.append(table)
-        plans.update(plan)
         coverage.append(yc.without_model())
     targets = pd.concat(parts, ignore_index=True)
-    sites = pd.concat(site_parts, ignore_index=True)
+    sites = pd.concat([t for t in site_parts if len(t)] or site_parts[:1], ignore_index=True)
     totals = targets[(targets["district_code"] == authority.code) & (targets["need"] == "all")]
     by_year: dict[str, Any] = {}
     for y in years:
@@ -349,7 +364,7 @@ def _targets(
             "method": FORECAST_DEMAND_METHOD,
             **forecast_gap,
         },
-        "sites": {"household_places": places, **siting},
+        "sites": {"household_places": places, "households_a_year_at_most": cap, **siting},
         "targets": by_year,
         "needs": "rows with need 'all' are the targets; rows for the age bands, "
         f"{', '.join(NEEDS[-2:])} are 'of which' rows (they overlap): {', '.join(NEEDS)}",

@@ -37,6 +37,7 @@ from app.coverage_view import (
     recruitment_plan,
     result_with_edits,
     sector_lonlat,
+    to_lonlat,
 )
 from app.data.state import store
 from app.ids import Id
@@ -44,7 +45,13 @@ from app.map_assets import cells_geojson, districts_url
 from app.map_labels import district_labels, map_bounds
 from app.plan_year import PLAN_OPTIONS, plan_year, planning_words, year_model
 from app.protection import cells_for, protecting
-from app.recruitment_map import clicked_square, household_markers, square_of, suggestion_stars
+from app.recruitment_map import (
+    clicked_square,
+    dodge,
+    household_markers,
+    square_of,
+    suggestion_stars,
+)
 from app.recruitment_view import (
     check_inputs,
     gap_after_text,
@@ -644,10 +651,14 @@ def _stars(sugg: pd.DataFrame, plan: Any, s: Any, size_m: float) -> pd.DataFrame
             sugg["number"], sugg["sector"], sugg["households"], sugg["gain"], strict=True
         )
     ]
-    squares = square_of(
-        sites["easting_m"].to_numpy(float), sites["northing_m"].to_numpy(float), size_m=size_m
+    e, n = sites["easting_m"].to_numpy(float), sites["northing_m"].to_numpy(float)
+    squares = square_of(e, n, size_m=size_m)  # a click adds in the sector's own square
+    # stars of neighbouring sectors spread apart so every number can be read
+    drawn_e, drawn_n = dodge(e, n)
+    lon, lat = to_lonlat(drawn_e, drawn_n)
+    return sites.assign(
+        number=sugg["number"].to_numpy(), hover=hover, square=squares, lon=lon, lat=lat
     )
-    return sites.assign(number=sugg["number"].to_numpy(), hover=hover, square=squares)
 
 
 def _triggered() -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from app.cli import main
 
@@ -107,3 +108,29 @@ def test_snapshot_exits_2_and_writes_nothing(tmp_path, capsys):
     assert main(["forecast", "--placements", str(path), "--out", str(out)]) == 2
     assert "forecast needs" in capsys.readouterr().err.replace("\n", " ")
     assert not out.exists()
+
+
+def test_site_households_caps_or_skips_the_siting_search(tmp_path):
+    """--site-households N sites at most N households a year (0: none, the table's header
+    only); the targets do not change (a region or England needs it: the search for thousands
+    of households takes hours)."""
+    from geo.demo import demo_dataset, write_demo
+
+    demo = tmp_path / "demo"
+    write_demo(demo, demo_dataset())
+    runs = {}
+    for cap in ("1", "0"):
+        out = tmp_path / f"out{cap}"
+        args = ["forecast", "--placements", str(demo), "--as-at", "2018-12-31", "--years", "1"]
+        args += ["--carers", str(demo / "carers.csv"), "--site-households", cap]
+        assert main([*args, "--out", str(out)]) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["recruitment"]["sites"]["households_a_year_at_most"] == int(cap)
+        sites = pd.read_csv(out / "recruitment_sites.csv", keep_default_na=False)
+        runs[cap] = (sites, pd.read_csv(out / "recruitment_targets.csv"))
+        assert "sector" in sites.columns
+    assert 0 < len(runs["1"][0]) <= 1 and len(runs["0"][0]) == 0
+    pd.testing.assert_frame_equal(runs["1"][1], runs["0"][1])
+    with pytest.raises(SystemExit) as bad:  # argparse: a usage message, exit 2
+        main([*args[:-2], "--site-households", "-1", "--out", str(tmp_path / "x")])
+    assert bad.value.code == 2

@@ -138,3 +138,26 @@ def test_derived_boundaries_are_smoothed_for_display(derived):
     assert count(smooth) < 0.7 * count(fine)
     shapes = [shapely.geometry.shape(f["geometry"]) for f in smooth["features"]]
     assert all(s.is_valid for s in shapes)
+
+
+def test_stars_of_neighbouring_sectors_are_spread_so_each_number_reads():
+    """Suggested sectors a few hundred metres apart drew their numbered stars on top of one
+    another; now marks nearer than the spacing are laid round their centre, the spacing apart,
+    and a mark on its own stays put."""
+    import numpy as np
+
+    from app.recruitment_map import STAR_SPACING_M, dodge
+
+    e = np.array([560_000.0, 560_800.0, 561_200.0, 600_000.0, np.nan, 562_000.0])
+    n = np.array([150_000.0, 150_300.0, 149_600.0, 160_000.0, np.nan, 150_500.0])
+    de, dn = dodge(e, n)
+    assert (de[3], dn[3]) == (e[3], n[3]) and np.isnan(de[4])  # alone; unknown
+    group = [0, 1, 2, 5]
+    gaps = [
+        np.hypot(de[a] - de[b], dn[a] - dn[b]) for i, a in enumerate(group) for b in group[i + 1 :]
+    ]
+    assert min(gaps) >= STAR_SPACING_M * 0.999
+    # round the group's centre, the first at twelve o'clock, near where they were
+    assert np.isclose(de[group].mean(), e[group].mean()) and dn[0] > dn[group].mean()
+    assert max(np.hypot(de[group] - e[group], dn[group] - n[group])) < 2 * STAR_SPACING_M
+    np.testing.assert_array_equal(dodge(e, n)[0], de)  # the same every time

@@ -63,12 +63,21 @@ def coverage_model(store: DatasetStore, dataset_id: str | None) -> Any:
     return ds.cached(("coverage_model",), build)
 
 
-def _cell_centre(cell: str, size_m: float) -> tuple[float, float]:
+def parse_cell(cell: str) -> tuple[float, float] | None:
+    """A grid cell id (``"<easting>_<northing>"`` of its south-west corner, EPSG:27700) as
+    numbers; None when it is not one."""
     try:
         e, n = (float(x) for x in cell.split("_"))
-    except ValueError as err:
-        raise InputError(f"'{cell}' is not a grid cell id (expected e.g. 555000_150000).") from err
-    return e + size_m / 2, n + size_m / 2
+    except ValueError:
+        return None
+    return e, n
+
+
+def _cell_centre(cell: str, size_m: float) -> tuple[float, float]:
+    corner = parse_cell(cell)
+    if corner is None:
+        raise InputError(f"'{cell}' is not a grid cell id (expected e.g. 555000_150000).")
+    return corner[0] + size_m / 2, corner[1] + size_m / 2
 
 
 def result_with_edits(
@@ -188,10 +197,10 @@ def grid_geojson(cells: list[str], size_m: float) -> dict[str, Any]:
 def _grid_geojson(cells: tuple[str, ...], size_m: float) -> dict[str, Any]:
     features = []
     for cell in cells:
-        try:
-            e, n = (float(x) for x in cell.split("_"))
-        except ValueError:
+        corner = parse_cell(cell)
+        if corner is None:
             continue
+        e, n = corner
         xs = [e, e + size_m, e + size_m, e, e]
         ys = [n, n, n + size_m, n + size_m, n]
         # clockwise in lon/lat for plotly geo (d3-geo)

@@ -175,22 +175,24 @@ def attrition(store: DatasetStore, dataset_id: str | None, scenario: Scenario) -
     """The attrition the targets use (:class:`geo.coverage.targets.Attrition`), by the CLI's
     rule: the rate typed on the page, else the carers register's own year of deregistrations,
     else the stated default."""
-    from geo.coverage.targets import (
-        ATTRITION_SOURCE,
-        DEFAULT_ATTRITION,
-        Attrition,
-        attrition_from_register,
-    )
+    from geo.coverage.targets import choose_attrition
 
     ds = store.get(dataset_id)
-    if scenario.attrition_pct is not None:
-        return Attrition(
-            rate=scenario.attrition_pct / 100.0,
-            source=f"your figure, {scenario.attrition_pct:g} % of households a year",
-        )
     as_at = history(store, ds).dates[-1]
-    found = None if ds.carers is None else attrition_from_register(ds.carers.carers, as_at=as_at)
-    return found or Attrition(rate=DEFAULT_ATTRITION, source=ATTRITION_SOURCE)
+    pct = scenario.attrition_pct
+
+    def compute() -> Any:
+        carers = None if ds.carers is None else ds.carers.carers
+        if pct is None:
+            return choose_attrition(carers, as_at=as_at)
+        return choose_attrition(
+            carers,
+            as_at=as_at,
+            rate=pct / 100.0,
+            source=f"your figure, {pct:g} % of households a year",
+        )
+
+    return ds.cached(("forecast_attrition", as_at, pct), compute)
 
 
 def targets(store: DatasetStore, dataset_id: str | None, scenario: Scenario) -> pd.DataFrame | None:

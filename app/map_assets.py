@@ -27,6 +27,7 @@ import base64
 import gzip
 import hashlib
 import json
+import weakref
 import zlib
 from functools import lru_cache
 from typing import Any
@@ -60,13 +61,16 @@ def _digest(data: bytes) -> str:
 
 
 # -- districts ------------------------------------------------------------------------------------
+# (JSON, gzip of it, digest) of each store's district GeoJSON, dropped with the store
+_DISTRICTS: weakref.WeakKeyDictionary[Any, tuple[bytes, bytes, str]] = weakref.WeakKeyDictionary()
+
+
 def _districts(store: Any) -> tuple[bytes, bytes, str]:
     """(JSON, gzip of it, digest) of the store's district GeoJSON, computed once per store."""
-    cached = getattr(store, "_map_assets_districts", None)
+    cached = _DISTRICTS.get(store)
     if cached is None:
         data = geojson_bytes(store.browser_geojson)
-        cached = (data, gzip.compress(data, 6), _digest(data))
-        store._map_assets_districts = cached
+        cached = _DISTRICTS[store] = (data, gzip.compress(data, 6), _digest(data))
     return cached
 
 
@@ -77,15 +81,11 @@ def districts_url(store: Any) -> str:
 
 # -- grid cells -----------------------------------------------------------------------------------
 def _cell_numbers(cells: list[str], size_m: float) -> tuple[list[int], list[int]]:
-    es, ns = [], []
-    for cell in cells:
-        try:
-            e, n = (float(x) for x in cell.split("_"))
-        except ValueError:
-            continue
-        es.append(int(e // size_m))
-        ns.append(int(n // size_m))
-    return es, ns
+    """Column and row numbers of the grid cells (ids that are not cells left out)."""
+    from app.coverage_view import parse_cell
+
+    corners = [c for c in map(parse_cell, cells) if c is not None]
+    return [int(e // size_m) for e, _n in corners], [int(n // size_m) for _e, n in corners]
 
 
 def grid_url(cells: list[str], size_m: float) -> str | None:

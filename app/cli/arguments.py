@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 
 
-def positive_int(value: str) -> int:
+def whole_number(value: str, *, lowest: int, words: str) -> int:
+    """``value`` as a whole number of at least ``lowest``; ``words`` say what it must be."""
     try:
         n = int(value)
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from err
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    if n < lowest:
+        raise argparse.ArgumentTypeError(f"{value!r} {words}")
     return n
+
+
+def positive_int(value: str) -> int:
+    return whole_number(value, lowest=1, words="must be at least 1")
 
 
 def positive_float(value: str) -> float:
@@ -36,10 +41,4 @@ def non_negative_float(value: str) -> float:
 
 
 def non_negative_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from err
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} must be 0 or more")
-    return n
+    return whole_number(value, lowest=0, words="must be 0 or more")

@@ -5,18 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 
+from app.cli.arguments import whole_number
 from geo.demo import SCALES, demo_dataset, write_demo
 from geo.progress import report
 
 
 def _seed(value: str) -> int:
-    try:
-        seed = int(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from err
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is negative; expected a whole number ≥ 0")
-    return seed
+    return whole_number(value, lowest=0, words="is negative; expected a whole number ≥ 0")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

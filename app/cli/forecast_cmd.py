@@ -249,14 +249,7 @@ def _targets(
         gap_table,
         sites_for_years,
     )
-    from geo.coverage.targets import (
-        ATTRITION_SOURCE,
-        DEFAULT_ATTRITION,
-        NEEDS,
-        Attrition,
-        attrition_from_register,
-        recruitment_targets,
-    )
+    from geo.coverage.targets import NEEDS, choose_attrition, recruitment_targets
     from geo.measures import analyse
     from geo.ssda903 import format_categories, read_carers
 
@@ -268,11 +261,8 @@ def _targets(
     years = tuple(range(1, args.years + 1))
     kinds = demand_kinds(analysis)
     # The user's rate wins; else the register's own year of deregistrations; else the default.
-    attrition = (
-        Attrition(rate=args.attrition, source="--attrition")
-        if args.attrition is not None
-        else attrition_from_register(register.carers, as_at=as_at)
-        or Attrition(rate=DEFAULT_ATTRITION, source=ATTRITION_SOURCE)
+    attrition = choose_attrition(
+        register.carers, as_at=as_at, rate=args.attrition, source="--attrition"
     )
     # Where to site each year's net households (all kinds together: coverage does not depend on
     # the provider), households of the register's mean approved places, approved for the needs
@@ -287,9 +277,7 @@ def _targets(
     basis, demand = CoverageBasis.of(model), model.demand
     del model  # today's figures are taken: one model in memory at a time
     parts, site_parts, plans = [], [], {}
-    cap = getattr(args, "site_households", None)
-    # no year sited (--site-households 0): the table's columns, no rows
-    site_parts.append(sites_for_years([], sites_at, households={}, places=places)[0])
+    cap = args.site_households
     for y in years:
         (yc,) = forecast_coverage(basis, kinds, fc, years=(y,), progress=progress)
         part = recruitment_targets(
@@ -317,7 +305,11 @@ def _targets(
         parts.append(part)
         coverage.append(yc.without_model())
     targets = pd.concat(parts, ignore_index=True)
-    sites = pd.concat([t for t in site_parts if len(t)] or site_parts[:1], ignore_index=True)
+    sites = (
+        pd.concat(site_parts, ignore_index=True)
+        if site_parts  # else no year sited (--site-households 0): the columns, no rows
+        else sites_for_years([], sites_at, households={}, places=places)[0]
+    )
     totals = targets[(targets["district_code"] == authority.code) & (targets["need"] == "all")]
     by_year: dict[str, Any] = {}
     for y in years:

@@ -184,12 +184,16 @@ def update_ranking(dataset_id: str | None, cohort: str, area: str | None = None)
         with protecting(s.get(dataset_id).secret):
             res = result_with_edits(s, dataset_id)
             groups = s.authority.groups if s.authority is not None else {}
-            cohorts = {c for c in COHORT_LABELS if c in set(res.shortage["cohort"])}
-            cohort = cohort if cohort in cohorts else "all"
+            cohort = cohort if cohort in _cohorts(res) else "all"
             members = None if area not in groups else set(groups[area or ""])
             return _ranking(res.shortage, cohort, members, exact=exact_counts_allowed())
     except Exception as err:
         return error_alert(err)
+
+
+def _cohorts(res: Any) -> list[str]:
+    """The groups of children the shortage list can be for (those the model has)."""
+    return [c for c in COHORT_LABELS if c in set(res.shortage["cohort"])] or ["all"]
 
 
 def _map_key(dataset_id: str | None, exact: bool) -> str:
@@ -199,8 +203,9 @@ def _map_key(dataset_id: str | None, exact: bool) -> str:
 
 
 def _figure(dataset_id: str | None, measure: str, exact: bool) -> Any:
-    """The whole coverage map for ``measure``, cached per dataset, measure and role's view
-    (every session asking for the same map shares one)."""
+    """The whole coverage map for ``measure``, the number of squares drawn and the map's
+    colours as a ``Patch`` (:func:`_colours_patch`), cached per dataset, measure and role's
+    view (every session asking for the same map shares one)."""
     s = store()
     ds = s.get(dataset_id)
     return ds.cached(
@@ -244,7 +249,7 @@ def _build_figure(dataset_id: str | None, measure: str, exact: bool) -> Any:
     if banded:
         fig.update_traces(selector=dict(name=bar_label), **banded)
     drawn = int(np.isfinite(grid["value"].to_numpy(dtype=float)).sum())
-    return fig, drawn
+    return fig, drawn, _colours_patch(fig) if len(fig.data) > 1 else None
 
 
 # the cells trace's properties a change of measure changes (None: back to plotly's default)
@@ -265,22 +270,29 @@ def _colours_patch(fig: Any) -> Patch:
 def _coverage(dataset_id: str | None, measure: str, drawn: str | None) -> tuple[Any, ...]:
     s = store()
     exact = exact_counts_allowed()
-    res = result_with_edits(s, dataset_id)
-    fig, squares = _figure(dataset_id, measure, exact)
+    fig, squares, colours = _figure(dataset_id, measure, exact)
     key = _map_key(dataset_id, exact)
     title = MEASURES[measure][0]
     status = f"Updated: the map shows {title.lower()} for {squares} 5 km squares."
-    if drawn == key and len(fig.data) > 1:  # the browser holds this dataset's map
-        return _colours_patch(fig), no_update, no_update, no_update, None, no_update, status, key
+    if drawn == key and colours is not None:  # the browser holds this dataset's map
+        return colours, no_update, no_update, no_update, None, no_update, status, key
+    res = result_with_edits(s, dataset_id)
     groups = s.authority.groups if s.authority is not None else {}
-    cohorts = [c for c in COHORT_LABELS if c in set(res.shortage["cohort"])] or ["all"]
-    options = [{"label": COHORT_LABELS[c], "value": c} for c in cohorts]
+    options = [{"label": COHORT_LABELS[c], "value": c} for c in _cohorts(res)]
     areas = [{"label": "Every district", "value": WHOLE_AREA}] + [
         {"label": g, "value": g} for g in groups
     ]
-    every, _hover = area_layer(res, "children_at_risk", exact=exact, every_square=True)
-    table = square_table(every, None, table_id="cv-squares", exact=exact)
+    table = s.get(dataset_id).cached(
+        ("coverage-squares-table", exact), lambda: _squares_table(res, exact=exact)
+    )
     return fig, _kpis(res, exact=exact), options, areas, None, table, status, key
+
+
+def _squares_table(res: Any, *, exact: bool) -> Any:
+    """Every square with children or households and all its figures (the map's table: the
+    same whatever the measure)."""
+    every, _hover = area_layer(res, "children_at_risk", exact=exact, every_square=True)
+    return square_table(every, None, table_id="cv-squares", exact=exact)
 
 
 def _kpis(res: Any, *, exact: bool) -> list[Any]:

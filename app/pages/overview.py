@@ -236,10 +236,10 @@ def update_overview(
         ds = store().get(dataset_id)
         # one census date for every page: the dataset's when none is chosen (as in the key)
         filters = replace(filters, as_at=filters.as_at or ds.as_at)
-        key = ("overview", filters, int(threshold or 20), view or "home")
+        distance, by = int(threshold or 20), view or "home"
         # every session asking for the same filters shares one build of the outputs
         return ds.cached(
-            key, lambda: _overview(ds.id, int(threshold or 20), view or "home", filters)
+            ("overview", filters, distance, by), lambda: _overview(ds.id, distance, by, filters)
         )
     except Exception as err:  # shown as an alert, never a traceback
         return figures._empty("No map"), [], [], error_alert(err), "Cannot show this view."

@@ -298,8 +298,7 @@ class CoverageModel:
                 ),
                 shape=(layer.n, adj.n_rows),
             )
-            reach = (membership @ indicator).astype(np.int64)
-            reach.data[:] = 1
+            reach = (membership @ indicator).astype(np.int64)  # 1 where an area reaches
             layer.reach = np.asarray(reach @ self._cap, dtype=np.int64)
 
     @property

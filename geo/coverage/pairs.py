@@ -73,18 +73,16 @@ def suitable_pairs(
 
     # Each child's row is its point's row (carer columns mapped back to all carers): one
     # slice copy per child, which beats index arithmetic over every pair (all memory traffic).
-    part_tenths: np.ndarray
-    for rows, home, cols, part in groups:
+    while groups:  # each group's pairs dropped once written
+        rows, home, cols, part = groups.pop()
         if not part.nnz:
             continue
         mapped = cols[part.indices]  # ascending within a row: cols is sorted
-        part_tenths = part.tenths
         starts = part.indptr[:-1][home].tolist()
         stops = part.indptr[1:][home].tolist()
         for at, p0, p1 in zip(indptr[rows].tolist(), starts, stops, strict=True):
             if p1 > p0:
                 indices[at : at + p1 - p0] = mapped[p0:p1]
-                tenths[at : at + p1 - p0] = part_tenths[p0:p1]
-        del mapped, part_tenths
-    groups.clear()
+                tenths[at : at + p1 - p0] = part.tenths[p0:p1]
+        del mapped, part
     return Catchment(indptr=indptr, indices=indices, tenths=tenths, n_cols=n_k)

@@ -139,6 +139,22 @@ def attrition_from_register(carers: pd.DataFrame, *, as_at: date) -> Attrition |
     )
 
 
+def choose_attrition(
+    carers: pd.DataFrame | None,
+    *,
+    as_at: date,
+    rate: float | None = None,
+    source: str = "the rate given",
+) -> Attrition:
+    """The attrition the targets use: ``rate`` when one is given (``source`` says by whom),
+    else the register's own year of deregistrations (:func:`attrition_from_register`), else
+    :data:`DEFAULT_ATTRITION`. The CLI and the Forecast page both ask here."""
+    if rate is not None:
+        return Attrition(rate=rate, source=source)
+    found = None if carers is None else attrition_from_register(carers, as_at=as_at)
+    return found or Attrition(rate=DEFAULT_ATTRITION, source=ATTRITION_SOURCE)
+
+
 def recruitment_targets(
     fc: Forecast,
     coverage_district: pd.DataFrame,
